@@ -1,0 +1,269 @@
+package clevertim
+
+import (
+	"slices"
+	"strings"
+)
+
+// The code types below are Clevertim's wire codes. Each has a Valid method and
+// an AllX function listing the allowed values, which validation messages quote.
+
+// CustomerType classifies a contact or company (`ctype`).
+type CustomerType string
+
+// Customer type codes.
+const (
+	CustomerTypeCustomer     CustomerType = "C"
+	CustomerTypeProspect     CustomerType = "P"
+	CustomerTypeSupplier     CustomerType = "S"
+	CustomerTypeReseller     CustomerType = "R"
+	CustomerTypeEmployee     CustomerType = "E"
+	CustomerTypeCompetitor   CustomerType = "O"
+	CustomerTypeConsultant   CustomerType = "N"
+	CustomerTypeContractor   CustomerType = "T"
+	CustomerTypeDistributor  CustomerType = "D"
+	CustomerTypeInfluencer   CustomerType = "X"
+	CustomerTypeInvestor     CustomerType = "I"
+	CustomerTypeManufacturer CustomerType = "M"
+	CustomerTypeRetailer     CustomerType = "A"
+	CustomerTypeVendor       CustomerType = "V"
+	CustomerTypeWholesaler   CustomerType = "W"
+	CustomerTypeLead         CustomerType = "L"
+	CustomerTypeFriend       CustomerType = "F"
+	CustomerTypeOther        CustomerType = "H"
+)
+
+// AllCustomerTypes lists the customer type codes.
+func AllCustomerTypes() []CustomerType {
+	return []CustomerType{
+		CustomerTypeCustomer, CustomerTypeProspect, CustomerTypeSupplier, CustomerTypeReseller,
+		CustomerTypeEmployee, CustomerTypeCompetitor, CustomerTypeConsultant, CustomerTypeContractor,
+		CustomerTypeDistributor, CustomerTypeInfluencer, CustomerTypeInvestor, CustomerTypeManufacturer,
+		CustomerTypeRetailer, CustomerTypeVendor, CustomerTypeWholesaler, CustomerTypeLead,
+		CustomerTypeFriend, CustomerTypeOther,
+	}
+}
+
+// Valid reports whether t is a known code.
+func (t CustomerType) Valid() bool { return slices.Contains(AllCustomerTypes(), t) }
+
+// PhoneType is the kind of a phone number.
+type PhoneType string
+
+// Phone types.
+const (
+	PhoneWork   PhoneType = "Work"
+	PhoneHome   PhoneType = "Home"
+	PhoneMobile PhoneType = "Mobile"
+	PhoneFax    PhoneType = "Fax"
+	PhonePager  PhoneType = "Pager"
+)
+
+// AllPhoneTypes lists the phone types.
+func AllPhoneTypes() []PhoneType {
+	return []PhoneType{PhoneWork, PhoneHome, PhoneMobile, PhoneFax, PhonePager}
+}
+
+// Valid reports whether t is a known phone type.
+func (t PhoneType) Valid() bool { return slices.Contains(AllPhoneTypes(), t) }
+
+// SocialVenue is a social network a social media id belongs to.
+type SocialVenue string
+
+// Social media venues.
+const (
+	SocialBitBucket  SocialVenue = "BitBucket"
+	SocialFacebook   SocialVenue = "Facebook"
+	SocialGithub     SocialVenue = "Github"
+	SocialGooglePlus SocialVenue = "Google+"
+	SocialInstagram  SocialVenue = "Instagram"
+	SocialKik        SocialVenue = "Kik"
+	SocialLinkedIn   SocialVenue = "LinkedIn"
+	SocialMSN        SocialVenue = "MSN"
+	SocialPinterest  SocialVenue = "Pinterest"
+	SocialReddit     SocialVenue = "Reddit"
+	SocialSkype      SocialVenue = "Skype"
+	SocialSnapchat   SocialVenue = "Snapchat"
+	SocialTelegram   SocialVenue = "Telegram"
+	SocialTwitter    SocialVenue = "Twitter"
+	SocialWhatsapp   SocialVenue = "Whatsapp"
+	SocialYouTube    SocialVenue = "YouTube"
+)
+
+// AllSocialVenues lists the social media venues.
+func AllSocialVenues() []SocialVenue {
+	return []SocialVenue{
+		SocialBitBucket, SocialFacebook, SocialGithub, SocialGooglePlus, SocialInstagram, SocialKik,
+		SocialLinkedIn, SocialMSN, SocialPinterest, SocialReddit, SocialSkype, SocialSnapchat,
+		SocialTelegram, SocialTwitter, SocialWhatsapp, SocialYouTube,
+	}
+}
+
+// Valid reports whether v is a known venue.
+func (v SocialVenue) Valid() bool { return slices.Contains(AllSocialVenues(), v) }
+
+// TaskType is a task's `atype`.
+type TaskType string
+
+// Task types.
+const (
+	TaskAppointment TaskType = "Appointment"
+	TaskEmail       TaskType = "Email"
+	TaskMeeting     TaskType = "Meeting"
+	TaskCall        TaskType = "Call"
+	TaskFollowUp    TaskType = "Follow up"
+	TaskToDo        TaskType = "TO DO"
+	TaskNotSet      TaskType = "Not set"
+)
+
+// AllTaskTypes lists the task types.
+func AllTaskTypes() []TaskType {
+	return []TaskType{TaskAppointment, TaskEmail, TaskMeeting, TaskCall, TaskFollowUp, TaskToDo, TaskNotSet}
+}
+
+// Valid reports whether t is a known task type.
+func (t TaskType) Valid() bool { return slices.Contains(AllTaskTypes(), t) }
+
+// Recurrence is how often a task repeats (`rec`).
+type Recurrence string
+
+// Recurrence codes.
+const (
+	RecurNone    Recurrence = "N"
+	RecurDaily   Recurrence = "D"
+	RecurWeekly  Recurrence = "W"
+	RecurMonthly Recurrence = "M"
+	RecurYearly  Recurrence = "Y"
+)
+
+// AllRecurrences lists the recurrence codes.
+func AllRecurrences() []Recurrence {
+	return []Recurrence{RecurNone, RecurDaily, RecurWeekly, RecurMonthly, RecurYearly}
+}
+
+// Valid reports whether r is a known recurrence code.
+func (r Recurrence) Valid() bool { return slices.Contains(AllRecurrences(), r) }
+
+// NoteType is a note's `type`.
+type NoteType string
+
+// Note types. NoteEmailDropped is set by the server only.
+const (
+	NotePlain        NoteType = "N"
+	NoteEmailDropped NoteType = "E"
+	NoteEmailSent    NoteType = "S"
+	NoteSMS          NoteType = "M"
+)
+
+// AllNoteTypes lists every note type, settable or not.
+func AllNoteTypes() []NoteType {
+	return []NoteType{NotePlain, NoteEmailDropped, NoteEmailSent, NoteSMS}
+}
+
+// SettableNoteTypes lists the note types a client may set.
+func SettableNoteTypes() []NoteType { return []NoteType{NotePlain, NoteEmailSent, NoteSMS} }
+
+// Valid reports whether t is a known note type.
+func (t NoteType) Valid() bool { return slices.Contains(AllNoteTypes(), t) }
+
+// SMSDelivery is the delivery state of an SMS note (`delvry`).
+type SMSDelivery string
+
+// SMS delivery states.
+const (
+	SMSNoDelivery SMSDelivery = "N"
+	SMSFailed     SMSDelivery = "F"
+	SMSDelivered  SMSDelivery = "S"
+)
+
+// RecipientStatus says whether an email to a recipient was sent or bounced.
+type RecipientStatus string
+
+// Recipient states.
+const (
+	RecipientSent    RecipientStatus = "s"
+	RecipientBounced RecipientStatus = "b"
+)
+
+// CustomFieldType is a custom field's `elemType`.
+type CustomFieldType string
+
+// Custom field types.
+const (
+	FieldInput       CustomFieldType = "input"
+	FieldSelect      CustomFieldType = "select"
+	FieldDate        CustomFieldType = "date"
+	FieldUser        CustomFieldType = "user"
+	FieldCountry     CustomFieldType = "country"
+	FieldState       CustomFieldType = "state"
+	FieldRegion      CustomFieldType = "region"
+	FieldContact     CustomFieldType = "contact"
+	FieldCompany     CustomFieldType = "company"
+	FieldCase        CustomFieldType = "case"
+	FieldOpportunity CustomFieldType = "opportunity"
+	FieldCurrency    CustomFieldType = "currency"
+)
+
+// AllCustomFieldTypes lists the custom field types.
+func AllCustomFieldTypes() []CustomFieldType {
+	return []CustomFieldType{
+		FieldInput, FieldSelect, FieldDate, FieldUser, FieldCountry, FieldState, FieldRegion,
+		FieldContact, FieldCompany, FieldCase, FieldOpportunity, FieldCurrency,
+	}
+}
+
+// Valid reports whether t is a known field type.
+func (t CustomFieldType) Valid() bool { return slices.Contains(AllCustomFieldTypes(), t) }
+
+// IsReference reports whether values of this type are record ids.
+func (t CustomFieldType) IsReference() bool {
+	switch t {
+	case FieldUser, FieldContact, FieldCompany, FieldCase, FieldOpportunity:
+		return true
+	}
+	return false
+}
+
+// CustomFieldScope says which records a custom field applies to.
+type CustomFieldScope string
+
+// Custom field scopes.
+const (
+	ScopeCustomers     CustomFieldScope = "customers"
+	ScopeCompanies     CustomFieldScope = "companies"
+	ScopeCases         CustomFieldScope = "cases"
+	ScopeOpportunities CustomFieldScope = "opportunities"
+)
+
+// AllCustomFieldScopes lists the scopes.
+func AllCustomFieldScopes() []CustomFieldScope {
+	return []CustomFieldScope{ScopeCustomers, ScopeCompanies, ScopeCases, ScopeOpportunities}
+}
+
+// Valid reports whether s is a known scope.
+func (s CustomFieldScope) Valid() bool { return slices.Contains(AllCustomFieldScopes(), s) }
+
+// Permission is a user's right.
+type Permission string
+
+// Permissions.
+const (
+	PermissionEdit    Permission = "canedit"
+	PermissionDelete  Permission = "candelete"
+	PermissionExport  Permission = "canexport"
+	PermissionPending Permission = "pending"
+)
+
+// AllPermissions lists the permissions.
+func AllPermissions() []Permission {
+	return []Permission{PermissionEdit, PermissionDelete, PermissionExport, PermissionPending}
+}
+
+// quoteAll renders allowed values for an error message.
+func quoteAll[T ~string](values []T) string {
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = "\"" + string(v) + "\""
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,112 @@
+package clevertim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// CustomField defines an extra field on customers, companies, cases or
+// opportunities.
+type CustomField struct {
+	Record
+	Name     string             `json:"name"`
+	FullName string             `json:"fullname"`
+	Type     CustomFieldType    `json:"elemType"`
+	Scopes   []CustomFieldScope `json:"modelType"`
+	Multiple bool               `json:"multiple"`
+	// Options are the allowed values of a select field.
+	Options StringList `json:"values"`
+	App     string     `json:"app"`
+}
+
+// Validate checks the definition before sending.
+func (f *CustomField) Validate() error {
+	if err := required("name", f.Name); err != nil {
+		return err
+	}
+	if !f.Type.Valid() {
+		return invalid("type", "%q is not a custom field type; use one of %s", f.Type, quoteAll(AllCustomFieldTypes()))
+	}
+	if len(f.Scopes) == 0 {
+		return invalid("scopes", "name at least one of %s", quoteAll(AllCustomFieldScopes()))
+	}
+	for i, s := range f.Scopes {
+		if !s.Valid() {
+			return invalid(indexed("scopes", i, ""), "%q is not a scope; use one of %s", s, quoteAll(AllCustomFieldScopes()))
+		}
+	}
+	switch {
+	case f.Type == FieldSelect && len(f.Options) == 0:
+		return invalid("options", "a select field needs its allowed values")
+	case f.Type != FieldSelect && len(f.Options) > 0:
+		return invalid("options", "only a select field has allowed values, not a %s field", f.Type)
+	}
+	return nil
+}
+
+// AppliesTo reports whether the field is defined for records of scope s.
+func (f *CustomField) AppliesTo(s CustomFieldScope) bool { return slices.Contains(f.Scopes, s) }
+
+// CheckValue reports whether v is a valid value of this field, naming the
+// field and the allowed values when it is not. An empty value (clearing
+// the field) is always valid.
+func (f *CustomField) CheckValue(v CustomFieldValue) error {
+	field := "customFields." + f.Name
+	if len(v.Values) > 1 && !f.Multiple {
+		return invalid(field, "takes one value, got %d", len(v.Values))
+	}
+	for _, s := range v.Values {
+		if err := f.checkOne(s); err != nil {
+			return invalid(field, "%s", err)
+		}
+	}
+	return nil
+}
+
+func (f *CustomField) checkOne(s string) error {
+	switch f.Type {
+	case FieldSelect:
+		if !slices.Contains(f.Options, s) {
+			return fmt.Errorf("%q is not one of %s", s, quoteAll(f.Options))
+		}
+	case FieldDate:
+		if _, err := time.Parse(time.DateOnly, s); err != nil {
+			return fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
+		}
+	case FieldUser, FieldContact, FieldCompany, FieldCase, FieldOpportunity:
+		if _, ok := ID(s).Int(); !ok {
+			return fmt.Errorf("%q is not the id of a %s", s, f.Type)
+		}
+	case FieldCurrency:
+		if !currencyPattern.MatchString(s) {
+			return fmt.Errorf("%q is not an ISO 4217 currency code such as \"EUR\"", s)
+		}
+	case FieldCountry:
+		if strings.TrimSpace(s) == "" {
+			return fmt.Errorf("a country cannot be blank")
+		}
+	}
+	return nil
+}
+
+// CheckCustomFieldValues validates a record's custom field values against the
+// account's definitions: every field must exist, apply to scope, and accept
+// its value.
+func CheckCustomFieldValues(defs []*CustomField, scope CustomFieldScope, values CustomFieldValues) error {
+	for id, v := range values {
+		i := slices.IndexFunc(defs, func(d *CustomField) bool { return d.ID == id })
+		if i < 0 {
+			return invalid("customFields", "there is no custom field with id %s", id)
+		}
+		def := defs[i]
+		if !def.AppliesTo(scope) {
+			return invalid("customFields."+def.Name, "applies to %s, not to %s", quoteAll(def.Scopes), scope)
+		}
+		if err := def.CheckValue(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
