@@ -4,6 +4,7 @@ package clevertim
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,8 @@ type Client struct {
 	baseURL   string
 	apiKey    string
 	userAgent string
+	// authorization is the Basic header for apiKey, built once.
+	authorization string
 
 	Contacts      *ContactsService
 	Companies     *CompaniesService
@@ -100,7 +103,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		SetTimeout(cfg.timeout).
 		SetResponseBodyLimit(maxResponseBytes).
 		SetHeader("Accept", "application/json")
-	c := &Client{rest: rest, baseURL: base, apiKey: cfg.apiKey, userAgent: cfg.userAgent}
+	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent}
+	c.setAPIKey(cfg.apiKey)
 	c.bindServices()
 	return c, nil
 }
@@ -108,10 +112,21 @@ func NewClient(opts ...Option) (*Client, error) {
 // WithAPIKey returns a client that acts as another user over the same
 // connections.
 func (c *Client) WithAPIKey(key string) *Client {
-	clone := &Client{rest: c.rest, baseURL: c.baseURL, apiKey: key, userAgent: c.userAgent}
+	clone := &Client{rest: c.rest, baseURL: c.baseURL, userAgent: c.userAgent}
+	clone.setAPIKey(key)
 	clone.bindServices()
 	return clone
 }
+
+// setAPIKey builds Clevertim's Basic credentials: the key as user name, "X"
+// as password.
+func (c *Client) setAPIKey(key string) {
+	c.apiKey = key
+	c.authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":X"))
+}
+
+// APIKey is the key of the user the client acts as.
+func (c *Client) APIKey() string { return c.apiKey }
 
 // BaseURL is the API root the client sends to, without a trailing slash.
 func (c *Client) BaseURL() string { return c.baseURL }
@@ -161,7 +176,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (json
 	fullURL := c.baseURL + path
 	req := c.rest.R().
 		SetContext(ctx).
-		SetBasicAuth(c.apiKey, "X").
+		SetHeader("Authorization", c.authorization).
 		SetHeader("User-Agent", c.userAgent)
 	if body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(body)

@@ -1,0 +1,287 @@
+// Package emulator is an in-process Clevertim REST API with a demo account:
+// the upstream that tests, benchmarks and the zero-configuration server run against.
+package emulator
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const maxBodyBytes = 8 << 20
+
+// Emulator answers like https://www.clevertim.com/api under /api/, and
+// serves its own counters under /_emulator/. It is safe for concurrent use.
+type Emulator struct {
+	store     *store
+	latency   atomic.Int64 // nanoseconds added to every API request
+	faultRate atomic.Uint64
+	rngMu     sync.Mutex
+	rng       *rand.Rand
+	stats     stats
+}
+
+// Option configures an Emulator.
+type Option func(*options)
+
+type options struct {
+	sizes     Sizes
+	seed      uint64
+	latency   time.Duration
+	faultRate float64
+	dbPath    string
+	now       func() time.Time
+}
+
+// WithSizes sets the size of the demo account.
+func WithSizes(s Sizes) Option { return func(o *options) { o.sizes = s } }
+
+// WithSeed makes a different, still deterministic, demo account.
+func WithSeed(seed uint64) Option { return func(o *options) { o.seed = seed } }
+
+// WithLatency adds a delay to every API request, as a remote server has.
+func WithLatency(d time.Duration) Option { return func(o *options) { o.latency = d } }
+
+// WithFaultRate makes a fraction (0 to 1) of API requests fail: half are
+// answered 503, half have their connection cut without an answer.
+func WithFaultRate(f float64) Option { return func(o *options) { o.faultRate = f } }
+
+// WithPersistence keeps the account in a bbolt file at path. A new file is
+// seeded with the demo account; an existing one is loaded as it was left.
+func WithPersistence(path string) Option { return func(o *options) { o.dbPath = path } }
+
+// WithClock sets the clock used for `ao` and `lm`.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// New builds an emulator holding the demo account.
+func New(opts ...Option) (*Emulator, error) {
+	o := options{sizes: DefaultSizes(), seed: 1, now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.faultRate < 0 || o.faultRate > 1 {
+		return nil, fmt.Errorf("emulator: fault rate %v is not between 0 and 1", o.faultRate)
+	}
+	e := &Emulator{store: newStore(o.now), rng: rand.New(rand.NewPCG(o.seed, 42))}
+	e.SetLatency(o.latency)
+	e.SetFaultRate(o.faultRate)
+	if o.dbPath == "" {
+		seed(e.store, o.sizes, o.seed)
+		return e, nil
+	}
+	db, err := openBolt(o.dbPath)
+	if err != nil {
+		return nil, err
+	}
+	found, err := db.load(e.store)
+	if err == nil && !found {
+		seed(e.store, o.sizes, o.seed)
+		err = db.saveAll(e.store)
+	}
+	if err != nil {
+		db.close()
+		return nil, err
+	}
+	e.store.db = db
+	return e, nil
+}
+
+// Close releases the persistence file, if any.
+func (e *Emulator) Close() error {
+	if e.store.db != nil {
+		return e.store.db.close()
+	}
+	return nil
+}
+
+// SetLatency changes the delay added to every API request.
+func (e *Emulator) SetLatency(d time.Duration) { e.latency.Store(int64(d)) }
+
+// SetFaultRate changes the fraction of API requests that fail.
+func (e *Emulator) SetFaultRate(f float64) { e.faultRate.Store(uint64(f * 1e9)) }
+
+func (e *Emulator) chance() float64 {
+	e.rngMu.Lock()
+	defer e.rngMu.Unlock()
+	return e.rng.Float64()
+}
+
+// ServeHTTP routes /api/{resource}[/{id}] and /_emulator/stats.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/_emulator/stats":
+		e.serveStats(w, r)
+	case strings.HasPrefix(r.URL.Path, "/api/"):
+		e.serveAPI(w, r)
+	default:
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+	}
+}
+
+func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
+	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/"), "/")
+	resource, id, hasID := strings.Cut(rest, "/")
+	route := r.Method + " /" + resource
+	if hasID {
+		route += "/{id}"
+	}
+	e.stats.count(r.Method, resource, route)
+
+	if d := time.Duration(e.latency.Load()); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	if rate := float64(e.faultRate.Load()) / 1e9; rate > 0 && e.chance() < rate {
+		e.stats.fault()
+		if e.chance() < 0.5 {
+			w.Header().Set("Retry-After", "0")
+			writeError(w, http.StatusServiceUnavailable, "service temporarily unavailable")
+			return
+		}
+		cut(w)
+		return
+	}
+
+	sp, ok := e.store.specs[resource]
+	if !ok || strings.Contains(id, "/") {
+		writeError(w, http.StatusNotFound, "unknown resource "+rest)
+		return
+	}
+	c := e.authenticate(r)
+	if c == nil {
+		writeError(w, http.StatusUnauthorized, "invalid or missing API key")
+		return
+	}
+	var (
+		out  []map[string]any
+		err  error
+		body map[string]any
+	)
+	if r.Method == http.MethodPost || r.Method == http.MethodPut {
+		if body, err = readBody(r); err != nil {
+			writeErr(w, err)
+			return
+		}
+	}
+	switch {
+	case r.Method == http.MethodGet && !hasID:
+		out = e.store.list(resource, c)
+	case r.Method == http.MethodGet:
+		var rec map[string]any
+		rec, err = e.store.get(resource, id, c)
+		out = []map[string]any{rec}
+	case sp.readOnly, sp.noUpdate && r.Method == http.MethodPut:
+		err = &errStatus{http.StatusNotImplemented, fmt.Sprintf("%s %s is not supported", r.Method, route)}
+	case r.Method == http.MethodPost && !hasID:
+		var rec map[string]any
+		rec, err = e.store.create(resource, body, c)
+		out = []map[string]any{rec}
+	case r.Method == http.MethodPut && hasID:
+		var rec map[string]any
+		rec, err = e.store.update(resource, id, body, c)
+		out = []map[string]any{rec}
+	case r.Method == http.MethodDelete && hasID:
+		if err = e.store.delete(resource, id, c); err == nil {
+			writeJSON(w, http.StatusOK, map[string]any{"status": "OK"})
+			return
+		}
+	default:
+		err = &errStatus{http.StatusNotImplemented, fmt.Sprintf("%s %s is not supported", r.Method, route)}
+	}
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "OK", "content": out})
+}
+
+// authenticate reads Basic auth as Clevertim takes it: user name = API key,
+// password = "X". The official Python client's `Basic b'...'` form is
+// accepted too, so that it works unmodified.
+func (e *Emulator) authenticate(r *http.Request) *caller {
+	h := r.Header.Get("Authorization")
+	enc, ok := strings.CutPrefix(h, "Basic ")
+	if !ok {
+		return nil
+	}
+	if strings.HasPrefix(enc, "b'") && strings.HasSuffix(enc, "'") && len(enc) >= 3 {
+		enc = enc[2 : len(enc)-1]
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
+	if err != nil {
+		return nil
+	}
+	key, password, ok := strings.Cut(string(raw), ":")
+	if !ok || password != "X" || key == "" {
+		return nil
+	}
+	return e.store.userByKey(key)
+}
+
+func readBody(r *http.Request) (map[string]any, error) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, &errStatus{http.StatusBadRequest, "could not read the request body"}
+	}
+	if len(data) > maxBodyBytes {
+		return nil, &errStatus{http.StatusRequestEntityTooLarge, "request body too large"}
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return nil, &errStatus{http.StatusInternalServerError, "the request body is not valid JSON"}
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, &errStatus{http.StatusBadRequest, "the request body must be a JSON object"}
+	}
+	return obj, nil
+}
+
+// cut drops the connection without an answer, as a failing proxy does.
+func cut(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+func writeErr(w http.ResponseWriter, err error) {
+	var st *errStatus
+	var br badRequest
+	switch {
+	case errors.As(err, &st):
+		writeError(w, st.status, st.msg)
+	case errors.As(err, &br):
+		writeError(w, http.StatusBadRequest, string(br))
+	default:
+		writeError(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"status": "ERROR", "error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
