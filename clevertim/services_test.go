@@ -113,7 +113,9 @@ func TestServices_CRUD(t *testing.T) {
 			Options: clevertim.StringList{"S", "M", "L"}}
 	}, func(x *clevertim.CustomField) clevertim.ID { return x.ID },
 		func(x *clevertim.CustomField) { x.Multiple = true },
-		func(x *clevertim.CustomField) bool { return x.Multiple && slices.Equal(x.Options, clevertim.StringList{"S", "M", "L"}) })
+		func(x *clevertim.CustomField) bool {
+			return x.Multiple && slices.Equal(x.Options, clevertim.StringList{"S", "M", "L"})
+		})
 	crudCase(t, "folder", c.Folders, func() *clevertim.Folder { return &clevertim.Folder{Name: "Deals"} },
 		func(x *clevertim.Folder) clevertim.ID { return x.ID },
 		func(x *clevertim.Folder) { x.Name = "Old deals" },
@@ -187,7 +189,9 @@ func TestCustomFieldValuesAgainstDefinitions(t *testing.T) {
 	for _, d := range defs {
 		byName[d.Name] = d
 	}
-	one := func(s ...string) clevertim.CustomFieldValue { return clevertim.CustomFieldValue{Values: s, List: len(s) > 1} }
+	one := func(s ...string) clevertim.CustomFieldValue {
+		return clevertim.CustomFieldValue{Values: s, List: len(s) > 1}
+	}
 	cases := []struct {
 		field string
 		scope clevertim.CustomFieldScope

@@ -43,7 +43,7 @@ func setup(t *testing.T, opts ...Option) *env {
 }
 
 type answer struct {
-	Status  int
+	Status   int
 	Envelope struct {
 		Status  string           `json:"status"`
 		Content []map[string]any `json:"content"`
