@@ -165,3 +165,17 @@ func required(field, value string) error {
 	}
 	return nil
 }
+
+// Address is a customer's postal address.
+type Address struct {
+	Street   string
+	City     string
+	Postcode string
+	Region   string
+	Country  string
+}
+
+// PostalAddress gathers the address fields.
+func (c *Customer) PostalAddress() Address {
+	return Address{Street: c.Address, City: c.City, Postcode: c.Postcode, Region: c.Region, Country: c.Country}
+}

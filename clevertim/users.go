@@ -29,3 +29,6 @@ type Group struct {
 	Bit     int    `json:"gid"`
 	UserIDs IDList `json:"users"`
 }
+
+// IsPending reports whether the user was invited and has not joined yet.
+func (u *User) IsPending() bool { return slices.Contains(u.Permissions, PermissionPending) }

@@ -1,0 +1,149 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+)
+
+// Error codes in extensions.code. Clients branch on these, never on messages.
+const (
+	CodeBadUserInput        = "BAD_USER_INPUT"
+	CodeNotFound            = "NOT_FOUND"
+	CodeUnauthenticated     = "UNAUTHENTICATED"
+	CodeForbidden           = "FORBIDDEN"
+	CodeNotSupported        = "NOT_SUPPORTED"
+	CodeConflict            = "CONFLICT"
+	CodeRateLimited         = "RATE_LIMITED"
+	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+	CodeUpstreamInvalid     = "UPSTREAM_INVALID"
+	CodeInternal            = "INTERNAL_SERVER_ERROR"
+)
+
+// InputError is an argument the facade refused, naming the input field.
+type InputError struct {
+	Field   string
+	Message string
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Message) }
+
+func inputError(field, format string, args ...any) error {
+	return &InputError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ConflictError refuses an update whose expectedLastModified is stale.
+type ConflictError struct {
+	Resource     string
+	ID           clevertim.ID
+	Expected     time.Time
+	LastModified time.Time
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s %s was modified at %s, after the expected %s; read it again and retry",
+		e.Resource, e.ID, e.LastModified.UTC().Format(time.RFC3339), e.Expected.UTC().Format(time.RFC3339))
+}
+
+// presentError maps every error a resolver returns to a GraphQL error with a
+// code, in this one place. Internal failures are logged and reported without
+// detail.
+func presentError(ctx context.Context, err error) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	if gqlErr.Extensions == nil {
+		gqlErr.Extensions = map[string]any{}
+	}
+	if _, ok := gqlErr.Extensions["code"]; ok {
+		return gqlErr // parse and validation errors already carry theirs
+	}
+	code, message, extra := classify(err)
+	gqlErr.Extensions["code"] = code
+	for k, v := range extra {
+		gqlErr.Extensions[k] = v
+	}
+	if message != "" {
+		gqlErr.Message = message
+	}
+	if code == CodeInternal {
+		slog.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err)
+	}
+	return gqlErr
+}
+
+func classify(err error) (code, message string, extra map[string]any) {
+	var (
+		input    *InputError
+		invalid  *clevertim.ValidationError
+		conflict *ConflictError
+		notFound *loaders.NotFoundError
+		apiErr   *clevertim.Error
+		gqlErr   *gqlerror.Error
+	)
+	switch {
+	case errors.As(err, &input):
+		return CodeBadUserInput, input.Error(), map[string]any{"field": input.Field}
+	case errors.As(err, &invalid):
+		return CodeBadUserInput, fmt.Sprintf("%s: %s", invalid.Field, invalid.Message), map[string]any{"field": invalid.Field}
+	case errors.As(err, &conflict):
+		return CodeConflict, conflict.Error(), map[string]any{"lastModified": conflict.LastModified.UTC().Format(time.RFC3339)}
+	case errors.As(err, &notFound):
+		return CodeNotFound, notFound.Error(), nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeUpstreamUnavailable, "Clevertim did not answer in time", nil
+	case errors.Is(err, context.Canceled):
+		return CodeUpstreamUnavailable, "the request was cancelled", nil
+	case errors.As(err, &apiErr):
+		return classifyUpstream(apiErr)
+	case errors.As(err, &gqlErr) && gqlErr.Extensions["code"] != nil:
+		return fmt.Sprint(gqlErr.Extensions["code"]), "", nil
+	}
+	return CodeInternal, "internal error", nil
+}
+
+func classifyUpstream(e *clevertim.Error) (code, message string, extra map[string]any) {
+	say := func(fallback string) string {
+		if e.Message != "" {
+			return "Clevertim: " + e.Message
+		}
+		return fallback
+	}
+	switch {
+	case errors.Is(e, clevertim.ErrNotFound):
+		return CodeNotFound, say("not found"), nil
+	case errors.Is(e, clevertim.ErrUnauthorized):
+		return CodeUnauthenticated, "Clevertim did not accept the API key", nil
+	case errors.Is(e, clevertim.ErrForbidden):
+		return CodeForbidden, say("this API key's user may not do that"), nil
+	case errors.Is(e, clevertim.ErrNotSupported):
+		return CodeNotSupported, say("Clevertim does not support this operation"), nil
+	case errors.Is(e, clevertim.ErrRateLimited):
+		wait := int(math.Ceil(e.RetryAfter.Seconds()))
+		return CodeRateLimited, fmt.Sprintf("Clevertim's rate limit was reached; retry in %d s", wait),
+			map[string]any{"retryAfterSeconds": wait}
+	case errors.Is(e, clevertim.ErrBadRequest):
+		return CodeBadUserInput, say("Clevertim refused the request"), nil
+	case errors.Is(e, clevertim.ErrInvalidResponse):
+		return CodeUpstreamInvalid, "Clevertim sent an answer that does not follow its API", nil
+	}
+	if e.StatusCode != 0 {
+		return CodeUpstreamUnavailable, fmt.Sprintf("Clevertim is unavailable (%d %s)", e.StatusCode, http.StatusText(e.StatusCode)), nil
+	}
+	return CodeUpstreamUnavailable, "Clevertim could not be reached", nil
+}
+
+// recoverPanic turns a resolver panic into an internal error, logged with
+// its value, instead of a crashed request.
+func recoverPanic(ctx context.Context, p any) error {
+	slog.ErrorContext(ctx, "resolver panic", "panic", p)
+	return gqlerror.Errorf("internal error")
+}

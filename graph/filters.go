@@ -1,0 +1,201 @@
+package graph
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
+)
+
+// Filters run over the lists the facade fetched, since Clevertim has no
+// filtering. Each returns a predicate; a nil filter matches everything.
+
+// logic applies a filter's and/or/not around its own conditions.
+func logic[F any](own bool, and, or []*F, not *F, match func(*F) bool) bool {
+	if !own {
+		return false
+	}
+	for _, f := range and {
+		if !match(f) {
+			return false
+		}
+	}
+	if len(or) > 0 && !slices.ContainsFunc(or, match) {
+		return false
+	}
+	return not == nil || !match(not)
+}
+
+func containsFold(needle *string, hay ...string) bool {
+	if needle == nil {
+		return true
+	}
+	n := strings.ToLower(strings.TrimSpace(*needle))
+	for _, h := range hay {
+		if strings.Contains(strings.ToLower(h), n) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAllTags(have []string, want []string) bool {
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, w) }) {
+			return false
+		}
+	}
+	return true
+}
+
+func oneOf[T comparable](v *T, allowed []T) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	return v != nil && slices.Contains(allowed, *v)
+}
+
+func refIs(ref *clevertim.ID, want *clevertim.ID) bool {
+	return want == nil || (ref != nil && *ref == *want)
+}
+
+func since(lm time.Time, t *time.Time) bool { return t == nil || !lm.Before(*t) }
+
+func contactMatcher(f *model.ContactFilter) func(*clevertim.Contact) bool {
+	if f == nil {
+		return nil
+	}
+	return func(c *clevertim.Contact) bool { return contactMatches(f, c) }
+}
+
+func contactMatches(f *model.ContactFilter, c *clevertim.Contact) bool {
+	own := containsFold(f.Search.Value(), append([]string{c.Name(), c.Title}, c.Emails...)...) &&
+		hasAllTags(c.Tags, f.Tags.Value()) &&
+		oneOf(c.CustomerType, f.CustomerType.Value()) &&
+		refIs(c.CompanyID, f.CompanyID.Value()) &&
+		since(c.LastModified, f.ModifiedSince.Value())
+	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.ContactFilter) bool { return contactMatches(g, c) })
+}
+
+func companyMatcher(f *model.CompanyFilter) func(*clevertim.Company) bool {
+	if f == nil {
+		return nil
+	}
+	return func(c *clevertim.Company) bool { return companyMatches(f, c) }
+}
+
+func companyMatches(f *model.CompanyFilter, c *clevertim.Company) bool {
+	own := containsFold(f.Search.Value(), append([]string{c.Name}, c.Emails...)...) &&
+		hasAllTags(c.Tags, f.Tags.Value()) &&
+		oneOf(c.CustomerType, f.CustomerType.Value()) &&
+		since(c.LastModified, f.ModifiedSince.Value())
+	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.CompanyFilter) bool { return companyMatches(g, c) })
+}
+
+func opportunityMatcher(f *model.OpportunityFilter) func(*clevertim.Opportunity) bool {
+	if f == nil {
+		return nil
+	}
+	return func(o *clevertim.Opportunity) bool { return opportunityMatches(f, o) }
+}
+
+func opportunityMatches(f *model.OpportunityFilter, o *clevertim.Opportunity) bool {
+	status := f.Status.Value()
+	own := containsFold(f.Search.Value(), o.Name, o.Description) &&
+		(len(status) == 0 || slices.ContainsFunc(status, func(s string) bool { return strings.EqualFold(s, o.Status) })) &&
+		oneOf(o.LeadUserID, f.LeadUserID.Value()) &&
+		refIs(o.CustomerID, f.CustomerID.Value()) &&
+		hasAllTags(o.Tags, f.Tags.Value()) &&
+		since(o.LastModified, f.ModifiedSince.Value())
+	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.OpportunityFilter) bool { return opportunityMatches(g, o) })
+}
+
+func caseMatcher(f *model.CaseFilter) func(*clevertim.Case) bool {
+	if f == nil {
+		return nil
+	}
+	return func(c *clevertim.Case) bool { return caseMatches(f, c) }
+}
+
+func caseMatches(f *model.CaseFilter, c *clevertim.Case) bool {
+	own := containsFold(f.Search.Value(), c.Name, c.Description) &&
+		oneOf(c.LeadUserID, f.LeadUserID.Value()) &&
+		refIs(c.CustomerID, f.CustomerID.Value()) &&
+		hasAllTags(c.Tags, f.Tags.Value()) &&
+		since(c.LastModified, f.ModifiedSince.Value())
+	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.CaseFilter) bool { return caseMatches(g, c) })
+}
+
+func taskMatcher(f *model.TaskFilter) func(*clevertim.Task) bool {
+	if f == nil {
+		return nil
+	}
+	return func(t *clevertim.Task) bool { return taskMatches(f, t) }
+}
+
+func taskMatches(f *model.TaskFilter, t *clevertim.Task) bool {
+	completed := f.Completed.Value()
+	own := containsFold(f.Search.Value(), t.Name, t.Location) &&
+		oneOf(t.Type, f.Type.Value()) &&
+		oneOf(t.AssigneeID, f.AssigneeID.Value()) &&
+		refIs(t.CustomerID, f.CustomerID.Value()) &&
+		refIs(t.CaseID, f.CaseID.Value()) &&
+		refIs(t.OpportunityID, f.OpportunityID.Value()) &&
+		(completed == nil || *completed == t.IsCompleted) &&
+		since(t.LastModified, f.ModifiedSince.Value())
+	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.TaskFilter) bool { return taskMatches(g, t) })
+}
+
+func noteMatcher(f *model.NoteFilter) func(*clevertim.Note) bool {
+	if f == nil {
+		return nil
+	}
+	return func(n *clevertim.Note) bool { return noteMatches(f, n) }
+}
+
+func noteMatches(f *model.NoteFilter, n *clevertim.Note) bool {
+	cust := f.CustomerID.Value()
+	own := containsFold(f.Search.Value(), n.Text) &&
+		oneOf(n.Type, f.Type.Value()) &&
+		(cust == nil || n.CustomerIDs.Contains(*cust)) &&
+		refIs(n.CaseID, f.CaseID.Value()) &&
+		refIs(n.OpportunityID, f.OpportunityID.Value()) &&
+		oneOf(userID(n.CreatedBy), f.CreatedByID.Value()) &&
+		since(n.LastModified, f.ModifiedSince.Value())
+	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.NoteFilter) bool { return noteMatches(g, n) })
+}
+
+func commentMatcher(f *model.CommentFilter) func(*clevertim.Comment) bool {
+	if f == nil {
+		return nil
+	}
+	return func(c *clevertim.Comment) bool { return commentMatches(f, c) }
+}
+
+func commentMatches(f *model.CommentFilter, c *clevertim.Comment) bool {
+	own := containsFold(f.Search.Value(), c.Text) &&
+		oneOf(userID(c.CreatedBy), f.AuthorID.Value()) &&
+		since(c.LastModified, f.ModifiedSince.Value())
+	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.CommentFilter) bool { return commentMatches(g, c) })
+}
+
+func customFieldMatcher(f *model.CustomFieldFilter) func(*clevertim.CustomField) bool {
+	if f == nil {
+		return nil
+	}
+	return func(c *clevertim.CustomField) bool {
+		scope := f.Scope.Value()
+		return containsFold(f.Search.Value(), c.Name, c.FullName) &&
+			(scope == nil || c.AppliesTo(*scope)) &&
+			oneOf(&c.Type, f.Type.Value())
+	}
+}
+
+func userMatcher(f *model.UserFilter) func(*clevertim.User) bool {
+	if f == nil {
+		return nil
+	}
+	return func(u *clevertim.User) bool { return containsFold(f.Search.Value(), u.Name, u.Email) }
+}

@@ -1,0 +1,157 @@
+// Package graph serves the Clevertim CRM as one GraphQL graph: the schema's
+// resolvers, the request loaders that batch upstream reads, and the HTTP handler.
+package graph
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
+)
+
+// HandlerConfig is what the GraphQL handler needs.
+type HandlerConfig struct {
+	// UpstreamURL is the Clevertim API root, e.g. https://www.clevertim.com/api.
+	UpstreamURL string
+	// DefaultAPIKey serves requests that carry no key. Empty: such requests
+	// are refused.
+	DefaultAPIKey string
+	// RequireAuth refuses requests without their own key even when a default
+	// key is configured.
+	RequireAuth bool
+	// UpstreamTimeout bounds each upstream request.
+	UpstreamTimeout time.Duration
+	// Loaders tunes batching.
+	Loaders loaders.Options
+	// ComplexityLimit bounds an operation's complexity (fields selected).
+	ComplexityLimit int
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64
+	// Transport sends upstream requests; nil means http.DefaultTransport.
+	Transport http.RoundTripper
+}
+
+// Defaults for the zero HandlerConfig fields.
+const (
+	DefaultComplexityLimit = 5000
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultUpstreamTimeout = 30 * time.Second
+)
+
+// NewHandler assembles the GraphQL endpoint: POST and GET transports,
+// introspection, a query cache, automatic persisted queries, a complexity
+// limit, one error presenter, panic recovery, and per-request loaders acting
+// as the caller's Clevertim API key.
+func NewHandler(cfg HandlerConfig) (http.Handler, error) {
+	if cfg.ComplexityLimit <= 0 {
+		cfg.ComplexityLimit = DefaultComplexityLimit
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.UpstreamTimeout <= 0 {
+		cfg.UpstreamTimeout = DefaultUpstreamTimeout
+	}
+	if cfg.Loaders == (loaders.Options{}) {
+		cfg.Loaders = loaders.DefaultOptions()
+	}
+	client, err := clevertim.NewClient(
+		clevertim.WithBaseURL(cfg.UpstreamURL),
+		clevertim.WithTimeout(cfg.UpstreamTimeout),
+		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Transport{Base: cfg.Transport}}),
+		clevertim.WithUserAgent("clevertim-graphql"),
+	)
+	if err != nil {
+		return nil, err
+	}
+
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{}}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	srv.SetErrorPresenter(presentError)
+	srv.SetRecoverFunc(recoverPanic)
+	srv.AroundResponses(reportUpstream)
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, err := apiKey(r, cfg.DefaultAPIKey, cfg.RequireAuth)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Basic realm="Clevertim API key", Bearer`)
+			writeGraphQLError(w, http.StatusUnauthorized, err.Error(), CodeUnauthenticated)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes)
+		ctx := upstream.WithTracker(r.Context(), upstream.NewTracker())
+		ctx = loaders.With(ctx, loaders.New(client.WithAPIKey(key), cfg.Loaders))
+		srv.ServeHTTP(w, r.WithContext(ctx))
+	}), nil
+}
+
+// reportUpstream adds extensions.upstream: what the operation cost Clevertim.
+func reportUpstream(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil {
+		return resp
+	}
+	if t := upstream.FromContext(ctx); t != nil {
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		resp.Extensions["upstream"] = t.Summary()
+	}
+	return resp
+}
+
+// apiKey reads the caller's Clevertim key: Basic with the key as user name
+// (as Clevertim itself takes it), or Bearer with the key.
+func apiKey(r *http.Request, def string, require bool) (string, error) {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	if h == "" {
+		if require || def == "" {
+			return "", fmt.Errorf("send your Clevertim API key: Authorization: Bearer <key>, or Basic with the key as user name")
+		}
+		return def, nil
+	}
+	scheme, value, _ := strings.Cut(h, " ")
+	value = strings.TrimSpace(value)
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		if value != "" {
+			return value, nil
+		}
+	case "basic":
+		raw, err := base64.StdEncoding.DecodeString(value)
+		if err == nil {
+			if key, _, _ := strings.Cut(string(raw), ":"); key != "" {
+				return key, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("the Authorization header is not Bearer <key> or Basic <base64 of key:X>")
+}
+
+func writeGraphQLError(w http.ResponseWriter, status int, message, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}},
+	})
+}

@@ -1,0 +1,172 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
+)
+
+// loadRef resolves an optional reference: nil when unset, the record when it
+// exists, and a NOT_FOUND error at the field's path when it dangles.
+func loadRef[T any](ctx context.Context, r *loaders.Resource[T], id *clevertim.ID) (*T, error) {
+	if id == nil || *id == "" {
+		return nil, nil
+	}
+	return r.Load(ctx, *id)
+}
+
+// loadList resolves a list of ids. Records that are gone are left out, each
+// reported as its own error at the field's path, so the rest still shows.
+func loadList[T any](ctx context.Context, r *loaders.Resource[T], ids []clevertim.ID) ([]*T, error) {
+	recs, errs := r.LoadMany(ctx, ids)
+	if err := reportMissing(ctx, errs); err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
+// reportMissing adds not-found errors to the response and returns the first
+// other error, which fails the field.
+func reportMissing(ctx context.Context, errs []error) error {
+	for _, err := range errs {
+		if !errors.Is(err, clevertim.ErrNotFound) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		graphql.AddError(ctx, err)
+	}
+	return nil
+}
+
+func userRef(ctx context.Context, id *clevertim.ID) (*clevertim.User, error) {
+	return loadRef(ctx, loaders.For(ctx).Users, id)
+}
+
+func userID(id clevertim.ID) *clevertim.ID {
+	if id == "" {
+		return nil
+	}
+	return &id
+}
+
+func customerRef(ctx context.Context, id *clevertim.ID) (model.Customer, error) {
+	if id == nil || *id == "" {
+		return nil, nil
+	}
+	return loaders.For(ctx).Customers.Load(ctx, *id)
+}
+
+func visibilityOf(v clevertim.Visibility) model.Visibility {
+	switch {
+	case v.IsPrivate:
+		return model.VisibilityPrivate
+	case v.GroupMask != 0:
+		return model.VisibilityGroups
+	default:
+		return model.VisibilityPublic
+	}
+}
+
+func privateTo(ctx context.Context, v clevertim.Visibility) (*clevertim.User, error) {
+	if !v.IsPrivate {
+		return nil, nil
+	}
+	return userRef(ctx, v.PrivateTo)
+}
+
+// groupsOf lists the groups whose bit is in the record's mask.
+func groupsOf(ctx context.Context, v clevertim.Visibility) ([]*clevertim.Group, error) {
+	if v.GroupMask == 0 {
+		return []*clevertim.Group{}, nil
+	}
+	all, err := loaders.For(ctx).Groups.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []*clevertim.Group{}
+	for _, g := range all {
+		if v.GroupMask.Has(g.Bit) {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// customFieldValues lists a record's custom field values in field id order.
+func customFieldValues(values clevertim.CustomFieldValues) []*model.CustomFieldValue {
+	out := make([]*model.CustomFieldValue, 0, len(values))
+	for id, v := range values {
+		if len(v.Values) > 0 {
+			out = append(out, &model.CustomFieldValue{FieldID: id, Values: v.Values})
+		}
+	}
+	slices.SortFunc(out, func(a, b *model.CustomFieldValue) int {
+		return compareIDs(a.FieldID, b.FieldID)
+	})
+	return out
+}
+
+func compareIDs(a, b clevertim.ID) int {
+	ka, kb := idKey(a), idKey(b)
+	switch {
+	case ka < kb:
+		return -1
+	case ka > kb:
+		return 1
+	}
+	return 0
+}
+
+// linkedRecords resolves the records a reference custom field points at.
+func linkedRecords(ctx context.Context, v *model.CustomFieldValue) ([]model.LinkedRecord, error) {
+	l := loaders.For(ctx)
+	def, err := l.CustomFields.Load(ctx, v.FieldID)
+	if err != nil || !def.Type.IsReference() {
+		return []model.LinkedRecord{}, err
+	}
+	ids := make([]clevertim.ID, len(v.Values))
+	for i, s := range v.Values {
+		ids[i] = clevertim.ID(s)
+	}
+	var (
+		recs []model.LinkedRecord
+		errs []error
+	)
+	collect := func(n int, at func(int) model.LinkedRecord, e []error) {
+		for i := range n {
+			recs = append(recs, at(i))
+		}
+		errs = e
+	}
+	switch def.Type {
+	case clevertim.FieldUser:
+		rs, e := l.Users.LoadMany(ctx, ids)
+		collect(len(rs), func(i int) model.LinkedRecord { return rs[i] }, e)
+	case clevertim.FieldContact:
+		rs, e := l.Contacts.LoadMany(ctx, ids)
+		collect(len(rs), func(i int) model.LinkedRecord { return rs[i] }, e)
+	case clevertim.FieldCompany:
+		rs, e := l.Companies.LoadMany(ctx, ids)
+		collect(len(rs), func(i int) model.LinkedRecord { return rs[i] }, e)
+	case clevertim.FieldCase:
+		rs, e := l.Cases.LoadMany(ctx, ids)
+		collect(len(rs), func(i int) model.LinkedRecord { return rs[i] }, e)
+	case clevertim.FieldOpportunity:
+		rs, e := l.Opportunities.LoadMany(ctx, ids)
+		collect(len(rs), func(i int) model.LinkedRecord { return rs[i] }, e)
+	}
+	if err := reportMissing(ctx, errs); err != nil {
+		return nil, err
+	}
+	if recs == nil {
+		recs = []model.LinkedRecord{}
+	}
+	return recs, nil
+}

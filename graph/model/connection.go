@@ -1,0 +1,80 @@
+// Package model holds the GraphQL types that are not the client's records:
+// connections, custom field values and the generated inputs.
+package model
+
+import "github.com/clevertim-graphql/clevertim-graphql/clevertim"
+
+// PageInfo is Relay's page information.
+type PageInfo struct {
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
+}
+
+// Connection is a Relay connection over records of type T.
+type Connection[T any] struct {
+	Edges      []*Edge[T]
+	Nodes      []*T
+	PageInfo   *PageInfo
+	TotalCount int
+}
+
+// Edge is one record of a connection with its cursor.
+type Edge[T any] struct {
+	Node   *T
+	Cursor string
+}
+
+// The connections the schema declares, one per record type.
+type (
+	ContactConnection     = Connection[clevertim.Contact]
+	ContactEdge           = Edge[clevertim.Contact]
+	CompanyConnection     = Connection[clevertim.Company]
+	CompanyEdge           = Edge[clevertim.Company]
+	OpportunityConnection = Connection[clevertim.Opportunity]
+	OpportunityEdge       = Edge[clevertim.Opportunity]
+	CaseConnection        = Connection[clevertim.Case]
+	CaseEdge              = Edge[clevertim.Case]
+	TaskConnection        = Connection[clevertim.Task]
+	TaskEdge              = Edge[clevertim.Task]
+	NoteConnection        = Connection[clevertim.Note]
+	NoteEdge              = Edge[clevertim.Note]
+	CommentConnection     = Connection[clevertim.Comment]
+	CommentEdge           = Edge[clevertim.Comment]
+	CustomFieldConnection = Connection[clevertim.CustomField]
+	CustomFieldEdge       = Edge[clevertim.CustomField]
+	UserConnection        = Connection[clevertim.User]
+	UserEdge              = Edge[clevertim.User]
+	GroupConnection       = Connection[clevertim.Group]
+	GroupEdge             = Edge[clevertim.Group]
+	FolderConnection      = Connection[clevertim.Folder]
+	FolderEdge            = Edge[clevertim.Folder]
+	FileConnection        = Connection[clevertim.File]
+	FileEdge              = Edge[clevertim.File]
+	LinkedFileConnection  = Connection[clevertim.LinkedFile]
+	LinkedFileEdge        = Edge[clevertim.LinkedFile]
+)
+
+// CustomFieldValue is a record's value for one custom field.
+type CustomFieldValue struct {
+	FieldID clevertim.ID
+	Values  []string
+}
+
+// Value is the value as text, or nil when the field is empty.
+func (v *CustomFieldValue) Value() *string {
+	if len(v.Values) == 0 {
+		return nil
+	}
+	s := clevertim.CustomFieldValue{Values: v.Values}.Text()
+	return &s
+}
+
+// Customer is a *clevertim.Contact or a *clevertim.Company. The schema's
+// union; the client's types need no marker method.
+type Customer interface{}
+
+// LinkedRecord is what a reference custom field points at: a *clevertim.User,
+// *clevertim.Contact, *clevertim.Company, *clevertim.Case or *clevertim.Opportunity.
+type LinkedRecord interface{}

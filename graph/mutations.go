@@ -1,0 +1,239 @@
+package graph
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
+)
+
+// createRecord builds a record from its input, creates it, and forgets what
+// the request had loaded so that later fields see the write.
+func createRecord[T any](ctx context.Context, create func(context.Context, *T) (*T, error), build func(*T) error) (*T, error) {
+	rec := new(T)
+	if err := build(rec); err != nil {
+		return nil, err
+	}
+	out, err := create(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	loaders.For(ctx).Invalidate()
+	return out, nil
+}
+
+// updateRecord reads the record fresh, applies the input's changes and sends
+// the whole record back, so that fields the input does not name keep their
+// values whether Clevertim merges or replaces. With expected set, a record
+// modified since then is refused with CONFLICT. A write between our read and
+// our update can still be overwritten: Clevertim has no conditional update.
+func updateRecord[T any](ctx context.Context, resource string, id clevertim.ID,
+	get func(context.Context, clevertim.ID) (*T, error), update func(context.Context, clevertim.ID, *T) (*T, error),
+	lastModified func(*T) time.Time, expected *time.Time, apply func(*T) error) (*T, error) {
+	rec, err := get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if expected != nil && !lastModified(rec).Equal(*expected) {
+		return nil, &ConflictError{Resource: resource, ID: id, Expected: *expected, LastModified: lastModified(rec)}
+	}
+	if err := apply(rec); err != nil {
+		return nil, err
+	}
+	out, err := update(ctx, id, rec)
+	if err != nil {
+		return nil, err
+	}
+	loaders.For(ctx).Invalidate()
+	return out, nil
+}
+
+func deleteRecord(ctx context.Context, del func(context.Context, clevertim.ID) error, id clevertim.ID) (clevertim.ID, error) {
+	if err := del(ctx, id); err != nil {
+		return "", err
+	}
+	loaders.For(ctx).Invalidate()
+	return id, nil
+}
+
+// Setters apply one optional input field: absent keeps the current value,
+// null clears it, a value replaces it.
+
+func setText(dst *string, in graphql.Omittable[*string]) {
+	if v, ok := in.ValueOK(); ok {
+		*dst = ""
+		if v != nil {
+			*dst = *v
+		}
+	}
+}
+
+func setPtr[T any](dst **T, in graphql.Omittable[*T]) {
+	if v, ok := in.ValueOK(); ok {
+		*dst = v
+	}
+}
+
+func setBool(dst *bool, in graphql.Omittable[*bool]) {
+	if v, ok := in.ValueOK(); ok {
+		*dst = v != nil && *v
+	}
+}
+
+func setList[L ~[]E, E any](dst *L, in graphql.Omittable[[]E]) {
+	if v, ok := in.ValueOK(); ok {
+		*dst = L(slices.Clone(v))
+	}
+}
+
+// customerChanges gathers the inputs contacts and companies share.
+type customerChanges struct {
+	description  graphql.Omittable[*string]
+	emails       graphql.Omittable[[]string]
+	phones       graphql.Omittable[[]*model.PhoneInput]
+	websites     graphql.Omittable[[]string]
+	address      graphql.Omittable[*model.AddressInput]
+	socialMedia  graphql.Omittable[[]*model.SocialMediaIDInput]
+	customerType graphql.Omittable[*clevertim.CustomerType]
+	tags         graphql.Omittable[[]string]
+	customFields graphql.Omittable[[]*model.CustomFieldValueInput]
+	visibility   graphql.Omittable[*model.VisibilityInput]
+}
+
+func (ch customerChanges) apply(ctx context.Context, c *clevertim.Customer, scope clevertim.CustomFieldScope) error {
+	setText(&c.Description, ch.description)
+	setList(&c.Emails, ch.emails)
+	setList(&c.Websites, ch.websites)
+	setList(&c.Tags, ch.tags)
+	setPtr(&c.CustomerType, ch.customerType)
+	if v, ok := ch.phones.ValueOK(); ok {
+		c.Phones = make([]clevertim.Phone, len(v))
+		for i, p := range v {
+			c.Phones[i] = clevertim.Phone{Type: p.Type, Number: p.Number}
+		}
+	}
+	if v, ok := ch.socialMedia.ValueOK(); ok {
+		c.SocialMedia = make([]clevertim.SocialMediaID, len(v))
+		for i, s := range v {
+			c.SocialMedia[i] = clevertim.SocialMediaID{Venue: s.Venue, Handle: s.Handle}
+		}
+	}
+	if a, ok := ch.address.ValueOK(); ok && a == nil {
+		c.Address, c.City, c.Postcode, c.Region, c.Country = "", "", "", "", ""
+	} else if ok {
+		setText(&c.Address, a.Street)
+		setText(&c.City, a.City)
+		setText(&c.Postcode, a.Postcode)
+		setText(&c.Region, a.Region)
+		setText(&c.Country, a.Country)
+	}
+	if err := applyCustomFields(ctx, &c.CustomFields, ch.customFields, scope); err != nil {
+		return err
+	}
+	return applyVisibility(ctx, &c.Visibility, ch.visibility)
+}
+
+// applyCustomFields changes the values the input names and keeps the others,
+// checking each new value against its field's definition.
+func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in graphql.Omittable[[]*model.CustomFieldValueInput], scope clevertim.CustomFieldScope) error {
+	inputs := in.Value()
+	if len(inputs) == 0 {
+		return nil
+	}
+	defs, err := loaders.For(ctx).CustomFields.All(ctx)
+	if err != nil {
+		return err
+	}
+	if *dst == nil {
+		*dst = clevertim.CustomFieldValues{}
+	}
+	for i, v := range inputs {
+		field := "customFields[" + strconv.Itoa(i) + "]"
+		at := slices.IndexFunc(defs, func(d *clevertim.CustomField) bool { return d.ID == v.FieldID })
+		if at < 0 {
+			return inputError(field+".fieldId", "there is no custom field with id %s", v.FieldID)
+		}
+		def := defs[at]
+		if !def.AppliesTo(scope) {
+			return inputError(field+".fieldId", "the field %q applies to %v, not to %s", def.Name, def.Scopes, scope)
+		}
+		value, hasValue := v.Value.ValueOK()
+		values, hasValues := v.Values.ValueOK()
+		if hasValue && value != nil && hasValues && values != nil {
+			return inputError(field, "give value or values, not both")
+		}
+		val := clevertim.CustomFieldValue{List: def.Multiple}
+		switch {
+		case hasValue && value != nil:
+			val.Values = []string{*value}
+		case hasValues && values != nil:
+			val.Values = values
+		}
+		if len(val.Values) == 0 {
+			delete(*dst, def.ID)
+			continue
+		}
+		if err := def.CheckValue(val); err != nil {
+			return err
+		}
+		(*dst)[def.ID] = val
+	}
+	return nil
+}
+
+// applyVisibility sets who may see a record: one user, some groups, or
+// everyone (null, or neither given).
+func applyVisibility(ctx context.Context, dst *clevertim.Visibility, in graphql.Omittable[*model.VisibilityInput]) error {
+	v, ok := in.ValueOK()
+	if !ok {
+		return nil
+	}
+	*dst = clevertim.Visibility{}
+	if v == nil {
+		return nil
+	}
+	user, groups := v.PrivateTo.Value(), v.GroupIds.Value()
+	switch {
+	case user != nil && len(groups) > 0:
+		return inputError("visibility", "give privateTo or groupIds, not both")
+	case user != nil:
+		if _, err := loaders.For(ctx).Users.Load(ctx, *user); err != nil {
+			return refError(err, "visibility.privateTo", "user", *user)
+		}
+		dst.IsPrivate, dst.PrivateTo = true, user
+	case len(groups) > 0:
+		for _, id := range groups {
+			g, err := loaders.For(ctx).Groups.Load(ctx, id)
+			if err != nil {
+				return refError(err, "visibility.groupIds", "group", id)
+			}
+			dst.GroupMask |= clevertim.GroupMask(g.Bit)
+		}
+	}
+	return nil
+}
+
+// taskDate converts a schedule input; null or an empty input clears it.
+func taskDate(field string, in *model.TaskDateTimeInput) (*clevertim.TaskDate, error) {
+	if in == nil {
+		return nil, nil
+	}
+	date, clock := "", ""
+	if v := in.Date.Value(); v != nil {
+		date = *v
+	}
+	if v := in.Time.Value(); v != nil {
+		clock = *v
+	}
+	d, err := clevertim.ParseTaskDate(date, clock)
+	if err != nil {
+		return nil, inputError(field, "%v", err)
+	}
+	return d, nil
+}

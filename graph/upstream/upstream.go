@@ -1,0 +1,124 @@
+// Package upstream measures what one GraphQL operation asks of Clevertim:
+// how many HTTP requests it sent and in how many sequential rounds.
+package upstream
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Tracker records the upstream requests of one operation. It is safe for
+// concurrent use.
+type Tracker struct {
+	mu    sync.Mutex
+	spans []span
+	now   func() time.Time
+}
+
+type span struct{ start, end time.Time }
+
+// NewTracker returns an empty tracker.
+func NewTracker() *Tracker { return &Tracker{now: time.Now} }
+
+type trackerKey struct{}
+
+// WithTracker returns a context whose upstream requests t records.
+func WithTracker(ctx context.Context, t *Tracker) context.Context {
+	return context.WithValue(ctx, trackerKey{}, t)
+}
+
+// FromContext returns the context's tracker, or nil.
+func FromContext(ctx context.Context) *Tracker {
+	t, _ := ctx.Value(trackerKey{}).(*Tracker)
+	return t
+}
+
+func (t *Tracker) begin() func() {
+	start := t.now()
+	return func() {
+		end := t.now()
+		t.mu.Lock()
+		t.spans = append(t.spans, span{start, end})
+		t.mu.Unlock()
+	}
+}
+
+// Summary is what an operation cost upstream.
+type Summary struct {
+	// Requests is the number of HTTP requests sent to Clevertim.
+	Requests int `json:"requests"`
+	// Rounds is the length of the longest chain of requests each of which
+	// started after the previous one had finished: the round trips a client
+	// had to wait for one after the other.
+	Rounds int `json:"rounds"`
+}
+
+// Summary computes the figures so far.
+func (t *Tracker) Summary() Summary {
+	t.mu.Lock()
+	spans := slices.Clone(t.spans)
+	t.mu.Unlock()
+	return summarize(spans)
+}
+
+// summarize gives each request the round 1 + the highest round of the
+// requests that ended before it started.
+func summarize(spans []span) Summary {
+	slices.SortFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+	byEnd := slices.Clone(spans)
+	slices.SortFunc(byEnd, func(a, b span) int { return a.end.Compare(b.end) })
+	rounds := make(map[span]int, len(spans))
+	best, j, maxRound := 0, 0, 0
+	for _, s := range spans {
+		// Every request that ended before s started could have fed it.
+		for j < len(byEnd) && !byEnd[j].end.After(s.start) {
+			best = max(best, rounds[byEnd[j]])
+			j++
+		}
+		rounds[s] = best + 1
+		maxRound = max(maxRound, best+1)
+	}
+	return Summary{Requests: len(spans), Rounds: maxRound}
+}
+
+// Transport records every request whose context carries a Tracker.
+type Transport struct {
+	Base http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	tr := FromContext(req.Context())
+	if tr == nil {
+		return base.RoundTrip(req)
+	}
+	done := tr.begin()
+	resp, err := base.RoundTrip(req)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	// The round ends when the body has been read, not when headers arrive.
+	resp.Body = &trackedBody{ReadCloser: resp.Body, done: done}
+	return resp, nil
+}
+
+type trackedBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *trackedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
+}

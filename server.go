@@ -1,0 +1,212 @@
+// Command clevertim-graphql serves the Clevertim CRM as a GraphQL API with
+// GraphiQL. With no upstream configured it runs an embedded Clevertim emulator
+// holding a demo account, so `go run .` is all a new user needs.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
+	"github.com/clevertim-graphql/clevertim-graphql/graph"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "clevertim-graphql:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command line flags, with environment defaults.
+type options struct {
+	addr            string
+	upstreamURL     string
+	apiKey          string
+	requireAuth     bool
+	corsOrigins     string
+	upstreamTimeout time.Duration
+	batchWait       time.Duration
+	shutdownGrace   time.Duration
+	emuLatency      time.Duration
+	emuFaultRate    float64
+	emuDB           string
+	emuSeed         uint64
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("clevertim-graphql", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&o.upstreamURL, "upstream", getenv("CLEVERTIM_URL"),
+		"Clevertim API root (env CLEVERTIM_URL); with neither it nor a key, the embedded emulator serves the demo account")
+	fs.StringVar(&o.apiKey, "api-key", getenv("CLEVERTIM_API_KEY"),
+		"default API key for requests that carry none (env CLEVERTIM_API_KEY)")
+	fs.BoolVar(&o.requireAuth, "require-auth", false, "refuse requests without their own API key, even with a default key")
+	fs.StringVar(&o.corsOrigins, "cors-origins", getenv("CORS_ORIGINS"),
+		"comma-separated browser origins allowed to call /query, or * for any (env CORS_ORIGINS); empty: same origin only")
+	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", graph.DefaultUpstreamTimeout, "timeout of each upstream request")
+	fs.DurationVar(&o.batchWait, "batch-wait", loaders.DefaultOptions().Wait, "how long a loader gathers ids before fetching them")
+	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
+	fs.DurationVar(&o.emuLatency, "emulator-latency", 0, "emulator: delay added to every API request")
+	fs.Float64Var(&o.emuFaultRate, "emulator-fault-rate", 0, "emulator: fraction of API requests that fail (503 or cut connection)")
+	fs.StringVar(&o.emuDB, "emulator-db", "", "emulator: keep the account in this bbolt file across restarts")
+	fs.Uint64Var(&o.emuSeed, "emulator-seed", 1, "emulator: seed of the demo account")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return o, nil
+}
+
+// run serves until ctx is done, then shuts down gracefully. ready, if set,
+// is called with the listening address.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready func(addr string)) error {
+	o, err := parseFlags(args, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
+
+	mux := http.NewServeMux()
+	useEmulator := o.upstreamURL == "" && o.apiKey == ""
+	if useEmulator {
+		emu, err := emulator.New(emulator.WithLatency(o.emuLatency), emulator.WithFaultRate(o.emuFaultRate),
+			emulator.WithPersistence(o.emuDB), emulator.WithSeed(o.emuSeed))
+		if err != nil {
+			return err
+		}
+		defer emu.Close()
+		mux.Handle("/api/", emu)
+		mux.Handle("/_emulator/", emu)
+		o.upstreamURL, o.apiKey = base+"/api", emulator.OwnerKey
+	} else if o.upstreamURL == "" {
+		o.upstreamURL = clevertim.DefaultBaseURL
+	}
+
+	gql, err := graph.NewHandler(graph.HandlerConfig{
+		UpstreamURL:     o.upstreamURL,
+		DefaultAPIKey:   o.apiKey,
+		RequireAuth:     o.requireAuth,
+		UpstreamTimeout: o.upstreamTimeout,
+		Loaders:         loaders.Options{Wait: o.batchWait},
+	})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/query", cors(o.corsOrigins, gql))
+	mux.Handle("GET /{$}", playground.Handler("Clevertim GraphQL", "/query"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
+	})
+
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+	}
+	printBanner(stdout, base, o, useEmulator)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func printBanner(w io.Writer, base string, o options, emulated bool) {
+	fmt.Fprintf(w, "GraphiQL:  %s/\nGraphQL:   %s/query\nHealth:    %s/healthz\n", base, base, base)
+	if !emulated {
+		fmt.Fprintf(w, "Upstream:  %s\n", o.upstreamURL)
+		if o.apiKey != "" && !o.requireAuth {
+			fmt.Fprintln(w, "Requests without an API key use the configured default key.")
+		}
+		return
+	}
+	fmt.Fprintf(w, "Upstream:  embedded Clevertim emulator at %s/api (demo account", base)
+	if o.emuDB != "" {
+		fmt.Fprintf(w, ", kept in %s", o.emuDB)
+	}
+	fmt.Fprintln(w, ")")
+	fmt.Fprintln(w, "Requests without an API key act as the owner. Demo users and their keys:")
+	for _, u := range emulator.DemoUsers() {
+		fmt.Fprintf(w, "  %-2s %-13s %-56s %s\n", u.ID, u.Name, u.APIKey, u.Role)
+	}
+}
+
+// cors lets the listed browser origins call the API with an Authorization
+// header. No origins: no CORS headers, so only same-origin pages may call.
+func cors(origins string, next http.Handler) http.Handler {
+	var allowed []string
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			allowed = append(allowed, o)
+		}
+	}
+	if len(allowed) == 0 {
+		return next
+	}
+	any := slices.Contains(allowed, "*")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && (any || slices.Contains(allowed, origin)) {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Max-Age", "600")
+			if r.Method == http.MethodOptions {
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
