@@ -28,6 +28,7 @@ const (
 	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
 	CodeUpstreamInvalid     = "UPSTREAM_INVALID"
 	CodeInternal            = "INTERNAL_SERVER_ERROR"
+	CodeBadRequest          = "BAD_REQUEST"
 )
 
 // InputError is an argument the facade refused, naming the input field.
@@ -106,6 +107,9 @@ func classify(err error) (code, message string, extra map[string]any) {
 		return classifyUpstream(apiErr)
 	case errors.As(err, &gqlErr) && gqlErr.Extensions["code"] != nil:
 		return fmt.Sprint(gqlErr.Extensions["code"]), "", nil
+	case errors.As(err, &gqlErr) && gqlErr.Err == nil && len(gqlErr.Path) == 0:
+		// gqlgen's own request errors: a body that is not JSON, no query.
+		return CodeBadRequest, "", nil
 	}
 	return CodeInternal, "internal error", nil
 }
@@ -145,5 +149,7 @@ func classifyUpstream(e *clevertim.Error) (code, message string, extra map[strin
 // its value, instead of a crashed request.
 func recoverPanic(ctx context.Context, p any) error {
 	slog.ErrorContext(ctx, "resolver panic", "panic", p)
-	return gqlerror.Errorf("internal error")
+	err := gqlerror.Errorf("internal error")
+	err.Extensions = map[string]any{"code": CodeInternal}
+	return err
 }

@@ -141,7 +141,9 @@ func (r *Resource[T]) collection(ctx context.Context) *collection[T] {
 	return c
 }
 
-func (r *Resource[T]) notFound(id clevertim.ID) error { return &NotFoundError{Resource: r.name, ID: id} }
+func (r *Resource[T]) notFound(id clevertim.ID) error {
+	return &NotFoundError{Resource: r.name, ID: id}
+}
 
 // batch fetches the keys the cheapest way: from the collection when it is
 // small, already fetched or being fetched, or when the batch is large;

@@ -1,0 +1,167 @@
+package graph_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+)
+
+// These tests count the requests the emulator received for one GraphQL
+// operation, and check them against extensions.upstream.
+//
+// Rounds are measured from timing: a request that starts after another has
+// finished is a later round. With an instant upstream, the goroutines of one
+// batch can start a request after a sibling has already finished, so the
+// tests that check rounds give the emulator a latency far above that skew.
+const roundLatency = 60 * time.Millisecond
+
+func (h *harness) counted(query string, vars map[string]any) (response, map[string]int64) {
+	h.t.Helper()
+	h.emu.ResetStats()
+	r := h.do("", query, vars)
+	for _, e := range r.Errors {
+		// Some demo records point at customers private to another user:
+		// those links are null with NOT_FOUND, which costs no extra request.
+		if e.code() != "NOT_FOUND" {
+			h.t.Fatalf("query failed: %+v", r.Errors)
+		}
+	}
+	st := h.emu.Stats()
+	if int64(r.Extensions.Upstream.Requests) != st.Total {
+		h.t.Errorf("extensions.upstream.requests = %d, the emulator received %d", r.Extensions.Upstream.Requests, st.Total)
+	}
+	return r, st.ByRoute
+}
+
+func TestBatching_ListLevelCostsOneBatch(t *testing.T) {
+	t.Parallel()
+	h := setup(t, emulator.WithLatency(roundLatency))
+	opps, _ := h.client(ownerKey).Opportunities.List(context.Background())
+	customers := map[clevertim.ID]bool{}
+	for _, o := range opps {
+		if o.CustomerID != nil {
+			customers[*o.CustomerID] = true
+		}
+	}
+	if len(customers) <= loaders.DefaultOptions().ListThreshold {
+		t.Fatalf("the demo has %d distinct opportunity customers; this test needs more than the list threshold", len(customers))
+	}
+	r, routes := h.counted(`{ opportunities(first: 100) { nodes { name
+		leadUser { name } createdBy { name }
+		customer { ... on Contact { name company { name } } ... on Company { name } } } } }`, nil)
+	if n := len(list(r.Data, "opportunities", "nodes")); n != len(opps) {
+		t.Fatalf("%d opportunities, want %d", n, len(opps))
+	}
+	// Level 1: the opportunities. Level 2: users (small, fetched whole) and
+	// the customers: more than the threshold, so both collections at once.
+	// Level 3: the contacts' companies are already loaded.
+	want := map[string]int64{"GET /opportunity": 1, "GET /user": 1, "GET /contact": 1, "GET /company": 1}
+	if len(routes) != len(want) {
+		t.Errorf("routes %s, want %v", describe(routes), want)
+	}
+	for route, n := range want {
+		if routes[route] != n {
+			t.Errorf("%s: %d requests, want %d (all: %s)", route, routes[route], n, describe(routes))
+		}
+	}
+	if r.Extensions.Upstream.Rounds != 2 {
+		t.Errorf("rounds = %d, want 2", r.Extensions.Upstream.Rounds)
+	}
+}
+
+func TestBatching_FewKeysAreFetchedByIDOncePerLevel(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	ctx := context.Background()
+	c := h.client(ownerKey)
+	contacts, _ := c.Contacts.List(ctx)
+	// A contact whose notes carry comments, with few enough notes and
+	// comments to be fetched one by one.
+	var pick *clevertim.Contact
+	var comments map[clevertim.ID]bool
+	for _, x := range contacts {
+		if len(x.NoteIDs) < 2 || len(x.NoteIDs) > loaders.DefaultOptions().ListThreshold {
+			continue
+		}
+		cm := map[clevertim.ID]bool{}
+		for _, nid := range x.NoteIDs {
+			n, _ := c.Notes.Get(ctx, nid)
+			for _, id := range n.CommentIDs {
+				cm[id] = true
+			}
+		}
+		if len(cm) > 0 && len(cm) <= loaders.DefaultOptions().ListThreshold {
+			pick, comments = x, cm
+			break
+		}
+	}
+	if pick == nil {
+		t.Fatal("no suitable contact in the demo account")
+	}
+	h.emu.SetLatency(roundLatency)
+	// The notes are asked for twice (aliases): the second costs nothing.
+	r, routes := h.counted(`query($id: ID!) { contact(id: $id) {
+		a: notes { nodes { text comments { nodes { text author { name } } } } }
+		b: notes { nodes { id } } } }`, map[string]any{"id": pick.ID})
+	want := map[string]int64{
+		"GET /contact/{id}": 1,
+		"GET /note/{id}":    int64(len(pick.NoteIDs)),
+		"GET /comment/{id}": int64(len(comments)),
+		"GET /user":         1,
+	}
+	for route, n := range want {
+		if routes[route] != n {
+			t.Errorf("%s: %d requests, want %d (all: %s)", route, routes[route], n, describe(routes))
+		}
+	}
+	if len(routes) != len(want) {
+		t.Errorf("routes %s, want only %v", describe(routes), want)
+	}
+	if r.Extensions.Upstream.Rounds != 4 {
+		t.Errorf("rounds = %d, want 4: contact, notes, comments, authors (%s)", r.Extensions.Upstream.Rounds, describe(routes))
+	}
+}
+
+func TestBatching_ManyKeysFetchTheCollection(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	r, routes := h.counted(`{ notes(first: 100) { nodes { comments { nodes { id author { name } } } } }
+		users { totalCount } }`, nil)
+	total := 0
+	for _, n := range list(r.Data, "notes", "nodes") {
+		total += len(list(n, "comments", "nodes"))
+	}
+	if total <= loaders.DefaultOptions().ListThreshold {
+		t.Fatalf("only %d comments in the demo", total)
+	}
+	// Users are asked for at two levels: one request.
+	want := map[string]int64{"GET /note": 1, "GET /comment": 1, "GET /user": 1}
+	for route, n := range want {
+		if routes[route] != n {
+			t.Errorf("%s: %d requests, want %d (all: %s)", route, routes[route], n, describe(routes))
+		}
+	}
+	if len(routes) != len(want) {
+		t.Errorf("routes %s", describe(routes))
+	}
+}
+
+func TestBatching_ReverseLinkFetchesContactsOnce(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	r, routes := h.counted(`{ companies(first: 100) { nodes { name contacts { totalCount nodes { name } } } } }`, nil)
+	sum := 0
+	for _, c := range list(r.Data, "companies", "nodes") {
+		sum += int(get(c, "contacts", "totalCount").(float64))
+	}
+	if sum == 0 {
+		t.Fatal("no company has contacts")
+	}
+	if routes["GET /company"] != 1 || routes["GET /contact"] != 1 || len(routes) != 2 {
+		t.Errorf("routes %s, want one GET /company and one GET /contact", describe(routes))
+	}
+}
