@@ -170,9 +170,9 @@ type envelope struct {
 	Error   string          `json:"error"`
 }
 
-// do sends one request and returns the envelope's content, or nil for a
-// DELETE. The path segments must already be escaped.
-func (c *Client) do(ctx context.Context, method, path string, body []byte) (json.RawMessage, error) {
+// send sends one request and returns the raw answer. The path segments must
+// already be escaped.
+func (c *Client) send(ctx context.Context, method, path string, body []byte) (*resty.Response, error) {
 	fullURL := c.baseURL + path
 	req := c.rest.R().
 		SetContext(ctx).
@@ -189,7 +189,43 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (json
 		}
 		return nil, &Error{Method: method, URL: fullURL, Err: err}
 	}
-	return decodeEnvelope(method, fullURL, resp.StatusCode(), resp.Header(), resp.Body())
+	return resp, nil
+}
+
+// do sends one request and returns the envelope's content, or nil for a
+// DELETE.
+func (c *Client) do(ctx context.Context, method, path string, body []byte) (json.RawMessage, error) {
+	resp, err := c.send(ctx, method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	return decodeEnvelope(method, c.baseURL+path, resp.StatusCode(), resp.Header(), resp.Body())
+}
+
+// records sends one request and decodes the records of its answer. A
+// well-formed answer is decoded in one pass; anything else goes through the
+// careful path, which says what is wrong.
+func records[T any](ctx context.Context, c *Client, method, path string, body []byte) ([]*T, error) {
+	resp, err := c.send(ctx, method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	raw := resp.Body()
+	if resp.StatusCode() == http.StatusOK {
+		var env struct {
+			Status  string `json:"status"`
+			Content *[]*T  `json:"content"`
+		}
+		if json.Unmarshal(raw, &env) == nil && env.Status == "OK" && env.Content != nil {
+			return *env.Content, nil
+		}
+	}
+	fullURL := c.baseURL + path
+	content, err := decodeEnvelope(method, fullURL, resp.StatusCode(), resp.Header(), raw)
+	if err != nil {
+		return nil, err
+	}
+	return decodeRecords[T](method, fullURL, content)
 }
 
 func decodeEnvelope(method, fullURL string, status int, header http.Header, raw []byte) (json.RawMessage, error) {

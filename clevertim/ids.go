@@ -49,6 +49,9 @@ func (id *ID) UnmarshalJSON(data []byte) error {
 // decodeScalar reads a JSON number, string or null as text. Integral floats
 // such as 12.0 are normalised to "12" because some encoders emit them for ids.
 func decodeScalar(data []byte) (string, error) {
+	if isDigits(data) {
+		return string(data), nil // the common case, without a second parse
+	}
 	data = bytes.TrimSpace(data)
 	switch {
 	case len(data) == 0:
@@ -80,6 +83,39 @@ func decodeScalar(data []byte) (string, error) {
 	}
 }
 
+func isDigits(b []byte) bool {
+	if len(b) == 0 || len(b) > 18 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseIntList reads a JSON list of non-negative integers such as [1,22,3]
+// without reflection; ok is false for anything else.
+func parseIntList(data []byte) (ids IDList, ok bool) {
+	if len(data) < 2 || data[0] != '[' || data[len(data)-1] != ']' {
+		return nil, false
+	}
+	inner := bytes.TrimSpace(data[1 : len(data)-1])
+	if len(inner) == 0 {
+		return IDList{}, true
+	}
+	ids = make(IDList, 0, bytes.Count(inner, []byte{','})+1)
+	for part := range bytes.SplitSeq(inner, []byte{','}) {
+		part = bytes.TrimSpace(part)
+		if !isDigits(part) {
+			return nil, false
+		}
+		ids = append(ids, ID(part))
+	}
+	return ids, true
+}
+
 // IDList is a list of ids that also decodes from a single id or null, as a
 // note's `cust` may be either.
 type IDList []ID
@@ -87,6 +123,10 @@ type IDList []ID
 // UnmarshalJSON accepts [ids], a single id, or null.
 func (l *IDList) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
+	if ids, ok := parseIntList(data); ok {
+		*l = ids
+		return nil
+	}
 	if len(data) > 0 && data[0] == '[' {
 		var ids []ID
 		if err := json.Unmarshal(data, &ids); err != nil {

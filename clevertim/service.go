@@ -48,9 +48,10 @@ func (e *endpoint) encode(v any) ([]byte, error) {
 	return json.Marshal(fields)
 }
 
-// one expects exactly one record in an answer, as GET by id, POST and PUT give.
-func one[T any](e *endpoint, method, path string, content json.RawMessage) (*T, error) {
-	recs, err := decodeRecords[T](method, e.client.baseURL+path, content)
+// one sends a request whose answer holds exactly one record, as GET by id,
+// POST and PUT do.
+func one[T any](ctx context.Context, e *endpoint, method, path string, body []byte) (*T, error) {
+	recs, err := records[T](ctx, e.client, method, path, body)
 	if err != nil {
 		return nil, err
 	}
@@ -69,23 +70,13 @@ func (r Reader[T]) Get(ctx context.Context, id ID) (*T, error) {
 	if id == "" {
 		return nil, invalid("id", "is required")
 	}
-	path := r.ep.recordPath(id)
-	content, err := r.ep.client.do(ctx, http.MethodGet, path, nil)
-	if err != nil {
-		return nil, err
-	}
-	return one[T](r.ep, http.MethodGet, path, content)
+	return one[T](ctx, r.ep, http.MethodGet, r.ep.recordPath(id), nil)
 }
 
 // List fetches every record the user may see: GET /{resource}. The API has
 // no paging or filtering.
 func (r Reader[T]) List(ctx context.Context) ([]*T, error) {
-	path := r.ep.collectionPath()
-	content, err := r.ep.client.do(ctx, http.MethodGet, path, nil)
-	if err != nil {
-		return nil, err
-	}
-	return decodeRecords[T](http.MethodGet, r.ep.client.baseURL+path, content)
+	return records[T](ctx, r.ep.client, http.MethodGet, r.ep.collectionPath(), nil)
 }
 
 // Creator creates records of one resource.
@@ -98,12 +89,7 @@ func (c Creator[T]) Create(ctx context.Context, v *T) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := c.ep.collectionPath()
-	content, err := c.ep.client.do(ctx, http.MethodPost, path, body)
-	if err != nil {
-		return nil, err
-	}
-	return one[T](c.ep, http.MethodPost, path, content)
+	return one[T](ctx, c.ep, http.MethodPost, c.ep.collectionPath(), body)
 }
 
 // Updater updates records of one resource.
@@ -121,12 +107,7 @@ func (u Updater[T]) Update(ctx context.Context, id ID, v *T) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := u.ep.recordPath(id)
-	content, err := u.ep.client.do(ctx, http.MethodPut, path, body)
-	if err != nil {
-		return nil, err
-	}
-	return one[T](u.ep, http.MethodPut, path, content)
+	return one[T](ctx, u.ep, http.MethodPut, u.ep.recordPath(id), body)
 }
 
 // Deleter deletes records of one resource.

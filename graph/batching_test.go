@@ -7,6 +7,7 @@ import (
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
+	"github.com/clevertim-graphql/clevertim-graphql/graph"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 )
 
@@ -18,6 +19,13 @@ import (
 // batch can start a request after a sibling has already finished, so the
 // tests that check rounds give the emulator a latency far above that skew.
 const roundLatency = 60 * time.Millisecond
+
+// levelByLevel is the facade without query planning: what the loaders do
+// on their own.
+func levelByLevel(t *testing.T, opts ...emulator.Option) *harness {
+	t.Helper()
+	return newHarness(t, graph.HandlerConfig{NoPlanning: true}, opts...)
+}
 
 func (h *harness) counted(query string, vars map[string]any) (response, map[string]int64) {
 	h.t.Helper()
@@ -39,7 +47,7 @@ func (h *harness) counted(query string, vars map[string]any) (response, map[stri
 
 func TestBatching_ListLevelCostsOneBatch(t *testing.T) {
 	t.Parallel()
-	h := setup(t, emulator.WithLatency(roundLatency))
+	h := levelByLevel(t, emulator.WithLatency(roundLatency))
 	opps, _ := h.client(ownerKey).Opportunities.List(context.Background())
 	customers := map[clevertim.ID]bool{}
 	for _, o := range opps {
@@ -75,7 +83,7 @@ func TestBatching_ListLevelCostsOneBatch(t *testing.T) {
 
 func TestBatching_FewKeysAreFetchedByIDOncePerLevel(t *testing.T) {
 	t.Parallel()
-	h := setup(t)
+	h := levelByLevel(t)
 	ctx := context.Background()
 	c := h.client(ownerKey)
 	contacts, _ := c.Contacts.List(ctx)
@@ -128,7 +136,7 @@ func TestBatching_FewKeysAreFetchedByIDOncePerLevel(t *testing.T) {
 
 func TestBatching_ManyKeysFetchTheCollection(t *testing.T) {
 	t.Parallel()
-	h := setup(t)
+	h := levelByLevel(t)
 	r, routes := h.counted(`{ notes(first: 100) { nodes { comments { nodes { id author { name } } } } }
 		users { totalCount } }`, nil)
 	total := 0
@@ -163,5 +171,65 @@ func TestBatching_ReverseLinkFetchesContactsOnce(t *testing.T) {
 	}
 	if routes["GET /company"] != 1 || routes["GET /contact"] != 1 || len(routes) != 2 {
 		t.Errorf("routes %s, want one GET /company and one GET /contact", describe(routes))
+	}
+}
+
+// With planning, a query's collections are fetched together in the first
+// round, and deeper levels find their records loaded.
+func TestPlanning_PipelineBoardInOneRound(t *testing.T) {
+	t.Parallel()
+	h := setup(t, emulator.WithLatency(roundLatency))
+	r, routes := h.counted(`{ opportunities(first: 50) { nodes { name
+		customer { ... on Contact { name company { name } } ... on Company { name } }
+		leadUser { name }
+		notes { nodes { text comments { nodes { text author { name } } } } } } } }`, nil)
+	if len(list(r.Data, "opportunities", "nodes")) == 0 {
+		t.Fatal("no data")
+	}
+	want := map[string]int64{"GET /opportunity": 1, "GET /contact": 1, "GET /company": 1, "GET /user": 1, "GET /note": 1, "GET /comment": 1}
+	for route, n := range want {
+		if routes[route] != n {
+			t.Errorf("%s: %d, want %d (all: %s)", route, routes[route], n, describe(routes))
+		}
+	}
+	if len(routes) != len(want) {
+		t.Errorf("routes %s", describe(routes))
+	}
+	if r.Extensions.Upstream.Rounds != 1 {
+		t.Errorf("rounds = %d, want 1", r.Extensions.Upstream.Rounds)
+	}
+}
+
+// A single record's short lists are not worth whole collections: they are
+// fetched by id once the record is known.
+func TestPlanning_SingleRecordKeepsGetsByID(t *testing.T) {
+	t.Parallel()
+	h := setup(t, emulator.WithLatency(roundLatency))
+	contacts, _ := h.client(ownerKey).Contacts.List(context.Background())
+	var pick *clevertim.Contact
+	for _, c := range contacts {
+		if len(c.NoteIDs) >= 2 && len(c.NoteIDs) <= 3 && c.CompanyID != nil {
+			pick = c
+			break
+		}
+	}
+	if pick == nil {
+		t.Fatal("no suitable contact")
+	}
+	r, routes := h.counted(`query($id: ID!) { contact(id: $id) { company { name } notes { nodes { text createdBy { name } } }
+		customFields { field { name } value } } }`, map[string]any{"id": pick.ID})
+	want := map[string]int64{"GET /contact/{id}": 1, "GET /company/{id}": 1, "GET /note/{id}": int64(len(pick.NoteIDs)),
+		"GET /user": 1, "GET /customfield": 1}
+	for route, n := range want {
+		if routes[route] != n {
+			t.Errorf("%s: %d, want %d (all: %s)", route, routes[route], n, describe(routes))
+		}
+	}
+	if len(routes) != len(want) {
+		t.Errorf("routes %s", describe(routes))
+	}
+	// Users and custom fields come with the contact; company and notes next.
+	if r.Extensions.Upstream.Rounds != 2 {
+		t.Errorf("rounds = %d, want 2", r.Extensions.Upstream.Rounds)
 	}
 }

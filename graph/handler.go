@@ -41,6 +41,9 @@ type HandlerConfig struct {
 	ComplexityLimit int
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
+	// NoPlanning turns off the prefetching of the collections a query will
+	// scan (see plan.go): fewer bytes fetched, more round trips.
+	NoPlanning bool
 	// Transport sends upstream requests; nil means http.DefaultTransport.
 	Transport http.RoundTripper
 }
@@ -90,6 +93,9 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	srv.AroundResponses(reportUpstream)
+	if !cfg.NoPlanning {
+		srv.AroundOperations(prefetch(cfg.Loaders.ListThreshold))
+	}
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := apiKey(r, cfg.DefaultAPIKey, cfg.RequireAuth)

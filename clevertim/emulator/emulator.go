@@ -166,7 +166,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var (
-		out  []map[string]any
+		out  []json.RawMessage
 		err  error
 		body map[string]any
 	)
@@ -180,19 +180,19 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && !hasID:
 		out = e.store.list(resource, c)
 	case r.Method == http.MethodGet:
-		var rec map[string]any
+		var rec json.RawMessage
 		rec, err = e.store.get(resource, id, c)
-		out = []map[string]any{rec}
+		out = []json.RawMessage{rec}
 	case sp.readOnly, sp.noUpdate && r.Method == http.MethodPut:
 		err = &errStatus{http.StatusNotImplemented, fmt.Sprintf("%s %s is not supported", r.Method, route)}
 	case r.Method == http.MethodPost && !hasID:
-		var rec map[string]any
+		var rec json.RawMessage
 		rec, err = e.store.create(resource, body, c)
-		out = []map[string]any{rec}
+		out = []json.RawMessage{rec}
 	case r.Method == http.MethodPut && hasID:
-		var rec map[string]any
+		var rec json.RawMessage
 		rec, err = e.store.update(resource, id, body, c)
-		out = []map[string]any{rec}
+		out = []json.RawMessage{rec}
 	case r.Method == http.MethodDelete && hasID:
 		if err = e.store.delete(resource, id, c); err == nil {
 			writeJSON(w, http.StatusOK, map[string]any{"status": "OK"})
@@ -205,7 +205,27 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "OK", "content": out})
+	writeContent(w, out)
+}
+
+// writeContent writes the success envelope around records already encoded.
+func writeContent(w http.ResponseWriter, recs []json.RawMessage) {
+	size := 32
+	for _, r := range recs {
+		size += len(r) + 1
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, `{"status":"OK","content":[`...)
+	for i, r := range recs {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, r...)
+	}
+	buf = append(buf, "]}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf)
 }
 
 // authenticate reads Basic auth as Clevertim takes it: user name = API key,

@@ -34,8 +34,9 @@ func (c *caller) can(p string) bool {
 }
 
 type table struct {
-	byID  map[string]record
-	order []string // ids in creation order, which is ascending
+	byID    map[string]record
+	encoded map[string][]byte // encodeBase of each record
+	order   []string          // ids in creation order, which is ascending
 }
 
 // store is the account's data. Every method takes the lock it needs, so the
@@ -66,7 +67,7 @@ func newStore(now func() time.Time) *store {
 	s := &store{specs: specs(), tables: map[string]*table{}, rev: map[string]map[string]map[string]struct{}{},
 		refsBySource: map[string][]string{}, nextID: 1000, now: now}
 	for name, sp := range s.specs {
-		s.tables[name] = &table{byID: map[string]record{}}
+		s.tables[name] = &table{byID: map[string]record{}, encoded: map[string][]byte{}}
 		for _, r := range sp.reverses {
 			if !slices.Contains(s.refsBySource[r.source], r.ref) {
 				s.refsBySource[r.source] = append(s.refsBySource[r.source], r.ref)
@@ -156,9 +157,43 @@ func (s *store) visible(sp *spec, rec record, c *caller) bool {
 }
 
 // render is the record as the caller reads it: every field present, the
-// derived lists filtered to what the caller may see.
-func (s *store) render(sp *spec, rec record, c *caller) map[string]any {
-	out := make(map[string]any, len(rec)+len(sp.reverses)+4)
+// derived lists filtered to what the caller may see. The fields that do not
+// depend on the caller are encoded once, when the record is stored.
+func (s *store) render(sp *spec, rec record, c *caller) json.RawMessage {
+	base := s.tables[sp.name].encoded[idKey(rec["id"])]
+	if base == nil {
+		base = encodeBase(sp, rec)
+	}
+	out := make([]byte, 0, len(base)+32*len(sp.reverses)+1)
+	out = append(out, base...)
+	id := idKey(rec["id"])
+	for _, r := range sp.reverses {
+		srcSpec, srcTable := s.specs[r.source], s.tables[r.source]
+		ids := make([]string, 0)
+		for sid := range s.rev[r.source+"."+r.ref][id] {
+			if src, ok := srcTable.byID[sid]; ok && s.visible(srcSpec, src, c) {
+				ids = append(ids, sid)
+			}
+		}
+		slices.SortFunc(ids, compareIDs)
+		out = append(out, `,"`...)
+		out = append(out, r.field...)
+		out = append(out, `":[`...)
+		for i, sid := range ids {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = appendID(out, sid)
+		}
+		out = append(out, ']')
+	}
+	return append(out, '}')
+}
+
+// encodeBase encodes the fields of rec that are the same for every caller,
+// as an object missing its closing brace.
+func encodeBase(sp *spec, rec record) []byte {
+	out := make(map[string]any, len(rec)+4)
 	for k, v := range rec {
 		if !strings.HasPrefix(k, "_") {
 			out[k] = v
@@ -178,23 +213,19 @@ func (s *store) render(sp *spec, rec record, c *caller) map[string]any {
 	case "company":
 		out["is_company"] = true
 	}
-	id := idKey(rec["id"])
-	for _, r := range sp.reverses {
-		srcSpec, srcTable := s.specs[r.source], s.tables[r.source]
-		ids := make([]string, 0)
-		for sid := range s.rev[r.source+"."+r.ref][id] {
-			if src, ok := srcTable.byID[sid]; ok && s.visible(srcSpec, src, c) {
-				ids = append(ids, sid)
-			}
-		}
-		slices.SortFunc(ids, compareIDs)
-		list := make([]any, len(ids))
-		for i, sid := range ids {
-			list[i] = idValue(sid)
-		}
-		out[r.field] = list
+	b, err := json.Marshal(out)
+	if err != nil {
+		// Records hold only what normalise and the dataset put there.
+		panic(fmt.Sprintf("emulator: encode %s: %v", sp.name, err))
 	}
-	return out
+	return b[:len(b)-1]
+}
+
+func appendID(out []byte, id string) []byte {
+	if _, err := strconv.ParseInt(id, 10, 64); err == nil {
+		return append(out, id...)
+	}
+	return strconv.AppendQuote(out, id)
 }
 
 func compareIDs(a, b string) int {
@@ -206,11 +237,11 @@ func compareIDs(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-func (s *store) list(resource string, c *caller) []map[string]any {
+func (s *store) list(resource string, c *caller) []json.RawMessage {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	sp, t := s.specs[resource], s.tables[resource]
-	out := make([]map[string]any, 0, len(t.order))
+	out := make([]json.RawMessage, 0, len(t.order))
 	for _, id := range t.order {
 		if rec := t.byID[id]; s.visible(sp, rec, c) {
 			out = append(out, s.render(sp, rec, c))
@@ -223,7 +254,7 @@ func notFound(resource, id string) error {
 	return &errStatus{404, fmt.Sprintf("%s %s not found", resource, id)}
 }
 
-func (s *store) get(resource, id string, c *caller) (map[string]any, error) {
+func (s *store) get(resource, id string, c *caller) (json.RawMessage, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	sp := s.specs[resource]
@@ -273,7 +304,7 @@ func (s *store) derive(sp *spec, rec record) {
 	}
 }
 
-func (s *store) create(resource string, body map[string]any, c *caller) (map[string]any, error) {
+func (s *store) create(resource string, body map[string]any, c *caller) (json.RawMessage, error) {
 	sp := s.specs[resource]
 	if !c.can("canedit") {
 		return nil, &errStatus{403, "you do not have the permission to edit"}
@@ -303,7 +334,7 @@ func (s *store) create(resource string, body map[string]any, c *caller) (map[str
 	return s.render(sp, rec, c), nil
 }
 
-func (s *store) update(resource, id string, body map[string]any, c *caller) (map[string]any, error) {
+func (s *store) update(resource, id string, body map[string]any, c *caller) (json.RawMessage, error) {
 	sp := s.specs[resource]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -326,12 +357,17 @@ func (s *store) update(resource, id string, body map[string]any, c *caller) (map
 		return nil, err
 	}
 	rec["lm"] = s.now().UTC().Format(time.RFC3339)
-	out := s.render(sp, rec, c)
 	if deleted, _ := rec["is_deleted"].(bool); deleted && sp.name == "task" {
 		// Setting is_deleted on a task deletes it.
-		return out, s.remove(sp, id)
+		if err := s.remove(sp, id); err != nil {
+			return nil, err
+		}
+		return s.render(sp, rec, c), nil
 	}
-	return out, s.put(sp, id, rec)
+	if err := s.put(sp, id, rec); err != nil {
+		return nil, err
+	}
+	return s.render(sp, rec, c), nil
 }
 
 func (s *store) delete(resource, id string, c *caller) error {
@@ -369,6 +405,7 @@ func (s *store) insert(sp *spec, id string, rec record) {
 		t.order = append(t.order, id)
 	}
 	t.byID[id] = rec
+	t.encoded[id] = encodeBase(sp, rec)
 	s.index(sp.name, id, rec)
 }
 
@@ -381,6 +418,7 @@ func (s *store) remove(sp *spec, id string) error {
 	t := s.tables[sp.name]
 	s.unindex(sp.name, id, t.byID[id])
 	delete(t.byID, id)
+	delete(t.encoded, id)
 	if i := slices.Index(t.order, id); i >= 0 {
 		t.order = slices.Delete(t.order, i, i+1)
 	}

@@ -40,10 +40,11 @@ type Resource[T any] struct {
 
 // collection is one GET /r shared by everyone in the request who needs it.
 type collection[T any] struct {
-	done chan struct{}
-	recs []*T
-	byID map[clevertim.ID]*T
-	err  error
+	done   chan struct{}
+	loader *dataloader.Loader[clevertim.ID, *T] // the one to prime
+	recs   []*T
+	byID   map[clevertim.ID]*T
+	err    error
 }
 
 func newResource[T any](name string, opts Options, small bool,
@@ -117,28 +118,48 @@ func (r *Resource[T]) started() *collection[T] {
 }
 
 func (r *Resource[T]) collection(ctx context.Context) *collection[T] {
-	r.mu.Lock()
-	if r.all != nil {
-		c := r.all
-		r.mu.Unlock()
-		return c
+	c, fresh := r.claim()
+	if fresh {
+		r.fill(ctx, c)
 	}
-	c := &collection[T]{done: make(chan struct{})}
-	r.all = c
-	loader := r.loader
-	r.mu.Unlock()
-
-	c.recs, c.err = r.list(ctx)
-	if c.err == nil {
-		c.byID = make(map[clevertim.ID]*T, len(c.recs))
-		for _, rec := range c.recs {
-			id := r.idOf(rec)
-			c.byID[id] = rec
-			loader.Prime(ctx, id, rec)
-		}
-	}
-	close(c.done)
 	return c
+}
+
+// Prefetch starts fetching the collection without waiting for it, so that
+// loads arriving later find it in flight. The returned function waits
+// until it is done.
+func (r *Resource[T]) Prefetch(ctx context.Context) (wait func()) {
+	c, fresh := r.claim()
+	if fresh {
+		go r.fill(ctx, c)
+	}
+	return func() { <-c.done }
+}
+
+// claim returns the request's collection, creating it when it is the first
+// to ask (fresh), which makes the caller responsible for filling it.
+func (r *Resource[T]) claim() (c *collection[T], fresh bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.all != nil {
+		return r.all, false
+	}
+	r.all = &collection[T]{done: make(chan struct{}), loader: r.loader}
+	return r.all, true
+}
+
+func (r *Resource[T]) fill(ctx context.Context, c *collection[T]) {
+	defer close(c.done)
+	c.recs, c.err = r.list(ctx)
+	if c.err != nil {
+		return
+	}
+	c.byID = make(map[clevertim.ID]*T, len(c.recs))
+	for _, rec := range c.recs {
+		id := r.idOf(rec)
+		c.byID[id] = rec
+		c.loader.Prime(ctx, id, rec)
+	}
 }
 
 func (r *Resource[T]) notFound(id clevertim.ID) error {
