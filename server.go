@@ -46,6 +46,7 @@ type options struct {
 	corsOrigins     string
 	upstreamTimeout time.Duration
 	batchWait       time.Duration
+	cacheTTL        time.Duration
 	shutdownGrace   time.Duration
 	emuLatency      time.Duration
 	emuFaultRate    float64
@@ -67,6 +68,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		"comma-separated browser origins allowed to call /query, or * for any (env CORS_ORIGINS); empty: same origin only")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", graph.DefaultUpstreamTimeout, "timeout of each upstream request")
 	fs.DurationVar(&o.batchWait, "batch-wait", loaders.DefaultOptions().Wait, "how long a loader gathers ids before fetching them")
+	fs.DurationVar(&o.cacheTTL, "cache-ttl", 0, "keep upstream reads across requests this long, per API key (0: off)")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.DurationVar(&o.emuLatency, "emulator-latency", 0, "emulator: delay added to every API request")
 	fs.Float64Var(&o.emuFaultRate, "emulator-fault-rate", 0, "emulator: fraction of API requests that fail (503 or cut connection)")
@@ -117,6 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		RequireAuth:     o.requireAuth,
 		UpstreamTimeout: o.upstreamTimeout,
 		Loaders:         loaders.Options{Wait: o.batchWait},
+		CacheTTL:        o.cacheTTL,
 	})
 	if err != nil {
 		return err

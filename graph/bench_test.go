@@ -67,12 +67,22 @@ func newBenchEnv(b *testing.B, latency time.Duration, cfg graph.HandlerConfig) *
 	}
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
-	client, _ := clevertim.NewClient(clevertim.WithBaseURL(emuSrv.URL+"/api"), clevertim.WithAPIKey(ownerKey),
-		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Transport{}}))
-	env := &benchEnv{emu: emu, endpoint: srv.URL, client: client}
+	env := &benchEnv{emu: emu, endpoint: srv.URL, client: newHarnessClient(b, emuSrv.URL+"/api")}
 	env.pickRecords(b)
 	emu.SetLatency(latency)
 	return env
+}
+
+// newHarnessClient is the owner's REST client, over a transport that
+// counts requests for the tracker in the context.
+func newHarnessClient(b *testing.B, base string) *clevertim.Client {
+	b.Helper()
+	c, err := clevertim.NewClient(clevertim.WithBaseURL(base), clevertim.WithAPIKey(ownerKey),
+		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Transport{}}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
 }
 
 // pickRecords chooses the busiest contact and company, deterministically.

@@ -587,7 +587,7 @@ func (ec *executionContext) _CaseConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_CaseConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.Case]) graphql.Marshaler {
@@ -601,7 +601,7 @@ func (ec *executionContext) fieldContext_CaseConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "CaseConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CaseEdge(ctx, field)
@@ -619,7 +619,7 @@ func (ec *executionContext) _CaseConnection_nodes(ctx context.Context, field gra
 			return ec.fieldContext_CaseConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.Case) graphql.Marshaler {
@@ -633,7 +633,7 @@ func (ec *executionContext) fieldContext_CaseConnection_nodes(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "CaseConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Case(ctx, field)
@@ -651,7 +651,7 @@ func (ec *executionContext) _CaseConnection_pageInfo(ctx context.Context, field 
 			return ec.fieldContext_CaseConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -665,7 +665,7 @@ func (ec *executionContext) fieldContext_CaseConnection_pageInfo(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "CaseConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)

@@ -228,7 +228,7 @@ func (ec *executionContext) _CommentConnection_edges(ctx context.Context, field 
 			return ec.fieldContext_CommentConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.Comment]) graphql.Marshaler {
@@ -242,7 +242,7 @@ func (ec *executionContext) fieldContext_CommentConnection_edges(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "CommentConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CommentEdge(ctx, field)
@@ -260,7 +260,7 @@ func (ec *executionContext) _CommentConnection_nodes(ctx context.Context, field 
 			return ec.fieldContext_CommentConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.Comment) graphql.Marshaler {
@@ -274,7 +274,7 @@ func (ec *executionContext) fieldContext_CommentConnection_nodes(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "CommentConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Comment(ctx, field)
@@ -292,7 +292,7 @@ func (ec *executionContext) _CommentConnection_pageInfo(ctx context.Context, fie
 			return ec.fieldContext_CommentConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -306,7 +306,7 @@ func (ec *executionContext) fieldContext_CommentConnection_pageInfo(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "CommentConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)

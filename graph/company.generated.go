@@ -1011,7 +1011,7 @@ func (ec *executionContext) _CompanyConnection_edges(ctx context.Context, field 
 			return ec.fieldContext_CompanyConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.Company]) graphql.Marshaler {
@@ -1025,7 +1025,7 @@ func (ec *executionContext) fieldContext_CompanyConnection_edges(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "CompanyConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CompanyEdge(ctx, field)
@@ -1043,7 +1043,7 @@ func (ec *executionContext) _CompanyConnection_nodes(ctx context.Context, field 
 			return ec.fieldContext_CompanyConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.Company) graphql.Marshaler {
@@ -1057,7 +1057,7 @@ func (ec *executionContext) fieldContext_CompanyConnection_nodes(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "CompanyConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Company(ctx, field)
@@ -1075,7 +1075,7 @@ func (ec *executionContext) _CompanyConnection_pageInfo(ctx context.Context, fie
 			return ec.fieldContext_CompanyConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -1089,7 +1089,7 @@ func (ec *executionContext) fieldContext_CompanyConnection_pageInfo(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "CompanyConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)

@@ -1014,7 +1014,7 @@ func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field 
 			return ec.fieldContext_ContactConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.Contact]) graphql.Marshaler {
@@ -1028,7 +1028,7 @@ func (ec *executionContext) fieldContext_ContactConnection_edges(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "ContactConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ContactEdge(ctx, field)
@@ -1046,7 +1046,7 @@ func (ec *executionContext) _ContactConnection_nodes(ctx context.Context, field 
 			return ec.fieldContext_ContactConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.Contact) graphql.Marshaler {
@@ -1060,7 +1060,7 @@ func (ec *executionContext) fieldContext_ContactConnection_nodes(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "ContactConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contact(ctx, field)
@@ -1078,7 +1078,7 @@ func (ec *executionContext) _ContactConnection_pageInfo(ctx context.Context, fie
 			return ec.fieldContext_ContactConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -1092,7 +1092,7 @@ func (ec *executionContext) fieldContext_ContactConnection_pageInfo(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "ContactConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)

@@ -252,7 +252,7 @@ func (ec *executionContext) _CustomFieldConnection_edges(ctx context.Context, fi
 			return ec.fieldContext_CustomFieldConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.CustomField]) graphql.Marshaler {
@@ -266,7 +266,7 @@ func (ec *executionContext) fieldContext_CustomFieldConnection_edges(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "CustomFieldConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomFieldEdge(ctx, field)
@@ -284,7 +284,7 @@ func (ec *executionContext) _CustomFieldConnection_nodes(ctx context.Context, fi
 			return ec.fieldContext_CustomFieldConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.CustomField) graphql.Marshaler {
@@ -298,7 +298,7 @@ func (ec *executionContext) fieldContext_CustomFieldConnection_nodes(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "CustomFieldConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomField(ctx, field)
@@ -316,7 +316,7 @@ func (ec *executionContext) _CustomFieldConnection_pageInfo(ctx context.Context,
 			return ec.fieldContext_CustomFieldConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -330,7 +330,7 @@ func (ec *executionContext) fieldContext_CustomFieldConnection_pageInfo(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "CustomFieldConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)

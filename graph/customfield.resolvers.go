@@ -73,7 +73,7 @@ func (r *queryResolver) CustomFields(ctx context.Context, first *int, after *str
 	if err != nil {
 		return nil, err
 	}
-	return connect(all, customFieldMatcher(filter), byID(customFieldID), customFieldID, page{first, last, after, before})
+	return connect(all, customFieldMatcher(filter), byID[clevertim.CustomField](), customFieldID, page{first, last, after, before})
 }
 
 func (r *Resolver) CustomField() CustomFieldResolver { return &customFieldResolver{r} }

@@ -165,7 +165,7 @@ func (ec *executionContext) _FileConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_FileConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.File]) graphql.Marshaler {
@@ -179,7 +179,7 @@ func (ec *executionContext) fieldContext_FileConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "FileConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FileEdge(ctx, field)
@@ -197,7 +197,7 @@ func (ec *executionContext) _FileConnection_nodes(ctx context.Context, field gra
 			return ec.fieldContext_FileConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.File) graphql.Marshaler {
@@ -211,7 +211,7 @@ func (ec *executionContext) fieldContext_FileConnection_nodes(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "FileConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_File(ctx, field)
@@ -229,7 +229,7 @@ func (ec *executionContext) _FileConnection_pageInfo(ctx context.Context, field 
 			return ec.fieldContext_FileConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -243,7 +243,7 @@ func (ec *executionContext) fieldContext_FileConnection_pageInfo(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "FileConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
@@ -463,7 +463,7 @@ func (ec *executionContext) _FolderConnection_edges(ctx context.Context, field g
 			return ec.fieldContext_FolderConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.Folder]) graphql.Marshaler {
@@ -477,7 +477,7 @@ func (ec *executionContext) fieldContext_FolderConnection_edges(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "FolderConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FolderEdge(ctx, field)
@@ -495,7 +495,7 @@ func (ec *executionContext) _FolderConnection_nodes(ctx context.Context, field g
 			return ec.fieldContext_FolderConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.Folder) graphql.Marshaler {
@@ -509,7 +509,7 @@ func (ec *executionContext) fieldContext_FolderConnection_nodes(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "FolderConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Folder(ctx, field)
@@ -527,7 +527,7 @@ func (ec *executionContext) _FolderConnection_pageInfo(ctx context.Context, fiel
 			return ec.fieldContext_FolderConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -541,7 +541,7 @@ func (ec *executionContext) fieldContext_FolderConnection_pageInfo(_ context.Con
 	fc = &graphql.FieldContext{
 		Object:     "FolderConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
@@ -821,7 +821,7 @@ func (ec *executionContext) _LinkedFileConnection_edges(ctx context.Context, fie
 			return ec.fieldContext_LinkedFileConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.LinkedFile]) graphql.Marshaler {
@@ -835,7 +835,7 @@ func (ec *executionContext) fieldContext_LinkedFileConnection_edges(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "LinkedFileConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_LinkedFileEdge(ctx, field)
@@ -853,7 +853,7 @@ func (ec *executionContext) _LinkedFileConnection_nodes(ctx context.Context, fie
 			return ec.fieldContext_LinkedFileConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.LinkedFile) graphql.Marshaler {
@@ -867,7 +867,7 @@ func (ec *executionContext) fieldContext_LinkedFileConnection_nodes(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "LinkedFileConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_LinkedFile(ctx, field)
@@ -885,7 +885,7 @@ func (ec *executionContext) _LinkedFileConnection_pageInfo(ctx context.Context, 
 			return ec.fieldContext_LinkedFileConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -899,7 +899,7 @@ func (ec *executionContext) fieldContext_LinkedFileConnection_pageInfo(_ context
 	fc = &graphql.FieldContext{
 		Object:     "LinkedFileConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)

@@ -30,7 +30,7 @@ func (r *queryResolver) Folders(ctx context.Context, first *int, after *string, 
 	if err != nil {
 		return nil, err
 	}
-	return connect(all, nil, byID(folderID), folderID, page{first, last, after, before})
+	return connect(all, nil, byID[clevertim.Folder](), folderID, page{first, last, after, before})
 }
 
 func (r *queryResolver) File(ctx context.Context, id clevertim.ID) (*clevertim.File, error) {
@@ -42,7 +42,7 @@ func (r *queryResolver) Files(ctx context.Context, first *int, after *string, la
 	if err != nil {
 		return nil, err
 	}
-	return connect(all, nil, byID(fileID), fileID, page{first, last, after, before})
+	return connect(all, nil, byID[clevertim.File](), fileID, page{first, last, after, before})
 }
 
 func (r *queryResolver) LinkedFile(ctx context.Context, id clevertim.ID) (*clevertim.LinkedFile, error) {
@@ -54,7 +54,7 @@ func (r *queryResolver) LinkedFiles(ctx context.Context, first *int, after *stri
 	if err != nil {
 		return nil, err
 	}
-	return connect(all, nil, byID(linkedFileID), linkedFileID, page{first, last, after, before})
+	return connect(all, nil, byID[clevertim.LinkedFile](), linkedFileID, page{first, last, after, before})
 }
 
 func (r *Resolver) File() FileResolver { return &fileResolver{r} }

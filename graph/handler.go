@@ -41,6 +41,9 @@ type HandlerConfig struct {
 	ComplexityLimit int
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
+	// CacheTTL, when positive, keeps upstream reads across requests for this
+	// long, per API key; the facade's own writes empty it. Off by default.
+	CacheTTL time.Duration
 	// NoPlanning turns off the prefetching of the collections a query will
 	// scan (see plan.go): fewer bytes fetched, more round trips.
 	NoPlanning bool
@@ -69,9 +72,8 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	if cfg.UpstreamTimeout <= 0 {
 		cfg.UpstreamTimeout = DefaultUpstreamTimeout
 	}
-	if cfg.Loaders == (loaders.Options{}) {
-		cfg.Loaders = loaders.DefaultOptions()
-	}
+	cfg.Loaders = cfg.Loaders.WithDefaults()
+	cfg.Loaders.Cache = loaders.NewCache(cfg.CacheTTL, 0)
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),

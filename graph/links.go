@@ -113,17 +113,6 @@ func customFieldValues(values clevertim.CustomFieldValues) []*model.CustomFieldV
 	return out
 }
 
-func compareIDs(a, b clevertim.ID) int {
-	ka, kb := idKey(a), idKey(b)
-	switch {
-	case ka < kb:
-		return -1
-	case ka > kb:
-		return 1
-	}
-	return 0
-}
-
 // linkedRecords resolves the records a reference custom field points at.
 func linkedRecords(ctx context.Context, v *model.CustomFieldValue) ([]model.LinkedRecord, error) {
 	l := loaders.For(ctx)

@@ -612,7 +612,7 @@ func (ec *executionContext) _NoteConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_NoteConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.Note]) graphql.Marshaler {
@@ -626,7 +626,7 @@ func (ec *executionContext) fieldContext_NoteConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "NoteConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NoteEdge(ctx, field)
@@ -644,7 +644,7 @@ func (ec *executionContext) _NoteConnection_nodes(ctx context.Context, field gra
 			return ec.fieldContext_NoteConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.Note) graphql.Marshaler {
@@ -658,7 +658,7 @@ func (ec *executionContext) fieldContext_NoteConnection_nodes(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "NoteConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Note(ctx, field)
@@ -676,7 +676,7 @@ func (ec *executionContext) _NoteConnection_pageInfo(ctx context.Context, field 
 			return ec.fieldContext_NoteConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -690,7 +690,7 @@ func (ec *executionContext) fieldContext_NoteConnection_pageInfo(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "NoteConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)

@@ -658,7 +658,7 @@ func (ec *executionContext) _OpportunityConnection_edges(ctx context.Context, fi
 			return ec.fieldContext_OpportunityConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.Opportunity]) graphql.Marshaler {
@@ -672,7 +672,7 @@ func (ec *executionContext) fieldContext_OpportunityConnection_edges(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "OpportunityConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OpportunityEdge(ctx, field)
@@ -690,7 +690,7 @@ func (ec *executionContext) _OpportunityConnection_nodes(ctx context.Context, fi
 			return ec.fieldContext_OpportunityConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.Opportunity) graphql.Marshaler {
@@ -704,7 +704,7 @@ func (ec *executionContext) fieldContext_OpportunityConnection_nodes(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "OpportunityConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Opportunity(ctx, field)
@@ -722,7 +722,7 @@ func (ec *executionContext) _OpportunityConnection_pageInfo(ctx context.Context,
 			return ec.fieldContext_OpportunityConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -736,7 +736,7 @@ func (ec *executionContext) fieldContext_OpportunityConnection_pageInfo(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "OpportunityConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)

@@ -5,16 +5,15 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
-// Orderings map each orderBy input to a sort key. Without orderBy, lists
-// come in id order, which is creation order.
+// Orderings map each orderBy input to a sort key; the id breaks ties, and
+// decides alone for ID and without orderBy (id order is creation order).
 
-func byID[T any](id func(*T) clevertim.ID) ordering[T] {
-	return ordering[T]{name: "ID", key: func(r *T) string { return idKey(id(r)) }}
-}
+// byID orders by id alone: no sort key.
+func byID[T any]() ordering[T] { return ordering[T]{name: "ID"} }
 
 func contactOrdering(o *model.ContactOrder) ordering[clevertim.Contact] {
 	if o == nil {
-		return byID(contactID)
+		return byID[clevertim.Contact]()
 	}
 	ord := ordering[clevertim.Contact]{name: string(o.Field), desc: direction(o.Direction)}
 	switch o.Field {
@@ -28,15 +27,13 @@ func contactOrdering(o *model.ContactOrder) ordering[clevertim.Contact] {
 		ord.key = func(c *clevertim.Contact) string { return timeKey(c.LastModified) }
 	case model.ContactOrderFieldLastContacted:
 		ord.key = func(c *clevertim.Contact) string { return timePtrKey(c.LastContacted) }
-	default:
-		ord.key = func(c *clevertim.Contact) string { return idKey(c.ID) }
 	}
 	return ord
 }
 
 func companyOrdering(o *model.CompanyOrder) ordering[clevertim.Company] {
 	if o == nil {
-		return byID(companyID)
+		return byID[clevertim.Company]()
 	}
 	ord := ordering[clevertim.Company]{name: string(o.Field), desc: direction(o.Direction)}
 	switch o.Field {
@@ -48,15 +45,13 @@ func companyOrdering(o *model.CompanyOrder) ordering[clevertim.Company] {
 		ord.key = func(c *clevertim.Company) string { return timeKey(c.LastModified) }
 	case model.CompanyOrderFieldLastContacted:
 		ord.key = func(c *clevertim.Company) string { return timePtrKey(c.LastContacted) }
-	default:
-		ord.key = func(c *clevertim.Company) string { return idKey(c.ID) }
 	}
 	return ord
 }
 
 func opportunityOrdering(o *model.OpportunityOrder) ordering[clevertim.Opportunity] {
 	if o == nil {
-		return byID(opportunityID)
+		return byID[clevertim.Opportunity]()
 	}
 	ord := ordering[clevertim.Opportunity]{name: string(o.Field), desc: direction(o.Direction)}
 	switch o.Field {
@@ -70,15 +65,13 @@ func opportunityOrdering(o *model.OpportunityOrder) ordering[clevertim.Opportuni
 		ord.key = func(x *clevertim.Opportunity) string { return timeKey(x.AddedOn) }
 	case model.OpportunityOrderFieldLastModified:
 		ord.key = func(x *clevertim.Opportunity) string { return timeKey(x.LastModified) }
-	default:
-		ord.key = func(x *clevertim.Opportunity) string { return idKey(x.ID) }
 	}
 	return ord
 }
 
 func caseOrdering(o *model.CaseOrder) ordering[clevertim.Case] {
 	if o == nil {
-		return byID(caseID)
+		return byID[clevertim.Case]()
 	}
 	ord := ordering[clevertim.Case]{name: string(o.Field), desc: direction(o.Direction)}
 	switch o.Field {
@@ -88,15 +81,13 @@ func caseOrdering(o *model.CaseOrder) ordering[clevertim.Case] {
 		ord.key = func(x *clevertim.Case) string { return timeKey(x.AddedOn) }
 	case model.CaseOrderFieldLastModified:
 		ord.key = func(x *clevertim.Case) string { return timeKey(x.LastModified) }
-	default:
-		ord.key = func(x *clevertim.Case) string { return idKey(x.ID) }
 	}
 	return ord
 }
 
 func taskOrdering(o *model.TaskOrder) ordering[clevertim.Task] {
 	if o == nil {
-		return byID(taskID)
+		return byID[clevertim.Task]()
 	}
 	ord := ordering[clevertim.Task]{name: string(o.Field), desc: direction(o.Direction)}
 	switch o.Field {
@@ -108,8 +99,6 @@ func taskOrdering(o *model.TaskOrder) ordering[clevertim.Task] {
 		ord.key = func(x *clevertim.Task) string { return timeKey(x.AddedOn) }
 	case model.TaskOrderFieldLastModified:
 		ord.key = func(x *clevertim.Task) string { return timeKey(x.LastModified) }
-	default:
-		ord.key = func(x *clevertim.Task) string { return idKey(x.ID) }
 	}
 	return ord
 }
@@ -127,7 +116,7 @@ func taskDateKey(d *clevertim.TaskDate) string {
 
 func noteOrdering(o *model.NoteOrder) ordering[clevertim.Note] {
 	if o == nil {
-		return byID(noteID)
+		return byID[clevertim.Note]()
 	}
 	ord := ordering[clevertim.Note]{name: string(o.Field), desc: direction(o.Direction)}
 	switch o.Field {
@@ -135,21 +124,17 @@ func noteOrdering(o *model.NoteOrder) ordering[clevertim.Note] {
 		ord.key = func(x *clevertim.Note) string { return timeKey(x.AddedOn) }
 	case model.NoteOrderFieldLastModified:
 		ord.key = func(x *clevertim.Note) string { return timeKey(x.LastModified) }
-	default:
-		ord.key = func(x *clevertim.Note) string { return idKey(x.ID) }
 	}
 	return ord
 }
 
 func commentOrdering(o *model.CommentOrder) ordering[clevertim.Comment] {
 	if o == nil {
-		return byID(commentID)
+		return byID[clevertim.Comment]()
 	}
 	ord := ordering[clevertim.Comment]{name: string(o.Field), desc: direction(o.Direction)}
 	if o.Field == model.CommentOrderFieldAddedOn {
 		ord.key = func(x *clevertim.Comment) string { return timeKey(x.AddedOn) }
-	} else {
-		ord.key = func(x *clevertim.Comment) string { return idKey(x.ID) }
 	}
 	return ord
 }

@@ -35,47 +35,50 @@ type ordering[T any] struct {
 }
 
 // connect filters, sorts and pages records into a connection. Cursors encode
-// the order and the record's sort key, so a cursor stays valid while the
-// caller keeps the same filter and order, even when records are added or
-// removed elsewhere in the list.
+// the order and the record's place in it (sort key and id), so a cursor
+// stays valid while the caller keeps the same filter and order, even when
+// records are added or removed elsewhere in the list.
 func connect[T any](recs []*T, match func(*T) bool, ord ordering[T], id func(*T) clevertim.ID, p page) (*model.Connection[T], error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	type item struct {
-		rec *T
-		key string
-	}
-	items := make([]item, 0, len(recs))
+	items := make([]place, 0, len(recs))
+	matched := make([]*T, 0, len(recs))
 	for _, r := range recs {
 		if match == nil || match(r) {
-			items = append(items, item{r, ord.key(r) + "\x00" + idKey(id(r))})
+			pl := place{id: id(r), at: len(matched)}
+			if ord.key != nil {
+				pl.key = ord.key(r)
+			}
+			items = append(items, pl)
+			matched = append(matched, r)
 		}
 	}
-	compare := func(a, b string) int {
+	compare := func(a, b place) int {
+		c := a.compare(b)
 		if ord.desc {
-			return strings.Compare(b, a)
+			return -c
 		}
-		return strings.Compare(a, b)
+		return c
 	}
-	slices.SortFunc(items, func(a, b item) int { return compare(a.key, b.key) })
+	slices.SortFunc(items, compare)
 
 	start, end := 0, len(items)
 	if p.after != nil {
-		k, err := decodeCursor(*p.after, ord, "after")
+		after, err := decodeCursor(*p.after, ord, "after")
 		if err != nil {
 			return nil, err
 		}
-		start, _ = slices.BinarySearchFunc(items, k, func(it item, k string) int {
-			return cmp.Or(compare(it.key, k), -1) // first item strictly after k
+		start, _ = slices.BinarySearchFunc(items, after, func(it, k place) int {
+			return cmp.Or(compare(it, k), -1) // first item strictly after the cursor
 		})
 	}
 	if p.before != nil {
-		k, err := decodeCursor(*p.before, ord, "before")
+		before, err := decodeCursor(*p.before, ord, "before")
 		if err != nil {
 			return nil, err
 		}
-		end, _ = slices.BinarySearchFunc(items, k, func(it item, k string) int { return compare(it.key, k) })
+		end, _ = slices.BinarySearchFunc(items, before, compare)
 	}
 	end = max(end, start)
 	if p.first == nil && p.last == nil {
@@ -88,21 +91,27 @@ func connect[T any](recs []*T, match func(*T) bool, ord ordering[T], id func(*T)
 	if p.last != nil && end-start > *p.last {
 		start = end - *p.last
 	}
-	conn := &model.Connection[T]{
-		Edges:      make([]*model.Edge[T], 0, end-start),
-		Nodes:      make([]*T, 0, end-start),
-		TotalCount: len(items),
-		PageInfo:   &model.PageInfo{HasPreviousPage: start > 0, HasNextPage: end < len(items)},
+	pageItems := items[start:end]
+	nodes := make([]*T, len(pageItems))
+	for i, it := range pageItems {
+		nodes[i] = matched[it.at]
 	}
-	for _, it := range items[start:end] {
-		conn.Edges = append(conn.Edges, &model.Edge[T]{Node: it.rec, Cursor: encodeCursor(ord, it.key)})
-		conn.Nodes = append(conn.Nodes, it.rec)
+	cursor := func(i int) string { return encodeCursor(ord, pageItems[i]) }
+	return model.NewConnection(nodes, cursor, len(items), start > 0, end < len(items)), nil
+}
+
+// place is a record's position in an ordering: its sort key, then its id.
+type place struct {
+	key string
+	id  clevertim.ID
+	at  int // index of the record, for building the page
+}
+
+func (a place) compare(b place) int {
+	if c := strings.Compare(a.key, b.key); c != 0 {
+		return c
 	}
-	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
-		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
-	}
-	return conn, nil
+	return compareIDs(a.id, b.id)
 }
 
 func (p page) check() error {
@@ -123,28 +132,35 @@ func orderTag[T any](ord ordering[T]) string {
 	return ord.name + ":asc"
 }
 
-func encodeCursor[T any](ord ordering[T], key string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorVersion + "\x01" + orderTag(ord) + "\x01" + key))
+func encodeCursor[T any](ord ordering[T], pl place) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorVersion + "\x01" + orderTag(ord) + "\x01" + pl.key + "\x01" + string(pl.id)))
 }
 
-func decodeCursor[T any](cursor string, ord ordering[T], arg string) (string, error) {
+func decodeCursor[T any](cursor string, ord ordering[T], arg string) (place, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	parts := strings.SplitN(string(raw), "\x01", 3)
-	if err != nil || len(parts) != 3 || parts[0] != cursorVersion {
-		return "", inputError(arg, "%q is not a cursor of this connection", cursor)
+	parts := strings.Split(string(raw), "\x01")
+	if err != nil || len(parts) != 4 || parts[0] != cursorVersion || parts[3] == "" {
+		return place{}, inputError(arg, "%q is not a cursor of this connection", cursor)
 	}
 	if parts[1] != orderTag(ord) {
-		return "", inputError(arg, "the cursor was issued for the order %s, not %s; start again from the first page", parts[1], orderTag(ord))
+		return place{}, inputError(arg, "the cursor was issued for the order %s, not %s; start again from the first page", parts[1], orderTag(ord))
 	}
-	return parts[2], nil
+	return place{key: parts[2], id: clevertim.ID(parts[3])}, nil
 }
 
-// idKey makes ids sort in numeric order as text; non-numeric ids come after.
-func idKey(id clevertim.ID) string {
-	if n, ok := id.Int(); ok && n >= 0 {
-		return fmt.Sprintf("%020d", n)
+// compareIDs orders numeric ids by value, before other ids in text order.
+func compareIDs(a, b clevertim.ID) int {
+	an, aok := a.Int()
+	bn, bok := b.Int()
+	switch {
+	case aok && bok:
+		return cmp.Compare(an, bn)
+	case aok:
+		return -1
+	case bok:
+		return 1
 	}
-	return "~" + string(id)
+	return strings.Compare(string(a), string(b))
 }
 
 // Sort keys for the field types the orderings use.

@@ -641,7 +641,7 @@ func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_TaskConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.Task]) graphql.Marshaler {
@@ -655,7 +655,7 @@ func (ec *executionContext) fieldContext_TaskConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "TaskConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TaskEdge(ctx, field)
@@ -673,7 +673,7 @@ func (ec *executionContext) _TaskConnection_nodes(ctx context.Context, field gra
 			return ec.fieldContext_TaskConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.Task) graphql.Marshaler {
@@ -687,7 +687,7 @@ func (ec *executionContext) fieldContext_TaskConnection_nodes(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "TaskConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Task(ctx, field)
@@ -705,7 +705,7 @@ func (ec *executionContext) _TaskConnection_pageInfo(ctx context.Context, field 
 			return ec.fieldContext_TaskConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -719,7 +719,7 @@ func (ec *executionContext) fieldContext_TaskConnection_pageInfo(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "TaskConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)

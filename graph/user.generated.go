@@ -141,7 +141,7 @@ func (ec *executionContext) _GroupConnection_edges(ctx context.Context, field gr
 			return ec.fieldContext_GroupConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.Group]) graphql.Marshaler {
@@ -155,7 +155,7 @@ func (ec *executionContext) fieldContext_GroupConnection_edges(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "GroupConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_GroupEdge(ctx, field)
@@ -173,7 +173,7 @@ func (ec *executionContext) _GroupConnection_nodes(ctx context.Context, field gr
 			return ec.fieldContext_GroupConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.Group) graphql.Marshaler {
@@ -187,7 +187,7 @@ func (ec *executionContext) fieldContext_GroupConnection_nodes(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "GroupConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
@@ -205,7 +205,7 @@ func (ec *executionContext) _GroupConnection_pageInfo(ctx context.Context, field
 			return ec.fieldContext_GroupConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -219,7 +219,7 @@ func (ec *executionContext) fieldContext_GroupConnection_pageInfo(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "GroupConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
@@ -508,7 +508,7 @@ func (ec *executionContext) _UserConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_UserConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[clevertim.User]) graphql.Marshaler {
@@ -522,7 +522,7 @@ func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "UserConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserEdge(ctx, field)
@@ -540,7 +540,7 @@ func (ec *executionContext) _UserConnection_nodes(ctx context.Context, field gra
 			return ec.fieldContext_UserConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.User) graphql.Marshaler {
@@ -554,7 +554,7 @@ func (ec *executionContext) fieldContext_UserConnection_nodes(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "UserConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -572,7 +572,7 @@ func (ec *executionContext) _UserConnection_pageInfo(ctx context.Context, field 
 			return ec.fieldContext_UserConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -586,7 +586,7 @@ func (ec *executionContext) fieldContext_UserConnection_pageInfo(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "UserConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)

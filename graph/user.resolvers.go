@@ -26,7 +26,7 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string, la
 	if err != nil {
 		return nil, err
 	}
-	return connect(all, userMatcher(filter), byID(userIDOf), userIDOf, page{first, last, after, before})
+	return connect(all, userMatcher(filter), byID[clevertim.User](), userIDOf, page{first, last, after, before})
 }
 
 func (r *queryResolver) Group(ctx context.Context, id clevertim.ID) (*clevertim.Group, error) {
@@ -38,7 +38,7 @@ func (r *queryResolver) Groups(ctx context.Context, first *int, after *string, l
 	if err != nil {
 		return nil, err
 	}
-	return connect(all, nil, byID(groupID), groupID, page{first, last, after, before})
+	return connect(all, nil, byID[clevertim.Group](), groupID, page{first, last, after, before})
 }
 
 func (r *userResolver) Groups(ctx context.Context, obj *clevertim.User) ([]*clevertim.Group, error) {

@@ -41,6 +41,9 @@ func (c *CustomerLoader) current() *dataloader.Loader[clevertim.ID, any] {
 
 // Load returns a *clevertim.Contact or a *clevertim.Company.
 func (c *CustomerLoader) Load(ctx context.Context, id clevertim.ID) (any, error) {
+	if c.contacts.started() != nil && c.companies.started() != nil {
+		return unpack(c.batch(ctx, []clevertim.ID{id})[0])
+	}
 	return c.current().Load(ctx, id)()
 }
 
@@ -50,7 +53,16 @@ func (c *CustomerLoader) LoadMany(ctx context.Context, ids []clevertim.ID) ([]an
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	recs, errs := c.current().LoadMany(ctx, ids)()
+	var recs []any
+	var errs []error
+	if c.contacts.started() != nil && c.companies.started() != nil {
+		// Both collections are known: no batch to wait for.
+		for _, res := range c.batch(ctx, ids) {
+			recs, errs = append(recs, res.Data), append(errs, res.Error)
+		}
+	} else {
+		recs, errs = c.current().LoadMany(ctx, ids)()
+	}
 	out := make([]any, 0, len(recs))
 	var failed []error
 	for i, rec := range recs {
@@ -74,16 +86,11 @@ func (c *CustomerLoader) batch(ctx context.Context, keys []clevertim.ID) []*data
 		wg.Wait()
 	}
 	results := make([]*dataloader.Result[any], len(keys))
-	contacts := c.contacts.current().LoadMany(ctx, keys)
-	recs, errs := contacts()
+	recs, errs := c.contacts.loadEach(ctx, keys)
 	var missing []clevertim.ID
 	var where []int
 	for i, rec := range recs {
-		var err error
-		if errs != nil {
-			err = errs[i]
-		}
-		switch {
+		switch err := errs[i]; {
 		case err == nil:
 			results[i] = &dataloader.Result[any]{Data: rec}
 		case errors.Is(err, clevertim.ErrNotFound):
@@ -94,9 +101,9 @@ func (c *CustomerLoader) batch(ctx context.Context, keys []clevertim.ID) []*data
 		}
 	}
 	if len(missing) > 0 {
-		comps, cerrs := c.companies.current().LoadMany(ctx, missing)()
+		comps, cerrs := c.companies.loadEach(ctx, missing)
 		for j, i := range where {
-			if cerrs != nil && cerrs[j] != nil {
+			if cerrs[j] != nil {
 				if errors.Is(cerrs[j], clevertim.ErrNotFound) {
 					results[i] = &dataloader.Result[any]{Error: &NotFoundError{Resource: "customer", ID: keys[i]}}
 				} else {
@@ -109,3 +116,5 @@ func (c *CustomerLoader) batch(ctx context.Context, keys []clevertim.ID) []*data
 	}
 	return results
 }
+
+func unpack(r *dataloader.Result[any]) (any, error) { return r.Data, r.Error }

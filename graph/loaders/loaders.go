@@ -20,6 +20,8 @@ type Options struct {
 	ListThreshold int
 	// Concurrency bounds the GET /r/{id} requests one batch has in flight.
 	Concurrency int
+	// Cache, if set, keeps reads across requests (see Cache).
+	Cache *Cache
 }
 
 // DefaultOptions suit a remote Clevertim.
@@ -27,9 +29,25 @@ func DefaultOptions() Options {
 	return Options{Wait: 2 * time.Millisecond, ListThreshold: 12, Concurrency: 12}
 }
 
+// WithDefaults fills the zero fields from DefaultOptions.
+func (o Options) WithDefaults() Options {
+	def := DefaultOptions()
+	if o.Wait <= 0 {
+		o.Wait = def.Wait
+	}
+	if o.ListThreshold <= 0 {
+		o.ListThreshold = def.ListThreshold
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = def.Concurrency
+	}
+	return o
+}
+
 // Loaders holds the loaders of one request, all acting as one API key.
 type Loaders struct {
 	client *clevertim.Client
+	cache  *Cache
 
 	Contacts      *Resource[clevertim.Contact]
 	Companies     *Resource[clevertim.Company]
@@ -49,27 +67,23 @@ type Loaders struct {
 
 // New builds the loaders of one request for the client's API key.
 func New(client *clevertim.Client, opts Options) *Loaders {
-	if opts.ListThreshold <= 0 {
-		opts.ListThreshold = DefaultOptions().ListThreshold
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = DefaultOptions().Concurrency
-	}
-	l := &Loaders{client: client}
-	l.Contacts = newResource("contact", opts, false, client.Contacts.Get, client.Contacts.List, func(c *clevertim.Contact) clevertim.ID { return c.ID })
-	l.Companies = newResource("company", opts, false, client.Companies.Get, client.Companies.List, func(c *clevertim.Company) clevertim.ID { return c.ID })
-	l.Opportunities = newResource("opportunity", opts, false, client.Opportunities.Get, client.Opportunities.List, func(c *clevertim.Opportunity) clevertim.ID { return c.ID })
-	l.Cases = newResource("case", opts, false, client.Cases.Get, client.Cases.List, func(c *clevertim.Case) clevertim.ID { return c.ID })
-	l.Tasks = newResource("task", opts, false, client.Tasks.Get, client.Tasks.List, func(c *clevertim.Task) clevertim.ID { return c.ID })
-	l.Notes = newResource("note", opts, false, client.Notes.Get, client.Notes.List, func(c *clevertim.Note) clevertim.ID { return c.ID })
-	l.Comments = newResource("comment", opts, false, client.Comments.Get, client.Comments.List, func(c *clevertim.Comment) clevertim.ID { return c.ID })
+	opts = opts.WithDefaults()
+	l := &Loaders{client: client, cache: opts.Cache}
+	key := client.APIKey()
+	l.Contacts = newResource("contact", opts, false, client.Contacts.Get, client.Contacts.List, func(c *clevertim.Contact) clevertim.ID { return c.ID }, key)
+	l.Companies = newResource("company", opts, false, client.Companies.Get, client.Companies.List, func(c *clevertim.Company) clevertim.ID { return c.ID }, key)
+	l.Opportunities = newResource("opportunity", opts, false, client.Opportunities.Get, client.Opportunities.List, func(c *clevertim.Opportunity) clevertim.ID { return c.ID }, key)
+	l.Cases = newResource("case", opts, false, client.Cases.Get, client.Cases.List, func(c *clevertim.Case) clevertim.ID { return c.ID }, key)
+	l.Tasks = newResource("task", opts, false, client.Tasks.Get, client.Tasks.List, func(c *clevertim.Task) clevertim.ID { return c.ID }, key)
+	l.Notes = newResource("note", opts, false, client.Notes.Get, client.Notes.List, func(c *clevertim.Note) clevertim.ID { return c.ID }, key)
+	l.Comments = newResource("comment", opts, false, client.Comments.Get, client.Comments.List, func(c *clevertim.Comment) clevertim.ID { return c.ID }, key)
 	// Users, groups and custom fields are few: always fetched whole.
-	l.CustomFields = newResource("custom field", opts, true, client.CustomFields.Get, client.CustomFields.List, func(c *clevertim.CustomField) clevertim.ID { return c.ID })
-	l.Users = newResource("user", opts, true, client.Users.Get, client.Users.List, func(c *clevertim.User) clevertim.ID { return c.ID })
-	l.Groups = newResource("group", opts, true, client.Groups.Get, client.Groups.List, func(c *clevertim.Group) clevertim.ID { return c.ID })
-	l.Folders = newResource("folder", opts, true, client.Folders.Get, client.Folders.List, func(c *clevertim.Folder) clevertim.ID { return c.ID })
-	l.Files = newResource("file", opts, false, client.Files.Get, client.Files.List, func(c *clevertim.File) clevertim.ID { return c.ID })
-	l.LinkedFiles = newResource("linked file", opts, false, client.LinkedFiles.Get, client.LinkedFiles.List, func(c *clevertim.LinkedFile) clevertim.ID { return c.ID })
+	l.CustomFields = newResource("custom field", opts, true, client.CustomFields.Get, client.CustomFields.List, func(c *clevertim.CustomField) clevertim.ID { return c.ID }, key)
+	l.Users = newResource("user", opts, true, client.Users.Get, client.Users.List, func(c *clevertim.User) clevertim.ID { return c.ID }, key)
+	l.Groups = newResource("group", opts, true, client.Groups.Get, client.Groups.List, func(c *clevertim.Group) clevertim.ID { return c.ID }, key)
+	l.Folders = newResource("folder", opts, true, client.Folders.Get, client.Folders.List, func(c *clevertim.Folder) clevertim.ID { return c.ID }, key)
+	l.Files = newResource("file", opts, false, client.Files.Get, client.Files.List, func(c *clevertim.File) clevertim.ID { return c.ID }, key)
+	l.LinkedFiles = newResource("linked file", opts, false, client.LinkedFiles.Get, client.LinkedFiles.List, func(c *clevertim.LinkedFile) clevertim.ID { return c.ID }, key)
 	l.Customers = newCustomerLoader(l.Contacts, l.Companies, opts)
 	return l
 }
@@ -77,10 +91,11 @@ func New(client *clevertim.Client, opts Options) *Loaders {
 // Client is the API client of the request's key, for writes.
 func (l *Loaders) Client() *clevertim.Client { return l.client }
 
-// Invalidate forgets everything loaded so far. A mutation calls it, so that
-// what the operation reads next reflects the write (a new note's id in its
-// contact's notes, say).
+// Invalidate forgets everything loaded so far, and empties the shared cache.
+// A mutation calls it, so that what is read next reflects the write (a new
+// note's id in its contact's notes, say).
 func (l *Loaders) Invalidate() {
+	l.cache.Invalidate()
 	l.Contacts.reset()
 	l.Companies.reset()
 	l.Opportunities.reset()

@@ -30,8 +30,11 @@ type Resource[T any] struct {
 	opts  Options
 	small bool
 	get   func(context.Context, clevertim.ID) (*T, error)
-	list  func(context.Context) ([]*T, error)
+	list  func(context.Context) (*cachedCollection[T], error)
 	idOf  func(*T) clevertim.ID
+	// peek answers from the cross-request cache without waiting for a
+	// batch; nil without a cache.
+	peek func(clevertim.ID) (*T, bool)
 
 	mu     sync.Mutex
 	loader *dataloader.Loader[clevertim.ID, *T]
@@ -40,17 +43,17 @@ type Resource[T any] struct {
 
 // collection is one GET /r shared by everyone in the request who needs it.
 type collection[T any] struct {
-	done   chan struct{}
-	loader *dataloader.Loader[clevertim.ID, *T] // the one to prime
-	recs   []*T
-	byID   map[clevertim.ID]*T
-	err    error
+	done chan struct{}
+	recs []*T
+	byID map[clevertim.ID]*T
+	err  error
 }
 
 func newResource[T any](name string, opts Options, small bool,
 	get func(context.Context, clevertim.ID) (*T, error), list func(context.Context) ([]*T, error),
-	idOf func(*T) clevertim.ID) *Resource[T] {
-	r := &Resource[T]{name: name, opts: opts, small: small, get: get, list: list, idOf: idOf}
+	idOf func(*T) clevertim.ID, apiKey string) *Resource[T] {
+	get, indexed, peek := through(opts.Cache, apiKey, name, idOf, get, list)
+	r := &Resource[T]{name: name, opts: opts, small: small, get: get, list: indexed, idOf: idOf, peek: peek}
 	r.reset()
 	return r
 }
@@ -71,22 +74,39 @@ func (r *Resource[T]) current() *dataloader.Loader[clevertim.ID, *T] {
 // Load returns one record; a record that does not exist (or may not be seen)
 // is a *NotFoundError.
 func (r *Resource[T]) Load(ctx context.Context, id clevertim.ID) (*T, error) {
-	loader := r.current()
-	return loader.Load(ctx, id)()
+	if c := r.started(); c != nil {
+		return c.lookup(r, id)
+	}
+	if r.peek != nil {
+		if rec, ok := r.peek(id); ok {
+			return rec, nil
+		}
+	}
+	return r.current().Load(ctx, id)()
+}
+
+// lookup finds a record in the collection, waiting for it if it is still in
+// flight: once a request fetches the collection, no loader needs to wait
+// for a batch.
+func (c *collection[T]) lookup(r *Resource[T], id clevertim.ID) (*T, error) {
+	<-c.done
+	if c.err != nil {
+		return nil, c.err
+	}
+	if rec, ok := c.byID[id]; ok {
+		return rec, nil
+	}
+	return nil, r.notFound(id)
 }
 
 // LoadMany returns the records that exist, in the order of ids, and one
 // error per id that failed.
 func (r *Resource[T]) LoadMany(ctx context.Context, ids []clevertim.ID) ([]*T, []error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	loader := r.current()
-	recs, errs := loader.LoadMany(ctx, ids)()
+	recs, errs := r.loadEach(ctx, ids)
 	out := make([]*T, 0, len(recs))
 	var failed []error
 	for i, rec := range recs {
-		if i < len(errs) && errs[i] != nil {
+		if errs[i] != nil {
 			failed = append(failed, errs[i])
 			continue
 		}
@@ -95,12 +115,45 @@ func (r *Resource[T]) LoadMany(ctx context.Context, ids []clevertim.ID) ([]*T, [
 	return out, failed
 }
 
-// Prime adds records fetched elsewhere (by a list or a write) to the cache.
-func (r *Resource[T]) Prime(ctx context.Context, recs ...*T) {
-	loader := r.current()
-	for _, rec := range recs {
-		loader.Prime(ctx, r.idOf(rec), rec)
+// loadEach returns a record or an error for each id, index for index.
+func (r *Resource[T]) loadEach(ctx context.Context, ids []clevertim.ID) ([]*T, []error) {
+	recs, errs := make([]*T, len(ids)), make([]error, len(ids))
+	if len(ids) == 0 {
+		return recs, errs
 	}
+	if c := r.started(); c != nil {
+		for i, id := range ids {
+			recs[i], errs[i] = c.lookup(r, id)
+		}
+		return recs, errs
+	}
+	missing := ids
+	var at []int // where each missing id goes
+	if r.peek != nil {
+		missing = nil
+		for i, id := range ids {
+			if rec, ok := r.peek(id); ok {
+				recs[i] = rec
+				continue
+			}
+			missing, at = append(missing, id), append(at, i)
+		}
+		if len(missing) == 0 {
+			return recs, errs
+		}
+	}
+	got, gotErrs := r.current().LoadMany(ctx, missing)()
+	for j := range missing {
+		i := j
+		if at != nil {
+			i = at[j]
+		}
+		recs[i] = got[j]
+		if gotErrs != nil { // nil when every id loaded
+			errs[i] = gotErrs[j]
+		}
+	}
+	return recs, errs
 }
 
 // All returns every record the key may see, fetching the collection once per
@@ -144,22 +197,21 @@ func (r *Resource[T]) claim() (c *collection[T], fresh bool) {
 	if r.all != nil {
 		return r.all, false
 	}
-	r.all = &collection[T]{done: make(chan struct{}), loader: r.loader}
+	r.all = &collection[T]{done: make(chan struct{})}
 	return r.all, true
 }
 
 func (r *Resource[T]) fill(ctx context.Context, c *collection[T]) {
 	defer close(c.done)
-	c.recs, c.err = r.list(ctx)
-	if c.err != nil {
+	// Loads look records up in the index (lookup) rather than in the
+	// loader's cache: priming thousands of thunks per request costs more
+	// than it saves.
+	coll, err := r.list(ctx)
+	if err != nil {
+		c.err = err
 		return
 	}
-	c.byID = make(map[clevertim.ID]*T, len(c.recs))
-	for _, rec := range c.recs {
-		id := r.idOf(rec)
-		c.byID[id] = rec
-		c.loader.Prime(ctx, id, rec)
-	}
+	c.recs, c.byID = coll.recs, coll.byID
 }
 
 func (r *Resource[T]) notFound(id clevertim.ID) error {
@@ -173,16 +225,9 @@ func (r *Resource[T]) batch(ctx context.Context, keys []clevertim.ID) []*dataloa
 	results := make([]*dataloader.Result[*T], len(keys))
 	if r.small || r.started() != nil || len(keys) > r.opts.ListThreshold {
 		c := r.collection(ctx)
-		<-c.done
 		for i, id := range keys {
-			switch rec, ok := c.byID[id]; {
-			case c.err != nil:
-				results[i] = &dataloader.Result[*T]{Error: c.err}
-			case ok:
-				results[i] = &dataloader.Result[*T]{Data: rec}
-			default:
-				results[i] = &dataloader.Result[*T]{Error: r.notFound(id)}
-			}
+			rec, err := c.lookup(r, id)
+			results[i] = &dataloader.Result[*T]{Data: rec, Error: err}
 		}
 		return results
 	}

@@ -12,12 +12,42 @@ type PageInfo struct {
 	EndCursor       *string
 }
 
-// Connection is a Relay connection over records of type T.
+// Connection is a Relay connection over records of type T. Edges and
+// cursors are built only when a query asks for them.
 type Connection[T any] struct {
-	Edges      []*Edge[T]
-	Nodes      []*T
-	PageInfo   *PageInfo
+	nodes      []*T
+	cursor     func(i int) string
+	hasNext    bool
+	hasPrev    bool
 	TotalCount int
+}
+
+// NewConnection makes a connection over one page of nodes; cursor(i) is the
+// cursor of nodes[i].
+func NewConnection[T any](nodes []*T, cursor func(i int) string, total int, hasPrev, hasNext bool) *Connection[T] {
+	return &Connection[T]{nodes: nodes, cursor: cursor, TotalCount: total, hasPrev: hasPrev, hasNext: hasNext}
+}
+
+// Nodes are the page's records.
+func (c *Connection[T]) Nodes() []*T { return c.nodes }
+
+// Edges are the page's records with their cursors.
+func (c *Connection[T]) Edges() []*Edge[T] {
+	edges := make([]*Edge[T], len(c.nodes))
+	for i, n := range c.nodes {
+		edges[i] = &Edge[T]{Node: n, Cursor: c.cursor(i)}
+	}
+	return edges
+}
+
+// PageInfo says whether there is more on either side of the page.
+func (c *Connection[T]) PageInfo() *PageInfo {
+	p := &PageInfo{HasNextPage: c.hasNext, HasPreviousPage: c.hasPrev}
+	if n := len(c.nodes); n > 0 {
+		start, end := c.cursor(0), c.cursor(n-1)
+		p.StartCursor, p.EndCursor = &start, &end
+	}
+	return p
 }
 
 // Edge is one record of a connection with its cursor.
