@@ -40,6 +40,8 @@ type Client struct {
 	userAgent string
 	// authorization is the Basic header for apiKey, built once.
 	authorization string
+	retry         RetryPolicy
+	sleep         func(context.Context, time.Duration) error
 
 	Contacts      *ContactsService
 	Companies     *CompaniesService
@@ -65,6 +67,7 @@ type config struct {
 	httpClient *http.Client
 	timeout    time.Duration
 	userAgent  string
+	retry      RetryPolicy
 }
 
 // WithAPIKey sets the key of the user the client acts as.
@@ -86,7 +89,7 @@ func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua
 // NewClient builds a client. With no options it targets the public API
 // without a key, which only the key-less calls (none, today) would accept.
 func NewClient(opts ...Option) (*Client, error) {
-	cfg := config{baseURL: DefaultBaseURL, timeout: defaultTimeout, userAgent: defaultUserAgent}
+	cfg := config{baseURL: DefaultBaseURL, timeout: defaultTimeout, userAgent: defaultUserAgent, retry: DefaultRetryPolicy()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -103,7 +106,10 @@ func NewClient(opts ...Option) (*Client, error) {
 		SetTimeout(cfg.timeout).
 		SetResponseBodyLimit(maxResponseBytes).
 		SetHeader("Accept", "application/json")
-	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent}
+	if cfg.retry.MaxAttempts < 1 {
+		cfg.retry.MaxAttempts = 1
+	}
+	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent, retry: cfg.retry, sleep: sleepCtx}
 	c.setAPIKey(cfg.apiKey)
 	c.bindServices()
 	return c, nil
@@ -112,7 +118,7 @@ func NewClient(opts ...Option) (*Client, error) {
 // WithAPIKey returns a client that acts as another user over the same
 // connections.
 func (c *Client) WithAPIKey(key string) *Client {
-	clone := &Client{rest: c.rest, baseURL: c.baseURL, userAgent: c.userAgent}
+	clone := &Client{rest: c.rest, baseURL: c.baseURL, userAgent: c.userAgent, retry: c.retry, sleep: c.sleep}
 	clone.setAPIKey(key)
 	clone.bindServices()
 	return clone
@@ -170,9 +176,19 @@ type envelope struct {
 	Error   string          `json:"error"`
 }
 
-// send sends one request and returns the raw answer. The path segments must
-// already be escaped.
+// send sends a request, trying again as the retry policy allows, and returns
+// the last raw answer. The path segments must already be escaped.
 func (c *Client) send(ctx context.Context, method, path string, body []byte) (*resty.Response, error) {
+	for n := 1; ; n++ {
+		resp, err := c.sendOnce(ctx, method, path, body)
+		wait, again := c.retryWait(ctx, method, n, resp, err)
+		if !again || c.sleep(ctx, wait) != nil {
+			return resp, err
+		}
+	}
+}
+
+func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte) (*resty.Response, error) {
 	fullURL := c.baseURL + path
 	req := c.rest.R().
 		SetContext(ctx).

@@ -46,7 +46,9 @@ func canned(t *testing.T, status int, body string, check func(*http.Request)) *c
 		io.WriteString(w, body)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := clevertim.NewClient(clevertim.WithBaseURL(srv.URL+"/api"), clevertim.WithAPIKey("k"))
+	// One attempt: these tests look at how a single answer is read.
+	c, err := clevertim.NewClient(clevertim.WithBaseURL(srv.URL+"/api"), clevertim.WithAPIKey("k"),
+		clevertim.WithRetryPolicy(clevertim.RetryPolicy{MaxAttempts: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +236,7 @@ func TestClient_InvalidResponses(t *testing.T) {
 func TestClient_TransportFailures(t *testing.T) {
 	t.Parallel()
 	c, emu := setup(t)
+	c = fastRetries(c)
 	emu.SetFaultRate(1)
 	for range 10 {
 		_, err := c.Users.List(context.Background())
@@ -246,7 +249,7 @@ func TestClient_TransportFailures(t *testing.T) {
 	// A server that is gone.
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
-	gone, _ := clevertim.NewClient(clevertim.WithBaseURL(srv.URL + "/api"))
+	gone, _ := clevertim.NewClient(clevertim.WithBaseURL(srv.URL+"/api"), clevertim.WithRetryPolicy(clevertim.RetryPolicy{MaxAttempts: 2}))
 	if _, err := gone.Users.List(context.Background()); !errors.Is(err, clevertim.ErrUnavailable) {
 		t.Errorf("closed server: %v", err)
 	}

@@ -3,9 +3,12 @@ package clevertim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
+	"time"
 )
 
 // endpoint is what every service of one resource shares.
@@ -84,12 +87,129 @@ type Creator[T any] struct{ ep *endpoint }
 
 // Create validates v, sends it (without read-only fields) and returns the
 // record as stored, with its new id: POST /{resource}.
+//
+// When the answer is lost (see RetryPolicy), the record may have been
+// created: Create looks for it among the records added since the first try
+// and returns it if it is there; only if it is not does it send the request
+// again. If it cannot tell, the error matches ErrOutcomeUnknown.
 func (c Creator[T]) Create(ctx context.Context, v *T) (*T, error) {
 	body, err := c.ep.encode(v)
 	if err != nil {
 		return nil, err
 	}
-	return one[T](ctx, c.ep, http.MethodPost, c.ep.collectionPath(), body)
+	since := time.Now().Add(-clockSkew)
+	return reconcile(ctx, c.ep, http.MethodPost, c.ep.collectionPath(), body, func() (*T, bool, error) {
+		return findCreated[T](ctx, c.ep, body, since)
+	})
+}
+
+// clockSkew is how far Clevertim's clock may be behind ours when Create
+// looks for a record it may have made.
+const clockSkew = 5 * time.Minute
+
+// reconcile sends a write. When its answer is lost, it asks took whether the
+// write took effect: if so it returns that record, if not it sends the write
+// again, as often as the retry policy allows.
+func reconcile[T any](ctx context.Context, e *endpoint, method, path string, body []byte, took func() (*T, bool, error)) (*T, error) {
+	policy := e.client.retry
+	var last error
+	for n := 1; n <= policy.MaxAttempts; n++ {
+		var rec *T
+		var err error
+		if method == http.MethodDelete {
+			_, err = e.client.do(ctx, method, path, nil)
+		} else {
+			rec, err = one[T](ctx, e, method, path, body)
+		}
+		if err == nil || !ambiguous(err) {
+			return rec, err
+		}
+		last = err
+		found, ok, cerr := took()
+		if cerr != nil {
+			break
+		}
+		if ok {
+			return found, nil
+		}
+		if n < policy.MaxAttempts && e.client.sleep(ctx, policy.backoff(n)) != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, last)
+}
+
+// findCreated looks for the record a lost POST may have created: added since
+// the first try, with every non-empty field we sent.
+func findCreated[T any](ctx context.Context, e *endpoint, sent []byte, since time.Time) (*T, bool, error) {
+	recs, err := Reader[T]{e}.List(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	want, err := fieldsOf(sent)
+	if err != nil {
+		return nil, false, err
+	}
+	for i := len(recs) - 1; i >= 0; i-- { // the newest first
+		raw, err := json.Marshal(recs[i])
+		if err != nil {
+			return nil, false, err
+		}
+		var added struct {
+			AddedOn time.Time `json:"ao"`
+		}
+		if json.Unmarshal(raw, &added) != nil || added.AddedOn.Before(since) {
+			continue
+		}
+		have, err := fieldsOf(raw)
+		if err == nil && matches(want, have, false) {
+			return recs[i], true, nil
+		}
+	}
+	return nil, false, nil
+}
+
+// fieldsOf decodes a JSON object into comparable values.
+func fieldsOf(raw []byte) (map[string]any, error) {
+	var m map[string]any
+	err := json.Unmarshal(raw, &m)
+	return m, err
+}
+
+// matches reports whether have holds what want sent. Empty values (null, "",
+// [], {}, false, 0) match each other. Without compareEmpty, fields sent
+// empty are not compared at all, since the server fills defaults on create.
+func matches(want, have map[string]any, compareEmpty bool) bool {
+	for k, w := range want {
+		h := have[k]
+		switch {
+		case isEmpty(w) && !compareEmpty:
+			continue
+		case isEmpty(w) && isEmpty(h):
+			continue
+		case !reflect.DeepEqual(w, h):
+			return false
+		}
+	}
+	return true
+}
+
+func isEmpty(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case string:
+		return v == ""
+	case bool:
+		return !v
+	case float64:
+		return v == 0
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }
 
 // Updater updates records of one resource.
@@ -99,6 +219,8 @@ type Updater[T any] struct{ ep *endpoint }
 // merges or replaces, and returns it as stored: PUT /{resource}/{id}. Fields
 // left at their zero value are sent as such: to change a few fields, Get the
 // record, change them, then Update.
+// When the answer is lost, Update reads the record: if it holds what was
+// sent, the update happened; if not, it is sent again.
 func (u Updater[T]) Update(ctx context.Context, id ID, v *T) (*T, error) {
 	if id == "" {
 		return nil, invalid("id", "is required")
@@ -107,18 +229,40 @@ func (u Updater[T]) Update(ctx context.Context, id ID, v *T) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	return one[T](ctx, u.ep, http.MethodPut, u.ep.recordPath(id), body)
+	return reconcile(ctx, u.ep, http.MethodPut, u.ep.recordPath(id), body, func() (*T, bool, error) {
+		rec, err := Reader[T]{u.ep}.Get(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		stored, err := u.ep.encode(rec)
+		if err != nil {
+			return nil, false, err
+		}
+		want, err := fieldsOf(body)
+		if err != nil {
+			return nil, false, err
+		}
+		have, err := fieldsOf(stored)
+		return rec, err == nil && matches(want, have, true), err
+	})
 }
 
 // Deleter deletes records of one resource.
 type Deleter struct{ ep *endpoint }
 
 // Delete removes a record: DELETE /{resource}/{id}.
+// When the answer is lost, Delete reads the record: gone means deleted.
 func (d Deleter) Delete(ctx context.Context, id ID) error {
 	if id == "" {
 		return invalid("id", "is required")
 	}
-	_, err := d.ep.client.do(ctx, http.MethodDelete, d.ep.recordPath(id), nil)
+	_, err := reconcile(ctx, d.ep, http.MethodDelete, d.ep.recordPath(id), nil, func() (*struct{}, bool, error) {
+		_, err := d.ep.client.do(ctx, http.MethodGet, d.ep.recordPath(id), nil)
+		if errors.Is(err, ErrNotFound) {
+			return nil, true, nil
+		}
+		return nil, false, err
+	})
 	return err
 }
 

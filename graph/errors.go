@@ -29,6 +29,7 @@ const (
 	CodeUpstreamInvalid     = "UPSTREAM_INVALID"
 	CodeInternal            = "INTERNAL_SERVER_ERROR"
 	CodeBadRequest          = "BAD_REQUEST"
+	CodeOutcomeUnknown      = "UPSTREAM_OUTCOME_UNKNOWN"
 )
 
 // InputError is an argument the facade refused, naming the input field.
@@ -99,6 +100,8 @@ func classify(err error) (code, message string, extra map[string]any) {
 		return CodeConflict, conflict.Error(), map[string]any{"lastModified": conflict.LastModified.UTC().Format(time.RFC3339)}
 	case errors.As(err, &notFound):
 		return CodeNotFound, notFound.Error(), nil
+	case errors.Is(err, clevertim.ErrOutcomeUnknown):
+		return CodeOutcomeUnknown, "Clevertim's answer to this write was lost and whether it happened could not be checked; read before retrying", nil
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeUpstreamUnavailable, "Clevertim did not answer in time", nil
 	case errors.Is(err, context.Canceled):

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
 )
 
@@ -112,7 +113,8 @@ func upstreamAnswering(t *testing.T, status int, header map[string]string, body 
 		io.WriteString(w, body)
 	}))
 	t.Cleanup(srv.Close)
-	return newHarness(t, graph.HandlerConfig{UpstreamURL: srv.URL + "/api"})
+	// One attempt: these tests are about how each answer is reported.
+	return newHarness(t, graph.HandlerConfig{UpstreamURL: srv.URL + "/api", Retry: clevertim.RetryPolicy{MaxAttempts: 1}})
 }
 
 func TestErrors_Upstream(t *testing.T) {
@@ -158,6 +160,6 @@ func TestErrors_Upstream(t *testing.T) {
 	// An upstream that is gone.
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
-	h := newHarness(t, graph.HandlerConfig{UpstreamURL: srv.URL + "/api"})
+	h := newHarness(t, graph.HandlerConfig{UpstreamURL: srv.URL + "/api", Retry: clevertim.RetryPolicy{MaxAttempts: 2}})
 	h.fails("", `{ users { totalCount } }`, nil, "UPSTREAM_UNAVAILABLE")
 }

@@ -35,6 +35,11 @@ type HandlerConfig struct {
 	RequireAuth bool
 	// UpstreamTimeout bounds each upstream request.
 	UpstreamTimeout time.Duration
+	// OperationTimeout bounds a whole operation, retries included.
+	OperationTimeout time.Duration
+	// Retry is how failed upstream requests are retried; zero means
+	// clevertim.DefaultRetryPolicy.
+	Retry clevertim.RetryPolicy
 	// Loaders tunes batching.
 	Loaders loaders.Options
 	// ComplexityLimit bounds an operation's complexity (fields selected).
@@ -55,7 +60,8 @@ type HandlerConfig struct {
 const (
 	DefaultComplexityLimit = 5000
 	DefaultMaxBodyBytes    = 1 << 20
-	DefaultUpstreamTimeout = 30 * time.Second
+	DefaultUpstreamTimeout  = 30 * time.Second
+	DefaultOperationTimeout = 60 * time.Second
 )
 
 // NewHandler assembles the GraphQL endpoint: POST and GET transports,
@@ -72,6 +78,12 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	if cfg.UpstreamTimeout <= 0 {
 		cfg.UpstreamTimeout = DefaultUpstreamTimeout
 	}
+	if cfg.OperationTimeout <= 0 {
+		cfg.OperationTimeout = DefaultOperationTimeout
+	}
+	if cfg.Retry == (clevertim.RetryPolicy{}) {
+		cfg.Retry = clevertim.DefaultRetryPolicy()
+	}
 	cfg.Loaders = cfg.Loaders.WithDefaults()
 	cfg.Loaders.Cache = loaders.NewCache(cfg.CacheTTL, 0)
 	client, err := clevertim.NewClient(
@@ -79,6 +91,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		clevertim.WithTimeout(cfg.UpstreamTimeout),
 		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Transport{Base: cfg.Transport}}),
 		clevertim.WithUserAgent("clevertim-graphql"),
+		clevertim.WithRetryPolicy(cfg.Retry),
 	)
 	if err != nil {
 		return nil, err
@@ -107,7 +120,11 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes)
-		ctx := upstream.WithTracker(r.Context(), upstream.NewTracker())
+		// The caller's cancellation and the operation's deadline reach every
+		// upstream request through this context.
+		ctx, cancel := context.WithTimeout(r.Context(), cfg.OperationTimeout)
+		defer cancel()
+		ctx = upstream.WithTracker(ctx, upstream.NewTracker())
 		ctx = loaders.With(ctx, loaders.New(client.WithAPIKey(key), cfg.Loaders))
 		srv.ServeHTTP(w, r.WithContext(ctx))
 	}), nil

@@ -26,7 +26,52 @@ type Emulator struct {
 	faultRate atomic.Uint64
 	rngMu     sync.Mutex
 	rng       *rand.Rand
+	injected  []Fault // faults for the next requests, in order
 	stats     stats
+}
+
+// Fault is a way an API request can fail.
+type Fault int
+
+// The faults the emulator can produce.
+const (
+	// FaultUnavailable answers 503 before doing anything.
+	FaultUnavailable Fault = iota + 1
+	// FaultCut drops the connection before doing anything.
+	FaultCut
+	// FaultLostAnswer does the request, then drops the connection instead of
+	// answering: a write happens and its client never hears of it.
+	FaultLostAnswer
+	// FaultRateLimited answers 429 with Retry-After: 1.
+	FaultRateLimited
+	// FaultBadGateway answers 502 with an HTML page, as a proxy would,
+	// after doing the request.
+	FaultBadGateway
+)
+
+// InjectFaults makes the next API requests fail, one fault each, in order,
+// before the random faults of the fault rate apply.
+func (e *Emulator) InjectFaults(faults ...Fault) {
+	e.rngMu.Lock()
+	defer e.rngMu.Unlock()
+	e.injected = append(e.injected, faults...)
+}
+
+// nextFault picks the fault of a request, if any: an injected one, else one
+// of unavailable, cut and lost answer at the fault rate.
+func (e *Emulator) nextFault() Fault {
+	e.rngMu.Lock()
+	defer e.rngMu.Unlock()
+	if len(e.injected) > 0 {
+		f := e.injected[0]
+		e.injected = e.injected[1:]
+		return f
+	}
+	rate := float64(e.faultRate.Load()) / 1e9
+	if rate == 0 || e.rng.Float64() >= rate {
+		return 0
+	}
+	return []Fault{FaultUnavailable, FaultCut, FaultLostAnswer}[e.rng.IntN(3)]
 }
 
 // Option configures an Emulator.
@@ -108,12 +153,6 @@ func (e *Emulator) SetLatency(d time.Duration) { e.latency.Store(int64(d)) }
 // SetFaultRate changes the fraction of API requests that fail.
 func (e *Emulator) SetFaultRate(f float64) { e.faultRate.Store(uint64(f * 1e9)) }
 
-func (e *Emulator) chance() float64 {
-	e.rngMu.Lock()
-	defer e.rngMu.Unlock()
-	return e.rng.Float64()
-}
-
 // ServeHTTP routes /api/{resource}[/{id}] and /_emulator/stats.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
@@ -134,6 +173,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		route += "/{id}"
 	}
 	e.stats.count(r.Method, resource, route)
+	defer e.stats.enter()()
 
 	if d := time.Duration(e.latency.Load()); d > 0 {
 		t := time.NewTimer(d)
@@ -141,18 +181,52 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
+			e.stats.cancelled()
 			return
 		}
 	}
-	if rate := float64(e.faultRate.Load()) / 1e9; rate > 0 && e.chance() < rate {
+	switch fault := e.nextFault(); fault {
+	case FaultUnavailable:
 		e.stats.fault()
-		if e.chance() < 0.5 {
-			w.Header().Set("Retry-After", "0")
-			writeError(w, http.StatusServiceUnavailable, "service temporarily unavailable")
+		w.Header().Set("Retry-After", "0")
+		writeError(w, http.StatusServiceUnavailable, "service temporarily unavailable")
+		return
+	case FaultRateLimited:
+		e.stats.fault()
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusTooManyRequests, "rate limit exceeded")
+		return
+	case FaultCut:
+		e.stats.fault()
+		cut(w)
+		return
+	case FaultLostAnswer, FaultBadGateway:
+		e.stats.fault()
+		e.handle(discard{header: http.Header{}}, r, resource, id, hasID, route)
+		if fault == FaultBadGateway {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"))
 			return
 		}
 		cut(w)
 		return
+	}
+	e.handle(w, r, resource, id, hasID, route)
+}
+
+// discard is a ResponseWriter that drops the answer, for lost answers.
+type discard struct{ header http.Header }
+
+func (d discard) Header() http.Header         { return d.header }
+func (d discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d discard) WriteHeader(int)             {}
+
+// handle does an API request and writes its answer.
+func (e *Emulator) handle(w http.ResponseWriter, r *http.Request, resource, id string, hasID bool, route string) {
+	rest := resource
+	if hasID {
+		rest += "/" + id
 	}
 
 	sp, ok := e.store.specs[resource]

@@ -631,7 +631,7 @@ func TestStatsLatencyAndFaults(t *testing.T) {
 	if unavailable == 0 || cut == 0 || unavailable+cut != 30 {
 		t.Errorf("fault rate 1: %d answered 503, %d cut, want both and 30 in all", unavailable, cut)
 	}
-	if st := e.emu.Stats(); st.Faults != 30 {
+	if st := e.emu.Stats(); st.Faults < 30 { // net/http may resend a cut GET itself
 		t.Errorf("faults counted: %d", st.Faults)
 	}
 	if _, err := New(WithFaultRate(2)); err == nil {

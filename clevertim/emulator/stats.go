@@ -8,17 +8,42 @@ import (
 
 // Stats counts the API requests the emulator received since the last reset.
 type Stats struct {
-	Total      int64            `json:"total"`
-	Faults     int64            `json:"faults"`
-	ByMethod   map[string]int64 `json:"byMethod"`
-	ByResource map[string]int64 `json:"byResource"`
+	Total  int64 `json:"total"`
+	Faults int64 `json:"faults"`
+	// Cancelled counts requests whose client went away while they waited
+	// out the latency.
+	Cancelled int64 `json:"cancelled"`
+	// MaxInFlight is the most API requests handled at once.
+	MaxInFlight int64            `json:"maxInFlight"`
+	ByMethod    map[string]int64 `json:"byMethod"`
+	ByResource  map[string]int64 `json:"byResource"`
 	// ByRoute is keyed like "GET /contact" and "GET /contact/{id}".
 	ByRoute map[string]int64 `json:"byRoute"`
 }
 
 type stats struct {
-	mu sync.Mutex
-	s  Stats
+	mu       sync.Mutex
+	s        Stats
+	inFlight int64
+}
+
+// enter counts a request in flight until the returned function is called.
+func (st *stats) enter() func() {
+	st.mu.Lock()
+	st.inFlight++
+	st.s.MaxInFlight = max(st.s.MaxInFlight, st.inFlight)
+	st.mu.Unlock()
+	return func() {
+		st.mu.Lock()
+		st.inFlight--
+		st.mu.Unlock()
+	}
+}
+
+func (st *stats) cancelled() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.Cancelled++
 }
 
 func (st *stats) count(method, resource, route string) {
