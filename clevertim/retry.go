@@ -77,7 +77,7 @@ func (c *Client) retryWait(ctx context.Context, method string, n int, resp *rest
 	var wait time.Duration
 	switch {
 	case err != nil:
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || refused(err) {
 			return 0, false
 		}
 		if method != http.MethodGet && !notSent(err) {
@@ -99,10 +99,22 @@ func (c *Client) retryWait(ctx context.Context, method string, n int, resp *rest
 	return wait, true
 }
 
-// notSent reports a failure to connect: the request never left.
+// Refusal is implemented by errors of an HTTP transport that refused to send
+// a request (a request budget spent, say): the request never left, so a
+// write did not happen, and trying again would be refused again.
+type Refusal interface {
+	Refused() bool
+}
+
+func refused(err error) bool {
+	var r Refusal
+	return errors.As(err, &r) && r.Refused()
+}
+
+// notSent reports a failure to connect, or a refusal: the request never left.
 func notSent(err error) bool {
 	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	return refused(err) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 // ambiguous reports a failed write that may nevertheless have been done.

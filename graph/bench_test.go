@@ -222,7 +222,7 @@ func BenchmarkFrontend(b *testing.B) {
 			var req, rounds int
 			start := time.Now()
 			for b.Loop() {
-				tr := upstream.NewTracker()
+				tr := upstream.NewTracker(0)
 				ctx := upstream.WithTracker(context.Background(), tr)
 				reached, err := q.naive(ctx, newNaive(env.client), env)
 				if err != nil {

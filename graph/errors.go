@@ -14,6 +14,7 @@ import (
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 )
 
 // Error codes in extensions.code. Clients branch on these, never on messages.
@@ -30,6 +31,7 @@ const (
 	CodeInternal            = "INTERNAL_SERVER_ERROR"
 	CodeBadRequest          = "BAD_REQUEST"
 	CodeOutcomeUnknown      = "UPSTREAM_OUTCOME_UNKNOWN"
+	CodeBudgetExceeded      = "UPSTREAM_BUDGET_EXCEEDED"
 )
 
 // InputError is an argument the facade refused, naming the input field.
@@ -90,6 +92,7 @@ func classify(err error) (code, message string, extra map[string]any) {
 		notFound *loaders.NotFoundError
 		apiErr   *clevertim.Error
 		gqlErr   *gqlerror.Error
+		budget   *upstream.BudgetError
 	)
 	switch {
 	case errors.As(err, &input):
@@ -100,6 +103,9 @@ func classify(err error) (code, message string, extra map[string]any) {
 		return CodeConflict, conflict.Error(), map[string]any{"lastModified": conflict.LastModified.UTC().Format(time.RFC3339)}
 	case errors.As(err, &notFound):
 		return CodeNotFound, notFound.Error(), nil
+	case errors.As(err, &budget):
+		return CodeBudgetExceeded, fmt.Sprintf("this operation needed more than %d upstream requests and was stopped; "+
+			"ask for less (smaller pages, fewer nested lists) or split it", budget.Budget), map[string]any{"budget": budget.Budget}
 	case errors.Is(err, clevertim.ErrOutcomeUnknown):
 		return CodeOutcomeUnknown, "Clevertim's answer to this write was lost and whether it happened could not be checked; read before retrying", nil
 	case errors.Is(err, context.DeadlineExceeded):

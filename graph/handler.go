@@ -42,7 +42,8 @@ type HandlerConfig struct {
 	Retry clevertim.RetryPolicy
 	// Loaders tunes batching.
 	Loaders loaders.Options
-	// ComplexityLimit bounds an operation's complexity (fields selected).
+	// ComplexityLimit bounds an operation's estimated cost: the records it
+	// may return, counted with page sizes (see limits.go).
 	ComplexityLimit int
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
@@ -54,14 +55,27 @@ type HandlerConfig struct {
 	NoPlanning bool
 	// Transport sends upstream requests; nil means http.DefaultTransport.
 	Transport http.RoundTripper
+	// UpstreamBudget is the most upstream requests one operation may send;
+	// the rest are refused with UPSTREAM_BUDGET_EXCEEDED. Negative: no limit.
+	UpstreamBudget int
+	// UpstreamConcurrency is the most upstream requests in flight per API
+	// key, across all operations. Negative: no limit.
+	UpstreamConcurrency int
+	// MaxDepth and MaxAliases bound an operation's nesting and the aliases
+	// of one field in one selection set (see limits.go).
+	MaxDepth, MaxAliases int
 }
 
 // Defaults for the zero HandlerConfig fields.
 const (
-	DefaultComplexityLimit = 5000
-	DefaultMaxBodyBytes    = 1 << 20
-	DefaultUpstreamTimeout  = 30 * time.Second
-	DefaultOperationTimeout = 60 * time.Second
+	DefaultComplexityLimit     = 500_000
+	DefaultMaxBodyBytes        = 1 << 20
+	DefaultUpstreamTimeout     = 30 * time.Second
+	DefaultOperationTimeout    = 60 * time.Second
+	DefaultUpstreamBudget      = 300
+	DefaultUpstreamConcurrency = 8
+	DefaultMaxDepth            = 15
+	DefaultMaxAliases          = 30
 )
 
 // NewHandler assembles the GraphQL endpoint: POST and GET transports,
@@ -81,6 +95,10 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	if cfg.OperationTimeout <= 0 {
 		cfg.OperationTimeout = DefaultOperationTimeout
 	}
+	cfg.UpstreamBudget = orDefault(cfg.UpstreamBudget, DefaultUpstreamBudget)
+	cfg.UpstreamConcurrency = orDefault(cfg.UpstreamConcurrency, DefaultUpstreamConcurrency)
+	cfg.MaxDepth = orDefault(cfg.MaxDepth, DefaultMaxDepth)
+	cfg.MaxAliases = orDefault(cfg.MaxAliases, DefaultMaxAliases)
 	if cfg.Retry == (clevertim.RetryPolicy{}) {
 		cfg.Retry = clevertim.DefaultRetryPolicy()
 	}
@@ -89,7 +107,9 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),
-		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Transport{Base: cfg.Transport}}),
+		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Transport{
+			Base: &upstream.Limiter{Base: cfg.Transport, PerKey: cfg.UpstreamConcurrency},
+		}}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),
 	)
@@ -104,7 +124,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	srv.Use(limits{maxDepth: cfg.MaxDepth, maxAliases: cfg.MaxAliases, maxComplexity: cfg.ComplexityLimit})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	srv.AroundResponses(reportUpstream)
@@ -124,10 +144,21 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		// upstream request through this context.
 		ctx, cancel := context.WithTimeout(r.Context(), cfg.OperationTimeout)
 		defer cancel()
-		ctx = upstream.WithTracker(ctx, upstream.NewTracker())
+		ctx = upstream.WithTracker(ctx, upstream.NewTracker(cfg.UpstreamBudget))
 		ctx = loaders.With(ctx, loaders.New(client.WithAPIKey(key), cfg.Loaders))
 		srv.ServeHTTP(w, r.WithContext(ctx))
 	}), nil
+}
+
+// orDefault maps 0 to the default and a negative value to 0 (no limit).
+func orDefault(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // reportUpstream adds extensions.upstream: what the operation cost Clevertim.

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/clevertim-graphql/clevertim-graphql/graph"
 )
 
 func TestVisibility_UsersSeeTheirOwnGraph(t *testing.T) {
@@ -64,11 +67,20 @@ func TestVisibility_UsersSeeTheirOwnGraph(t *testing.T) {
 }
 
 // TestVisibility_NoLeakUnderConcurrency runs the same queries as several
-// users at once, the private record's owner among them, and checks every
-// record each gets back against what the upstream lets that user see.
+// users at once, the private records' owner among them, with and without the
+// cross-request cache, and checks every record each gets back against what
+// the upstream lets that user see.
 func TestVisibility_NoLeakUnderConcurrency(t *testing.T) {
 	t.Parallel()
-	h := setup(t)
+	for _, ttl := range []time.Duration{0, time.Hour} {
+		t.Run(fmt.Sprintf("cache=%v", ttl), func(t *testing.T) {
+			t.Parallel()
+			noLeak(t, newHarness(t, graph.HandlerConfig{CacheTTL: ttl}))
+		})
+	}
+}
+
+func noLeak(t *testing.T, h *harness) {
 	ctx := context.Background()
 	keys := []string{ownerKey, adminKey, editorKey, readonlyKey, salesKey}
 	visible := map[string]map[string]bool{}
@@ -90,7 +102,7 @@ func TestVisibility_NoLeakUnderConcurrency(t *testing.T) {
 	}
 	query := `{ contacts(first: 1000) { nodes { id notes { nodes { id customers { ... on Contact { id } } } } } }
 		notes(first: 1000) { nodes { id customers { ... on Contact { id } } } } }`
-	const rounds = 8
+	const rounds = 20
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var failures []string
@@ -138,6 +150,7 @@ func TestVisibility_NoLeakUnderConcurrency(t *testing.T) {
 	if queries != rounds*len(keys) {
 		t.Errorf("ran %d queries", queries)
 	}
+	t.Logf("%d queries by %d users, every record checked", queries, len(keys))
 	// Different users really got different graphs.
 	if len(visible[salesKey]) == len(visible[readonlyKey]) {
 		t.Error("the demo gives the sales rep and the read-only user the same records")

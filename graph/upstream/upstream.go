@@ -4,6 +4,7 @@ package upstream
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -14,15 +15,41 @@ import (
 // Tracker records the upstream requests of one operation. It is safe for
 // concurrent use.
 type Tracker struct {
-	mu    sync.Mutex
-	spans []span
-	now   func() time.Time
+	mu     sync.Mutex
+	spans  []span
+	sent   int
+	budget int // most requests allowed; 0 for no limit
+	now    func() time.Time
 }
 
 type span struct{ start, end time.Time }
 
-// NewTracker returns an empty tracker.
-func NewTracker() *Tracker { return &Tracker{now: time.Now} }
+// NewTracker returns an empty tracker. A positive budget is the most
+// requests the operation may send: those past it are refused with a
+// *BudgetError, so one query cannot fan out into thousands of calls.
+func NewTracker(budget int) *Tracker { return &Tracker{now: time.Now, budget: budget} }
+
+// BudgetError is a request refused because the operation spent its budget.
+type BudgetError struct{ Budget int }
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("the operation used its budget of %d upstream requests", e.Budget)
+}
+
+// Refused tells the Clevertim client that the request never left and that
+// trying again is pointless.
+func (e *BudgetError) Refused() bool { return true }
+
+// admit counts a request about to be sent, or refuses it.
+func (t *Tracker) admit() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.budget > 0 && t.sent >= t.budget {
+		return &BudgetError{Budget: t.budget}
+	}
+	t.sent++
+	return nil
+}
 
 type trackerKey struct{}
 
@@ -100,6 +127,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if tr == nil {
 		return base.RoundTrip(req)
 	}
+	if err := tr.admit(); err != nil {
+		return nil, err
+	}
 	done := tr.begin()
 	resp, err := base.RoundTrip(req)
 	if err != nil {
@@ -120,5 +150,84 @@ type trackedBody struct {
 func (b *trackedBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.once.Do(b.done)
+	return err
+}
+
+// Limiter bounds the requests in flight per API key (per Authorization
+// header), so that one heavy query cannot take all of an account's
+// connections or rate limit; the others wait their turn.
+type Limiter struct {
+	Base   http.RoundTripper
+	PerKey int
+
+	mu   sync.Mutex
+	keys map[string]*slot
+}
+
+type slot struct {
+	tokens chan struct{}
+	users  int // requests holding or waiting for the slot, to drop idle keys
+}
+
+// RoundTrip implements http.RoundTripper.
+func (l *Limiter) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := l.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if l.PerKey <= 0 {
+		return base.RoundTrip(req)
+	}
+	key := req.Header.Get("Authorization")
+	s := l.acquire(key)
+	defer l.release(key, s)
+	select {
+	case s.tokens <- struct{}{}:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	resp, err := base.RoundTrip(req)
+	if err != nil {
+		<-s.tokens
+		return nil, err
+	}
+	// The slot is held until the answer has been read.
+	resp.Body = &tokenBody{ReadCloser: resp.Body, release: func() { <-s.tokens }}
+	return resp, nil
+}
+
+func (l *Limiter) acquire(key string) *slot {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.keys == nil {
+		l.keys = map[string]*slot{}
+	}
+	s := l.keys[key]
+	if s == nil {
+		s = &slot{tokens: make(chan struct{}, l.PerKey)}
+		l.keys[key] = s
+	}
+	s.users++
+	return s
+}
+
+func (l *Limiter) release(key string, s *slot) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s.users--
+	if s.users == 0 && len(s.tokens) == 0 {
+		delete(l.keys, key)
+	}
+}
+
+type tokenBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *tokenBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
 	return err
 }
