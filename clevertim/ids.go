@@ -16,10 +16,11 @@ type ID string
 // IDFromInt formats an integer key.
 func IDFromInt(n int64) ID { return ID(strconv.FormatInt(n, 10)) }
 
-// Int returns the key as an integer when it is one.
+// Int returns the key as an integer when it is one, written canonically
+// ("12", not "012" or "+12"), so that it can travel as a JSON number.
 func (id ID) Int() (int64, bool) {
 	n, err := strconv.ParseInt(string(id), 10, 64)
-	return n, err == nil
+	return n, err == nil && strconv.FormatInt(n, 10) == string(id)
 }
 
 func (id ID) String() string { return string(id) }

@@ -638,3 +638,18 @@ func TestStatsLatencyAndFaults(t *testing.T) {
 		t.Error("a fault rate of 2 was accepted")
 	}
 }
+
+func TestIDsAreCanonical(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	contact := idKey(e.one(ownerKey, "POST", "/contact", map[string]any{"fn": "Zero"})["id"])
+	// A reference written with leading zeros is the same id, and the answer
+	// stays valid JSON.
+	n := e.one(ownerKey, "POST", "/note", map[string]any{"desc": "x", "cust": []string{"00" + contact}})
+	if got := idList(n["cust"]); len(got) != 1 || got[0] != contact {
+		t.Errorf("cust %v, want [%s]", n["cust"], contact)
+	}
+	if notes := idList(e.one(ownerKey, "GET", "/contact/"+contact, nil)["notes"]); len(notes) != 1 {
+		t.Errorf("the contact's notes: %v", notes)
+	}
+}

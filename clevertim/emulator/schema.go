@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"slices"
 	"strings"
 	"time"
@@ -307,8 +308,8 @@ func refValue(v any) (any, bool) {
 		if v == "" {
 			return nil, true
 		}
-		if _, err := json.Number(v).Int64(); err == nil {
-			return json.Number(v), true
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return json.Number(strconv.FormatInt(n, 10)), true // "007" is 7
 		}
 		return v, true
 	}

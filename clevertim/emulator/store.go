@@ -97,7 +97,7 @@ func idKey(v any) string {
 }
 
 func idValue(key string) any {
-	if _, err := strconv.ParseInt(key, 10, 64); err == nil {
+	if n, err := strconv.ParseInt(key, 10, 64); err == nil && strconv.FormatInt(n, 10) == key {
 		return json.Number(key)
 	}
 	return key
@@ -222,7 +222,7 @@ func encodeBase(sp *spec, rec record) []byte {
 }
 
 func appendID(out []byte, id string) []byte {
-	if _, err := strconv.ParseInt(id, 10, 64); err == nil {
+	if n, err := strconv.ParseInt(id, 10, 64); err == nil && strconv.FormatInt(n, 10) == id {
 		return append(out, id...)
 	}
 	return strconv.AppendQuote(out, id)
