@@ -47,6 +47,12 @@ type options struct {
 	upstreamTimeout time.Duration
 	batchWait       time.Duration
 	cacheTTL        time.Duration
+	opTimeout       time.Duration
+	budget          int
+	perKey          int
+	maxDepth        int
+	maxAliases      int
+	maxComplexity   int
 	shutdownGrace   time.Duration
 	emuLatency      time.Duration
 	emuFaultRate    float64
@@ -69,6 +75,12 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", graph.DefaultUpstreamTimeout, "timeout of each upstream request")
 	fs.DurationVar(&o.batchWait, "batch-wait", loaders.DefaultOptions().Wait, "how long a loader gathers ids before fetching them")
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", 0, "keep upstream reads across requests this long, per API key (0: off)")
+	fs.DurationVar(&o.opTimeout, "operation-timeout", graph.DefaultOperationTimeout, "deadline of one GraphQL operation, upstream retries included")
+	fs.IntVar(&o.budget, "upstream-budget", graph.DefaultUpstreamBudget, "most upstream requests one operation may send (-1: no limit)")
+	fs.IntVar(&o.perKey, "upstream-concurrency", graph.DefaultUpstreamConcurrency, "most upstream requests in flight per API key (-1: no limit)")
+	fs.IntVar(&o.maxDepth, "max-depth", graph.DefaultMaxDepth, "deepest field nesting an operation may have (-1: no limit)")
+	fs.IntVar(&o.maxAliases, "max-aliases", graph.DefaultMaxAliases, "most times one field may be asked for in one selection set (-1: no limit)")
+	fs.IntVar(&o.maxComplexity, "max-complexity", graph.DefaultComplexityLimit, "most records an operation may return, estimated from page sizes (-1: no limit)")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.DurationVar(&o.emuLatency, "emulator-latency", 0, "emulator: delay added to every API request")
 	fs.Float64Var(&o.emuFaultRate, "emulator-fault-rate", 0, "emulator: fraction of API requests that fail (503 or cut connection)")
@@ -114,12 +126,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	gql, err := graph.NewHandler(graph.HandlerConfig{
-		UpstreamURL:     o.upstreamURL,
-		DefaultAPIKey:   o.apiKey,
-		RequireAuth:     o.requireAuth,
-		UpstreamTimeout: o.upstreamTimeout,
-		Loaders:         loaders.Options{Wait: o.batchWait},
-		CacheTTL:        o.cacheTTL,
+		UpstreamURL:         o.upstreamURL,
+		DefaultAPIKey:       o.apiKey,
+		RequireAuth:         o.requireAuth,
+		UpstreamTimeout:     o.upstreamTimeout,
+		Loaders:             loaders.Options{Wait: o.batchWait},
+		CacheTTL:            o.cacheTTL,
+		OperationTimeout:    o.opTimeout,
+		UpstreamBudget:      o.budget,
+		UpstreamConcurrency: o.perKey,
+		MaxDepth:            o.maxDepth,
+		MaxAliases:          o.maxAliases,
+		ComplexityLimit:     o.maxComplexity,
 	})
 	if err != nil {
 		return err

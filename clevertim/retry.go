@@ -21,8 +21,10 @@ import (
 // the client checks before sending it again (see Creator.Create,
 // Updater.Update, Deleter.Delete), and never sends it blindly.
 //
-// Waits grow exponentially from BaseDelay with full jitter, honour
-// Retry-After, are capped at MaxDelay, and stop at the context's deadline.
+// Waits grow exponentially from BaseDelay with full jitter and are capped at
+// MaxDelay. A Retry-After is honoured: waited out if it is within MaxDelay,
+// else reported at once (Error.RetryAfter) rather than ignored. No wait goes
+// past the context's deadline.
 type RetryPolicy struct {
 	// MaxAttempts counts the first try; 1 turns retries off.
 	MaxAttempts int
@@ -85,6 +87,9 @@ func (c *Client) retryWait(ctx context.Context, method string, n int, resp *rest
 		}
 	case resp.StatusCode() == http.StatusTooManyRequests || resp.StatusCode() == http.StatusServiceUnavailable:
 		wait = retryAfter(resp.Header())
+		if wait > c.retry.MaxDelay {
+			return 0, false // longer than we wait: the caller hears of it, with the wait
+		}
 	case resp.StatusCode() == http.StatusBadGateway || resp.StatusCode() == http.StatusGatewayTimeout:
 		if method != http.MethodGet {
 			return 0, false

@@ -87,6 +87,27 @@ func TestRetry_Reads(t *testing.T) {
 	}
 }
 
+func TestRetry_LongRetryAfterIsReported(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"status":"ERROR","error":"slow down"}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := clevertim.NewClient(clevertim.WithBaseURL(srv.URL+"/api"), clevertim.WithAPIKey("k"))
+	w := &waits{}
+	clevertim.SetSleep(c, w.sleep)
+	_, err := c.Users.List(context.Background())
+	var apiErr *clevertim.Error
+	if !errors.As(err, &apiErr) || !errors.Is(err, clevertim.ErrRateLimited) || apiErr.RetryAfter != 2*time.Minute {
+		t.Errorf("got %v", err)
+	}
+	if w.count() != 0 {
+		t.Errorf("waited %v although Clevertim asked for two minutes", w.d)
+	}
+}
+
 func TestRetry_WaitsStopAtTheDeadline(t *testing.T) {
 	t.Parallel()
 	c, emu := setup(t) // real waits

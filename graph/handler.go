@@ -83,9 +83,7 @@ const (
 // limit, one error presenter, panic recovery, and per-request loaders acting
 // as the caller's Clevertim API key.
 func NewHandler(cfg HandlerConfig) (http.Handler, error) {
-	if cfg.ComplexityLimit <= 0 {
-		cfg.ComplexityLimit = DefaultComplexityLimit
-	}
+	cfg.ComplexityLimit = orDefault(cfg.ComplexityLimit, DefaultComplexityLimit)
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}

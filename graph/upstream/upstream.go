@@ -166,7 +166,7 @@ type Limiter struct {
 
 type slot struct {
 	tokens chan struct{}
-	users  int // requests holding or waiting for the slot, to drop idle keys
+	users  int // requests holding or waiting for a token, to drop idle keys
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -180,22 +180,23 @@ func (l *Limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	key := req.Header.Get("Authorization")
 	s := l.acquire(key)
-	defer l.release(key, s)
 	select {
 	case s.tokens <- struct{}{}:
 	case <-req.Context().Done():
+		l.release(key, s, false)
 		return nil, req.Context().Err()
 	}
 	resp, err := base.RoundTrip(req)
 	if err != nil {
-		<-s.tokens
+		l.release(key, s, true)
 		return nil, err
 	}
 	// The slot is held until the answer has been read.
-	resp.Body = &tokenBody{ReadCloser: resp.Body, release: func() { <-s.tokens }}
+	resp.Body = &tokenBody{ReadCloser: resp.Body, release: func() { l.release(key, s, true) }}
 	return resp, nil
 }
 
+// acquire registers a request for key's slot.
 func (l *Limiter) acquire(key string) *slot {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -211,11 +212,16 @@ func (l *Limiter) acquire(key string) *slot {
 	return s
 }
 
-func (l *Limiter) release(key string, s *slot) {
+// release ends a request's use of the slot, giving its token back if it
+// held one, and forgets keys no request uses.
+func (l *Limiter) release(key string, s *slot, held bool) {
+	if held {
+		<-s.tokens
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s.users--
-	if s.users == 0 && len(s.tokens) == 0 {
+	if s.users == 0 {
 		delete(l.keys, key)
 	}
 }

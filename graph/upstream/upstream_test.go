@@ -1,6 +1,12 @@
 package upstream
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 )
@@ -29,5 +35,88 @@ func TestSummarize(t *testing.T) {
 		if got := summarize(c.spans); got != c.want {
 			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
 		}
+	}
+}
+
+func TestLimiter_PerKey(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	inFlight, most := map[string]int{}, map[string]int{}
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Authorization")
+		mu.Lock()
+		inFlight[key]++
+		most[key] = max(most[key], inFlight[key])
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight[key]--
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	l := &Limiter{PerKey: 2}
+	client := &http.Client{Transport: l}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		key := []string{"a", "b"}[i%2]
+		wg.Go(func() {
+			req, _ := http.NewRequest("GET", srv.URL, nil)
+			req.Header.Set("Authorization", key)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		})
+	}
+	// Let requests pile up, then let them through.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		both := inFlight["a"] == 2 && inFlight["b"] == 2
+		mu.Unlock()
+		if both {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if most["a"] != 2 || most["b"] != 2 {
+		t.Errorf("most in flight per key: %v, want 2 each (and each key on its own)", most)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.keys) != 0 {
+		t.Errorf("%d idle keys kept", len(l.keys))
+	}
+}
+
+func TestTracker_Budget(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	tr := NewTracker(3)
+	ctx := WithTracker(context.Background(), tr)
+	client := &http.Client{Transport: &Transport{}}
+	refused := 0
+	for range 5 {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+		resp, err := client.Do(req)
+		var be *BudgetError
+		if errors.As(err, &be) && be.Refused() {
+			refused++
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if s := tr.Summary(); s.Requests != 3 || refused != 2 {
+		t.Errorf("%+v, %d refused", s, refused)
 	}
 }
