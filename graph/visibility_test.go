@@ -102,7 +102,7 @@ func noLeak(t *testing.T, h *harness) {
 	}
 	query := `{ contacts(first: 1000) { nodes { id notes { nodes { id customers { ... on Contact { id } } } } } }
 		notes(first: 1000) { nodes { id customers { ... on Contact { id } } } } }`
-	const rounds = 20
+	const rounds = 40
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var failures []string
