@@ -128,28 +128,17 @@ func linkedRecords(ctx context.Context, v *model.CustomFieldValue) ([]model.Link
 		recs []model.LinkedRecord
 		errs []error
 	)
-	collect := func(n int, at func(int) model.LinkedRecord, e []error) {
-		for i := range n {
-			recs = append(recs, at(i))
-		}
-		errs = e
-	}
 	switch def.Type {
 	case clevertim.FieldUser:
-		rs, e := l.Users.LoadMany(ctx, ids)
-		collect(len(rs), func(i int) model.LinkedRecord { return rs[i] }, e)
+		recs, errs = linked(ctx, l.Users, ids)
 	case clevertim.FieldContact:
-		rs, e := l.Contacts.LoadMany(ctx, ids)
-		collect(len(rs), func(i int) model.LinkedRecord { return rs[i] }, e)
+		recs, errs = linked(ctx, l.Contacts, ids)
 	case clevertim.FieldCompany:
-		rs, e := l.Companies.LoadMany(ctx, ids)
-		collect(len(rs), func(i int) model.LinkedRecord { return rs[i] }, e)
+		recs, errs = linked(ctx, l.Companies, ids)
 	case clevertim.FieldCase:
-		rs, e := l.Cases.LoadMany(ctx, ids)
-		collect(len(rs), func(i int) model.LinkedRecord { return rs[i] }, e)
+		recs, errs = linked(ctx, l.Cases, ids)
 	case clevertim.FieldOpportunity:
-		rs, e := l.Opportunities.LoadMany(ctx, ids)
-		collect(len(rs), func(i int) model.LinkedRecord { return rs[i] }, e)
+		recs, errs = linked(ctx, l.Opportunities, ids)
 	}
 	if err := reportMissing(ctx, errs); err != nil {
 		return nil, err
@@ -158,4 +147,13 @@ func linkedRecords(ctx context.Context, v *model.CustomFieldValue) ([]model.Link
 		recs = []model.LinkedRecord{}
 	}
 	return recs, nil
+}
+
+func linked[T any](ctx context.Context, r *loaders.Resource[T], ids []clevertim.ID) ([]model.LinkedRecord, []error) {
+	recs, errs := r.LoadMany(ctx, ids)
+	out := make([]model.LinkedRecord, len(recs))
+	for i, rec := range recs {
+		out[i] = rec
+	}
+	return out, errs
 }
