@@ -148,6 +148,9 @@ func seed(s *store, sizes Sizes, seed uint64) {
 	}
 
 	companies := make([]string, 0, sizes.Companies)
+	// Records link to customers everyone may see, so that the demo's links
+	// resolve for every user; the visibility tests make their own cases.
+	var publicCompanies, publicContacts []string
 	for i := range sizes.Companies {
 		city := i % len(cities)
 		values := map[string]any{cf["Industry"]: pick(rng, []string{"Software", "Retail", "Manufacturing", "Finance", "Healthcare"}),
@@ -175,7 +178,11 @@ func seed(s *store, sizes Sizes, seed uint64) {
 		if i%6 == 5 {
 			rec["gid"] = json.Number(fmt.Sprint(GroupSales))
 		}
-		companies = append(companies, g.create("company", rec, creator))
+		id := g.create("company", rec, creator)
+		companies = append(companies, id)
+		if rec["gid"] == nil {
+			publicCompanies = append(publicCompanies, id)
+		}
 	}
 
 	contacts := make([]string, 0, sizes.Contacts)
@@ -222,21 +229,21 @@ func seed(s *store, sizes Sizes, seed uint64) {
 		case i%7 == 6:
 			rec["gid"] = json.Number(fmt.Sprint(GroupSales))
 		}
-		contacts = append(contacts, g.create("contact", rec, creator))
+		id := g.create("contact", rec, creator)
+		contacts = append(contacts, id)
+		if rec["gid"] == nil && rec["is_private"] == nil {
+			publicContacts = append(publicContacts, id)
+		}
 	}
-	customers := append(append([]string{}, contacts...), companies...)
 	anyCustomer := func() any {
-		if len(customers) == 0 {
-			return nil
-		}
 		// Contacts are the usual customers; companies come up now and then.
-		if len(companies) > 0 && rng.IntN(4) == 0 {
-			return json.Number(companies[rng.IntN(len(companies))])
+		if len(publicCompanies) > 0 && (rng.IntN(4) == 0 || len(publicContacts) == 0) {
+			return json.Number(publicCompanies[rng.IntN(len(publicCompanies))])
 		}
-		if len(contacts) == 0 {
+		if len(publicContacts) == 0 {
 			return nil
 		}
-		return json.Number(contacts[rng.IntN(len(contacts))])
+		return json.Number(publicContacts[rng.IntN(len(publicContacts))])
 	}
 	lead := func() any { return json.Number(fmt.Sprint(1 + rng.IntN(5))) }
 
