@@ -73,7 +73,7 @@ const (
 	DefaultUpstreamTimeout     = 30 * time.Second
 	DefaultOperationTimeout    = 60 * time.Second
 	DefaultUpstreamBudget      = 300
-	DefaultUpstreamConcurrency = 8
+	DefaultUpstreamConcurrency = 16
 	DefaultMaxDepth            = 15
 	DefaultMaxAliases          = 30
 )
@@ -105,8 +105,10 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),
-		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Transport{
-			Base: &upstream.Limiter{Base: cfg.Transport, PerKey: cfg.UpstreamConcurrency},
+		// The limiter comes first, so that time spent waiting for a slot is
+		// not counted as time on the wire: rounds stay honest.
+		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Limiter{
+			Base: &upstream.Transport{Base: cfg.Transport}, PerKey: cfg.UpstreamConcurrency,
 		}}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),
