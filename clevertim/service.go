@@ -230,7 +230,7 @@ func (u Updater[T]) Update(ctx context.Context, id ID, v *T) (*T, error) {
 		return nil, err
 	}
 	return reconcile(ctx, u.ep, http.MethodPut, u.ep.recordPath(id), body, func() (*T, bool, error) {
-		rec, err := Reader[T]{u.ep}.Get(ctx, id)
+		rec, err := Reader[T](u).Get(ctx, id)
 		if err != nil {
 			return nil, false, err
 		}

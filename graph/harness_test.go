@@ -187,9 +187,6 @@ func str(v any, path ...any) string {
 	return s
 }
 
-// routes is the emulator's request count by route since the last reset.
-func (h *harness) routes() map[string]int64 { return h.emu.Stats().ByRoute }
-
 func describe(m map[string]int64) string {
 	var b strings.Builder
 	for k, v := range m {

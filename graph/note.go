@@ -27,13 +27,12 @@ func applyNote(ctx context.Context, n *clevertim.Note, ch noteChanges) error {
 		setPtr(&n.Type, ch.typ)
 	}
 	if ids, ok := ch.customerIDs.ValueOK(); ok {
-		_, errs := l.Customers.LoadMany(ctx, ids)
-		for _, err := range errs {
+		if _, errs := l.Customers.LoadMany(ctx, ids); len(errs) > 0 {
 			var missing *loaders.NotFoundError
-			if errors.As(err, &missing) {
-				return refError(err, "customerIds", "contact or company", missing.ID)
+			if errors.As(errs[0], &missing) {
+				return refError(errs[0], "customerIds", "contact or company", missing.ID)
 			}
-			return err
+			return errs[0]
 		}
 		n.CustomerIDs = clevertim.IDList(ids)
 	}

@@ -92,7 +92,6 @@ func seed(s *store, sizes Sizes, seed uint64) {
 	}
 	perms := map[string][]any{"1": {}, "2": {}, "3": {"canedit", "canexport"}, "4": {"canexport"},
 		"5": {"canedit", "candelete", "canexport"}, "6": {"pending"}}
-	userIDs := []any{}
 	for _, u := range users {
 		p, ok := perms[u.ID]
 		if !ok {
@@ -100,9 +99,6 @@ func seed(s *store, sizes Sizes, seed uint64) {
 		}
 		g.put("user", u.ID, record{"user": u.Name, "email": u.Email, "is_owner": u.ID == "1",
 			"is_admin": u.ID == "2", "permissions": p, hiddenKey: u.APIKey}, "1")
-		if u.ID != "6" {
-			userIDs = append(userIDs, json.Number(u.ID))
-		}
 	}
 	sales := []any{json.Number("3"), json.Number("5")}
 	for _, u := range users[6:] {
