@@ -31,7 +31,6 @@ type Resource[T any] struct {
 	small bool
 	get   func(context.Context, clevertim.ID) (*T, error)
 	list  func(context.Context) (*cachedCollection[T], error)
-	idOf  func(*T) clevertim.ID
 	// peek answers from the cross-request cache without waiting for a
 	// batch; nil without a cache.
 	peek func(clevertim.ID) (*T, bool)
@@ -53,7 +52,7 @@ func newResource[T any](name string, opts Options, small bool,
 	get func(context.Context, clevertim.ID) (*T, error), list func(context.Context) ([]*T, error),
 	idOf func(*T) clevertim.ID, apiKey string) *Resource[T] {
 	get, indexed, peek := through(opts.Cache, apiKey, name, idOf, get, list)
-	r := &Resource[T]{name: name, opts: opts, small: small, get: get, list: indexed, idOf: idOf, peek: peek}
+	r := &Resource[T]{name: name, opts: opts, small: small, get: get, list: indexed, peek: peek}
 	r.reset()
 	return r
 }
