@@ -79,9 +79,11 @@ const (
 )
 
 // NewHandler assembles the GraphQL endpoint: POST and GET transports,
-// introspection, a query cache, automatic persisted queries, a complexity
-// limit, one error presenter, panic recovery, and per-request loaders acting
-// as the caller's Clevertim API key.
+// introspection, a query cache, automatic persisted queries, limits on depth,
+// aliases and complexity, query planning, one error presenter, panic
+// recovery, and per request: loaders acting as the caller's Clevertim API
+// key, a deadline, and an upstream budget. Upstream requests are retried per
+// cfg.Retry and bounded per key by cfg.UpstreamConcurrency.
 func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	cfg.ComplexityLimit = orDefault(cfg.ComplexityLimit, DefaultComplexityLimit)
 	if cfg.MaxBodyBytes <= 0 {
