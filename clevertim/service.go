@@ -112,8 +112,7 @@ const clockSkew = 5 * time.Minute
 // again, as often as the retry policy allows.
 func reconcile[T any](ctx context.Context, e *endpoint, method, path string, body []byte, took func() (*T, bool, error)) (*T, error) {
 	policy := e.client.retry
-	var last error
-	for n := 1; n <= policy.MaxAttempts; n++ {
+	for n := 1; ; n++ {
 		var rec *T
 		var err error
 		if method == http.MethodDelete {
@@ -124,19 +123,16 @@ func reconcile[T any](ctx context.Context, e *endpoint, method, path string, bod
 		if err == nil || !ambiguous(err) {
 			return rec, err
 		}
-		last = err
 		found, ok, cerr := took()
-		if cerr != nil {
-			break
-		}
-		if ok {
+		switch {
+		case cerr != nil:
+			return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		case ok:
 			return found, nil
-		}
-		if n < policy.MaxAttempts && e.client.sleep(ctx, policy.backoff(n)) != nil {
-			break
+		case n >= policy.MaxAttempts || e.client.sleep(ctx, policy.backoff(n)) != nil:
+			return nil, err // known not to have happened: an ordinary failure
 		}
 	}
-	return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, last)
 }
 
 // findCreated looks for the record a lost POST may have created: added since
