@@ -102,10 +102,17 @@ func TestMutations_ContactLifecycle(t *testing.T) {
 	})
 
 	// Visibility back to public, with a stale expectedLastModified refused.
-	e := h.fails("", `mutation($id: ID!, $lm: DateTime) { updateContact(id: $id, input: {title: "x", expectedLastModified: $lm}) { id } }`,
-		map[string]any{"id": id, "lm": stored.LastModified.Add(-time.Hour).Format(time.RFC3339)}, "CONFLICT")
-	if e.Extensions["lastModified"] == nil {
-		t.Errorf("conflict without the current lastModified: %+v", e)
+	r = h.do("", `mutation($id: ID!, $lm: DateTime) { updateContact(id: $id, input: {title: "x", expectedLastModified: $lm}) { id title lastModified } }`,
+		map[string]any{"id": id, "lm": stored.LastModified.Add(-time.Hour).Format(time.RFC3339)})
+	if len(r.Errors) != 1 || r.Errors[0].code() != "CONFLICT" || r.Errors[0].Extensions["lastModified"] == nil {
+		t.Errorf("stale expectedLastModified: %+v", r.Errors)
+	}
+	// The answer is the record as it is, unchanged.
+	if str(r.Data, "updateContact", "title") != "Commodore" || str(r.Data, "updateContact", "lastModified") != after.LastModified.Format(time.RFC3339) {
+		t.Errorf("conflict answered %v, want the current record", r.Data)
+	}
+	if now, _ := c.Contacts.Get(ctx, clevertim.ID(id)); now.Title != "Commodore" {
+		t.Errorf("a refused update changed the record: %q", now.Title)
 	}
 	r = h.ok("", `mutation($id: ID!, $lm: DateTime) { updateContact(id: $id, input: {visibility: null, expectedLastModified: $lm}) { visibility title } }`,
 		map[string]any{"id": id, "lm": after.LastModified.Format(time.RFC3339)})

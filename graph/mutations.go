@@ -31,8 +31,9 @@ func createRecord[T any](ctx context.Context, create func(context.Context, *T) (
 // updateRecord reads the record fresh, applies the input's changes and sends
 // the whole record back, so that fields the input does not name keep their
 // values whether Clevertim merges or replaces. With expected set, a record
-// modified since then is refused with CONFLICT. A write between our read and
-// our update can still be overwritten: Clevertim has no conditional update.
+// modified since then is not updated: the answer is the current record with
+// a CONFLICT error. A write between our read and our update can still be
+// overwritten: Clevertim has no conditional update.
 func updateRecord[T any](ctx context.Context, resource string, id clevertim.ID,
 	get func(context.Context, clevertim.ID) (*T, error), update func(context.Context, clevertim.ID, *T) (*T, error),
 	lastModified func(*T) time.Time, expected *time.Time, apply func(*T) error) (*T, error) {
@@ -41,7 +42,10 @@ func updateRecord[T any](ctx context.Context, resource string, id clevertim.ID,
 		return nil, err
 	}
 	if expected != nil && !lastModified(rec).Equal(*expected) {
-		return nil, &ConflictError{Resource: resource, ID: id, Expected: *expected, LastModified: lastModified(rec)}
+		// Refused: the CONFLICT error goes with the record as it is now, in
+		// the shape the caller selected, so it can merge and try again.
+		graphql.AddError(ctx, &ConflictError{Resource: resource, ID: id, Expected: *expected, LastModified: lastModified(rec)})
+		return rec, nil
 	}
 	if err := apply(rec); err != nil {
 		return nil, err
