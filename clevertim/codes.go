@@ -176,6 +176,11 @@ const (
 	SMSDelivered  SMSDelivery = "S"
 )
 
+// Valid reports whether d is a known delivery state.
+func (d SMSDelivery) Valid() bool {
+	return slices.Contains([]SMSDelivery{SMSNoDelivery, SMSFailed, SMSDelivered}, d)
+}
+
 // RecipientStatus says whether an email to a recipient was sent or bounced.
 type RecipientStatus string
 
@@ -184,6 +189,9 @@ const (
 	RecipientSent    RecipientStatus = "s"
 	RecipientBounced RecipientStatus = "b"
 )
+
+// Valid reports whether s is a known recipient state.
+func (s RecipientStatus) Valid() bool { return s == RecipientSent || s == RecipientBounced }
 
 // CustomFieldType is a custom field's `elemType`.
 type CustomFieldType string
@@ -253,6 +261,9 @@ const (
 	PermissionExport  Permission = "canexport"
 	PermissionPending Permission = "pending"
 )
+
+// Valid reports whether p is a known permission.
+func (p Permission) Valid() bool { return slices.Contains(AllPermissions(), p) }
 
 // AllPermissions lists the permissions.
 func AllPermissions() []Permission {

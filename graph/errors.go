@@ -93,6 +93,7 @@ func classify(err error) (code, message string, extra map[string]any) {
 		apiErr   *clevertim.Error
 		gqlErr   *gqlerror.Error
 		budget   *upstream.BudgetError
+		unknown  *UnknownCodeError
 	)
 	switch {
 	case errors.As(err, &input):
@@ -103,6 +104,8 @@ func classify(err error) (code, message string, extra map[string]any) {
 		return CodeConflict, conflict.Error(), map[string]any{"lastModified": conflict.LastModified.UTC().Format(time.RFC3339)}
 	case errors.As(err, &notFound):
 		return CodeNotFound, notFound.Error(), nil
+	case errors.As(err, &unknown):
+		return CodeUpstreamInvalid, unknown.Error(), nil
 	case errors.As(err, &budget):
 		return CodeBudgetExceeded, fmt.Sprintf("this operation needed more than %d upstream requests and was stopped; "+
 			"ask for less (smaller pages, fewer nested lists) or split it", budget.Budget), map[string]any{"budget": budget.Budget}

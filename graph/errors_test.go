@@ -163,3 +163,25 @@ func TestErrors_Upstream(t *testing.T) {
 	h := newHarness(t, graph.HandlerConfig{UpstreamURL: srv.URL + "/api", Retry: clevertim.RetryPolicy{MaxAttempts: 2}})
 	h.fails("", `{ users { totalCount } }`, nil, "UPSTREAM_UNAVAILABLE")
 }
+
+// A code Clevertim sends that the facade does not know is not passed off as
+// an empty enum value: the field is null with UPSTREAM_INVALID at its path.
+func TestErrors_UnknownCodes(t *testing.T) {
+	t.Parallel()
+	h := upstreamAnswering(t, 200, nil, `{"status":"OK","content":[{"id":7,"fn":"Ann","ctype":"Z",
+		"phones":[{"type":"Satellite","no":"1"}],"tags":["a"]}]}`)
+	r := h.do("", `{ contact(id: 7) { name customerType tags } }`, nil)
+	if str(r.Data, "contact", "name") != "Ann" || get(r.Data, "contact", "customerType") != nil {
+		t.Errorf("data %v", r.Data)
+	}
+	if len(r.Errors) != 1 || r.Errors[0].code() != "UPSTREAM_INVALID" || !strings.Contains(r.Errors[0].Message, `"Z"`) ||
+		len(r.Errors[0].Path) != 2 || r.Errors[0].Path[1] != "customerType" {
+		t.Errorf("errors %+v", r.Errors)
+	}
+	// A non-null enum: the error is reported and null goes up to the
+	// nearest nullable field, as GraphQL requires.
+	r = h.do("", `{ contact(id: 7) { name phones { type number } } }`, nil)
+	if len(r.Errors) == 0 || r.Errors[0].code() != "UPSTREAM_INVALID" || get(r.Data, "contact") != nil {
+		t.Errorf("non-null enum: %+v %v", r.Errors, r.Data)
+	}
+}

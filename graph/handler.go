@@ -130,6 +130,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	srv.AroundResponses(reportUpstream)
+	srv.AroundFields(checkCodes)
 	if !cfg.NoPlanning {
 		srv.AroundOperations(prefetch(cfg.Loaders.ListThreshold))
 	}
