@@ -584,12 +584,10 @@ func TestPersistence(t *testing.T) {
 
 func TestStatsLatencyAndFaults(t *testing.T) {
 	t.Parallel()
-	e := setup(t, WithLatency(30*time.Millisecond))
-	start := time.Now()
+	// The latency itself is shown by the facade's cancellation test: the
+	// emulator counts requests whose client left while they waited it out.
+	e := setup(t, WithLatency(time.Millisecond))
 	e.ok(ownerKey, "GET", "/contact", nil)
-	if time.Since(start) < 30*time.Millisecond {
-		t.Error("latency was not added")
-	}
 	first := ids(e.ok(ownerKey, "GET", "/contact", nil))
 	e.ok(ownerKey, "GET", "/contact/"+first[0], nil)
 	e.ok(ownerKey, "GET", "/contact/"+first[1], nil)
