@@ -214,10 +214,10 @@ func cors(origins string, next http.Handler) http.Handler {
 	if len(allowed) == 0 {
 		return next
 	}
-	any := slices.Contains(allowed, "*")
+	anyOrigin := slices.Contains(allowed, "*")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		if origin != "" && (any || slices.Contains(allowed, origin)) {
+		if origin != "" && (anyOrigin || slices.Contains(allowed, origin)) {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")

@@ -109,14 +109,8 @@ func (m *measure) pageSize(f *ast.Field) int {
 	inPage := strings.HasSuffix(f.ObjectDefinition.Name, "Connection")
 	switch {
 	case strings.HasSuffix(f.Definition.Type.Name(), "Connection"):
-		args := f.ArgumentMap(m.vars)
-		for _, name := range []string{"first", "last"} {
-			switch n := args[name].(type) {
-			case int64:
-				return min(max(int(n), 1), MaxPageSize) // beyond, paging refuses it
-			case int:
-				return min(max(n, 1), MaxPageSize)
-			}
+		if n, ok := requestedPage(f, m.vars); ok {
+			return n
 		}
 		if f.ObjectDefinition.Name == "Query" {
 			return DefaultPageSize

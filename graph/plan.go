@@ -73,19 +73,28 @@ func (p *planner) field(f *ast.Field, many int) {
 
 // pageSize is the number of records a connection field will return at most.
 func (p *planner) pageSize(f *ast.Field, topLevel bool) int {
-	args := f.ArgumentMap(p.vars)
-	for _, name := range []string{"first", "last"} {
-		if n, ok := args[name].(int64); ok {
-			return max(int(n), 1)
-		}
-		if n, ok := args[name].(int); ok {
-			return max(n, 1)
-		}
+	if n, ok := requestedPage(f, p.vars); ok {
+		return n
 	}
 	if topLevel {
 		return DefaultPageSize
 	}
 	return nestedListGuess
+}
+
+// requestedPage is the first or last argument of a connection field, kept
+// between 1 and MaxPageSize (beyond it, paging refuses the request anyway).
+func requestedPage(f *ast.Field, vars map[string]any) (int, bool) {
+	args := f.ArgumentMap(vars)
+	for _, name := range []string{"first", "last"} {
+		switch n := args[name].(type) {
+		case int64:
+			return min(max(int(n), 1), MaxPageSize), true
+		case int:
+			return min(max(n, 1), MaxPageSize), true
+		}
+	}
+	return 0, false
 }
 
 func (p *planner) need(typeName string, many int, scan bool) {

@@ -39,9 +39,15 @@ func (c *CustomerLoader) current() *dataloader.Loader[clevertim.ID, any] {
 	return c.loader
 }
 
+// collectionsKnown reports that both collections are fetched or in flight:
+// lookups need no batch, so nothing waits for one.
+func (c *CustomerLoader) collectionsKnown() bool {
+	return c.contacts.started() != nil && c.companies.started() != nil
+}
+
 // Load returns a *clevertim.Contact or a *clevertim.Company.
 func (c *CustomerLoader) Load(ctx context.Context, id clevertim.ID) (any, error) {
-	if c.contacts.started() != nil && c.companies.started() != nil {
+	if c.collectionsKnown() {
 		return unpack(c.batch(ctx, []clevertim.ID{id})[0])
 	}
 	return c.current().Load(ctx, id)()
@@ -55,8 +61,7 @@ func (c *CustomerLoader) LoadMany(ctx context.Context, ids []clevertim.ID) ([]an
 	}
 	var recs []any
 	var errs []error
-	if c.contacts.started() != nil && c.companies.started() != nil {
-		// Both collections are known: no batch to wait for.
+	if c.collectionsKnown() {
 		for _, res := range c.batch(ctx, ids) {
 			recs, errs = append(recs, res.Data), append(errs, res.Error)
 		}
