@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
@@ -26,10 +27,6 @@ func (r *caseResolver) CreatedBy(ctx context.Context, obj *clevertim.Case) (*cle
 	return userRef(ctx, userID(obj.CreatedBy))
 }
 
-func (r *caseResolver) Tags(ctx context.Context, obj *clevertim.Case) ([]string, error) {
-	return obj.Tags, nil
-}
-
 func (r *caseResolver) CustomFields(ctx context.Context, obj *clevertim.Case) ([]*model.CustomFieldValue, error) {
 	return customFieldValues(obj.CustomFields), nil
 }
@@ -40,10 +37,6 @@ func (r *caseResolver) Notes(ctx context.Context, obj *clevertim.Case, first *in
 
 func (r *caseResolver) Tasks(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error) {
 	return tasksOf(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
-}
-
-func (r *caseResolver) Visibility(ctx context.Context, obj *clevertim.Case) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
 }
 
 func (r *caseResolver) PrivateTo(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error) {
@@ -58,8 +51,7 @@ func (r *mutationResolver) CreateCase(ctx context.Context, input model.CreateCas
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Cases.Create, func(c *clevertim.Case) error {
 		c.Name = input.Name
-		return applyCase(ctx, c, caseChanges{input.Description, input.CustomerID, input.LeadUserID, input.Tags,
-			input.CustomFields, input.Visibility})
+		return applyCase(ctx, c, input.CaseChanges)
 	})
 }
 
@@ -69,8 +61,7 @@ func (r *mutationResolver) UpdateCase(ctx context.Context, id clevertim.ID, inpu
 		func(c *clevertim.Case) time.Time { return c.LastModified }, input.ExpectedLastModified.Value(),
 		func(c *clevertim.Case) error {
 			setText(&c.Name, input.Name)
-			return applyCase(ctx, c, caseChanges{input.Description, input.CustomerID, input.LeadUserID, input.Tags,
-				input.CustomFields, input.Visibility})
+			return applyCase(ctx, c, input.CaseChanges)
 		})
 }
 
@@ -90,6 +81,6 @@ func (r *queryResolver) Cases(ctx context.Context, first *int, after *string, la
 	return connect(all, caseMatcher(filter), caseOrdering(orderBy), caseID, page{first, last, after, before})
 }
 
-func (r *Resolver) Case() CaseResolver { return &caseResolver{r} }
+func (r *Resolver) Case() generated.CaseResolver { return &caseResolver{r} }
 
 type caseResolver struct{ *Resolver }

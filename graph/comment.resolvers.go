@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
@@ -52,6 +53,6 @@ func (r *queryResolver) Comments(ctx context.Context, first *int, after *string,
 	return connect(all, commentMatcher(filter), commentOrdering(orderBy), commentID, page{first, last, after, before})
 }
 
-func (r *Resolver) Comment() CommentResolver { return &commentResolver{r} }
+func (r *Resolver) Comment() generated.CommentResolver { return &commentResolver{r} }
 
 type commentResolver struct{ *Resolver }

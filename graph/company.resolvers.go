@@ -10,21 +10,10 @@ import (
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
-
-func (r *companyResolver) Emails(ctx context.Context, obj *clevertim.Company) ([]string, error) {
-	return obj.Emails, nil
-}
-
-func (r *companyResolver) Websites(ctx context.Context, obj *clevertim.Company) ([]string, error) {
-	return obj.Websites, nil
-}
-
-func (r *companyResolver) Tags(ctx context.Context, obj *clevertim.Company) ([]string, error) {
-	return obj.Tags, nil
-}
 
 func (r *companyResolver) CustomFields(ctx context.Context, obj *clevertim.Company) ([]*model.CustomFieldValue, error) {
 	return customFieldValues(obj.CustomFields), nil
@@ -67,10 +56,6 @@ func (r *companyResolver) Opportunities(ctx context.Context, obj *clevertim.Comp
 	return opportunitiesOf(ctx, obj.OpportunityIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *companyResolver) Visibility(ctx context.Context, obj *clevertim.Company) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
-}
-
 func (r *companyResolver) PrivateTo(ctx context.Context, obj *clevertim.Company) (*clevertim.User, error) {
 	return privateTo(ctx, obj.Visibility)
 }
@@ -83,9 +68,7 @@ func (r *mutationResolver) CreateCompany(ctx context.Context, input model.Create
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Companies.Create, func(c *clevertim.Company) error {
 		c.Name = input.Name
-		return customerChanges{input.Description, input.Emails, input.Phones, input.Websites, input.Address,
-			input.SocialMedia, input.CustomerType, input.Tags, input.CustomFields, input.Visibility}.
-			apply(ctx, &c.Customer, clevertim.ScopeCompanies)
+		return applyCustomer(ctx, &c.Customer, input.CustomerChanges, clevertim.ScopeCompanies)
 	})
 }
 
@@ -95,9 +78,7 @@ func (r *mutationResolver) UpdateCompany(ctx context.Context, id clevertim.ID, i
 		func(c *clevertim.Company) time.Time { return c.LastModified }, input.ExpectedLastModified.Value(),
 		func(c *clevertim.Company) error {
 			setText(&c.Name, input.Name)
-			return customerChanges{input.Description, input.Emails, input.Phones, input.Websites, input.Address,
-				input.SocialMedia, input.CustomerType, input.Tags, input.CustomFields, input.Visibility}.
-				apply(ctx, &c.Customer, clevertim.ScopeCompanies)
+			return applyCustomer(ctx, &c.Customer, input.CustomerChanges, clevertim.ScopeCompanies)
 		})
 }
 
@@ -121,6 +102,6 @@ func (r *queryResolver) Customer(ctx context.Context, id clevertim.ID) (model.Cu
 	return loaders.For(ctx).Customers.Load(ctx, id)
 }
 
-func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
+func (r *Resolver) Company() generated.CompanyResolver { return &companyResolver{r} }
 
 type companyResolver struct{ *Resolver }

@@ -3,28 +3,19 @@ package graph
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
-
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
-// contactChanges gathers a contact input's fields, create or update.
-type contactChanges struct {
-	firstName, lastName, title graphql.Omittable[*string]
-	companyID                  graphql.Omittable[*clevertim.ID]
-	customer                   customerChanges
-}
-
-func applyContact(ctx context.Context, c *clevertim.Contact, ch contactChanges) error {
-	setText(&c.FirstName, ch.firstName)
-	setText(&c.LastName, ch.lastName)
-	setText(&c.Title, ch.title)
-	if err := setRef(ctx, loaders.For(ctx).Companies, &c.CompanyID, ch.companyID, "companyId", "company"); err != nil {
+func applyContact(ctx context.Context, c *clevertim.Contact, ch model.ContactChanges) error {
+	setText(&c.FirstName, ch.FirstName)
+	setText(&c.LastName, ch.LastName)
+	setText(&c.Title, ch.Title)
+	if err := setRef(ctx, loaders.For(ctx).Companies, &c.CompanyID, ch.CompanyID, "companyId", "company"); err != nil {
 		return err
 	}
-	return ch.customer.apply(ctx, &c.Customer, clevertim.ScopeCustomers)
+	return applyCustomer(ctx, &c.Customer, ch.CustomerChanges, clevertim.ScopeCustomers)
 }
 
 // photoURL is where the customer's photo is served, from the key's client.

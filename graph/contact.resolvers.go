@@ -10,24 +10,13 @@ import (
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
 func (r *contactResolver) Company(ctx context.Context, obj *clevertim.Contact) (*clevertim.Company, error) {
 	return loadRef(ctx, loaders.For(ctx).Companies, obj.CompanyID)
-}
-
-func (r *contactResolver) Emails(ctx context.Context, obj *clevertim.Contact) ([]string, error) {
-	return obj.Emails, nil
-}
-
-func (r *contactResolver) Websites(ctx context.Context, obj *clevertim.Contact) ([]string, error) {
-	return obj.Websites, nil
-}
-
-func (r *contactResolver) Tags(ctx context.Context, obj *clevertim.Contact) ([]string, error) {
-	return obj.Tags, nil
 }
 
 func (r *contactResolver) CustomFields(ctx context.Context, obj *clevertim.Contact) ([]*model.CustomFieldValue, error) {
@@ -54,10 +43,6 @@ func (r *contactResolver) Opportunities(ctx context.Context, obj *clevertim.Cont
 	return opportunitiesOf(ctx, obj.OpportunityIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *contactResolver) Visibility(ctx context.Context, obj *clevertim.Contact) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
-}
-
 func (r *contactResolver) PrivateTo(ctx context.Context, obj *clevertim.Contact) (*clevertim.User, error) {
 	return privateTo(ctx, obj.Visibility)
 }
@@ -69,10 +54,7 @@ func (r *contactResolver) Groups(ctx context.Context, obj *clevertim.Contact) ([
 func (r *mutationResolver) CreateContact(ctx context.Context, input model.CreateContactInput) (*clevertim.Contact, error) {
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Contacts.Create, func(c *clevertim.Contact) error {
-		return applyContact(ctx, c, contactChanges{
-			input.FirstName, input.LastName, input.Title, input.CompanyID,
-			customerChanges{input.Description, input.Emails, input.Phones, input.Websites, input.Address,
-				input.SocialMedia, input.CustomerType, input.Tags, input.CustomFields, input.Visibility}})
+		return applyContact(ctx, c, input.ContactChanges)
 	})
 }
 
@@ -81,10 +63,7 @@ func (r *mutationResolver) UpdateContact(ctx context.Context, id clevertim.ID, i
 	return updateRecord(ctx, "contact", id, client.Contacts.Get, client.Contacts.Update,
 		func(c *clevertim.Contact) time.Time { return c.LastModified }, input.ExpectedLastModified.Value(),
 		func(c *clevertim.Contact) error {
-			return applyContact(ctx, c, contactChanges{
-				input.FirstName, input.LastName, input.Title, input.CompanyID,
-				customerChanges{input.Description, input.Emails, input.Phones, input.Websites, input.Address,
-					input.SocialMedia, input.CustomerType, input.Tags, input.CustomFields, input.Visibility}})
+			return applyContact(ctx, c, input.ContactChanges)
 		})
 }
 
@@ -104,6 +83,6 @@ func (r *queryResolver) Contacts(ctx context.Context, first *int, after *string,
 	return connect(all, contactMatcher(filter), contactOrdering(orderBy), contactID, page{first, last, after, before})
 }
 
-func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
+func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
 
 type contactResolver struct{ *Resolver }

@@ -10,13 +10,10 @@ import (
 	"slices"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
-
-func (r *customFieldResolver) Options(ctx context.Context, obj *clevertim.CustomField) ([]string, error) {
-	return obj.Options, nil
-}
 
 func (r *customFieldValueResolver) Field(ctx context.Context, obj *model.CustomFieldValue) (*clevertim.CustomField, error) {
 	return loaders.For(ctx).CustomFields.Load(ctx, obj.FieldID)
@@ -76,11 +73,8 @@ func (r *queryResolver) CustomFields(ctx context.Context, first *int, after *str
 	return connect(all, customFieldMatcher(filter), byID[clevertim.CustomField](), customFieldID, page{first, last, after, before})
 }
 
-func (r *Resolver) CustomField() CustomFieldResolver { return &customFieldResolver{r} }
+func (r *Resolver) CustomFieldValue() generated.CustomFieldValueResolver {
+	return &customFieldValueResolver{r}
+}
 
-func (r *Resolver) CustomFieldValue() CustomFieldValueResolver { return &customFieldValueResolver{r} }
-
-type (
-	customFieldResolver      struct{ *Resolver }
-	customFieldValueResolver struct{ *Resolver }
-)
+type customFieldValueResolver struct{ *Resolver }

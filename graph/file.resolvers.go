@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
@@ -57,9 +58,9 @@ func (r *queryResolver) LinkedFiles(ctx context.Context, first *int, after *stri
 	return connect(all, nil, byID[clevertim.LinkedFile](), linkedFileID, page{first, last, after, before})
 }
 
-func (r *Resolver) File() FileResolver { return &fileResolver{r} }
+func (r *Resolver) File() generated.FileResolver { return &fileResolver{r} }
 
-func (r *Resolver) Folder() FolderResolver { return &folderResolver{r} }
+func (r *Resolver) Folder() generated.FolderResolver { return &folderResolver{r} }
 
 type (
 	fileResolver   struct{ *Resolver }

@@ -19,6 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 )
@@ -119,7 +120,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		return nil, err
 	}
 
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{}}))
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

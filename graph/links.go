@@ -63,17 +63,6 @@ func customerRef(ctx context.Context, id *clevertim.ID) (model.Customer, error) 
 	return loaders.For(ctx).Customers.Load(ctx, *id)
 }
 
-func visibilityOf(v clevertim.Visibility) model.Visibility {
-	switch {
-	case v.IsPrivate:
-		return model.VisibilityPrivate
-	case v.GroupMask != 0:
-		return model.VisibilityGroups
-	default:
-		return model.VisibilityPublic
-	}
-}
-
 func privateTo(ctx context.Context, v clevertim.Visibility) (*clevertim.User, error) {
 	if !v.IsPrivate {
 		return nil, nil

@@ -96,39 +96,26 @@ func setList[L ~[]E, E any](dst *L, in graphql.Omittable[[]E]) {
 	}
 }
 
-// customerChanges gathers the inputs contacts and companies share.
-type customerChanges struct {
-	description  graphql.Omittable[*string]
-	emails       graphql.Omittable[[]string]
-	phones       graphql.Omittable[[]*model.PhoneInput]
-	websites     graphql.Omittable[[]string]
-	address      graphql.Omittable[*model.AddressInput]
-	socialMedia  graphql.Omittable[[]*model.SocialMediaIDInput]
-	customerType graphql.Omittable[*clevertim.CustomerType]
-	tags         graphql.Omittable[[]string]
-	customFields graphql.Omittable[[]*model.CustomFieldValueInput]
-	visibility   graphql.Omittable[*model.VisibilityInput]
-}
-
-func (ch customerChanges) apply(ctx context.Context, c *clevertim.Customer, scope clevertim.CustomFieldScope) error {
-	setText(&c.Description, ch.description)
-	setList(&c.Emails, ch.emails)
-	setList(&c.Websites, ch.websites)
-	setList(&c.Tags, ch.tags)
-	setPtr(&c.CustomerType, ch.customerType)
-	if v, ok := ch.phones.ValueOK(); ok {
+// applyCustomer applies the changes contacts and companies share.
+func applyCustomer(ctx context.Context, c *clevertim.Customer, ch model.CustomerChanges, scope clevertim.CustomFieldScope) error {
+	setText(&c.Description, ch.Description)
+	setList(&c.Emails, ch.Emails)
+	setList(&c.Websites, ch.Websites)
+	setList(&c.Tags, ch.Tags)
+	setPtr(&c.CustomerType, ch.CustomerType)
+	if v, ok := ch.Phones.ValueOK(); ok {
 		c.Phones = make([]clevertim.Phone, len(v))
 		for i, p := range v {
 			c.Phones[i] = clevertim.Phone{Type: p.Type, Number: p.Number}
 		}
 	}
-	if v, ok := ch.socialMedia.ValueOK(); ok {
+	if v, ok := ch.SocialMedia.ValueOK(); ok {
 		c.SocialMedia = make([]clevertim.SocialMediaID, len(v))
 		for i, s := range v {
 			c.SocialMedia[i] = clevertim.SocialMediaID{Venue: s.Venue, Handle: s.Handle}
 		}
 	}
-	if a, ok := ch.address.ValueOK(); ok && a == nil {
+	if a, ok := ch.Address.ValueOK(); ok && a == nil {
 		c.Address, c.City, c.Postcode, c.Region, c.Country = "", "", "", "", ""
 	} else if ok {
 		setText(&c.Address, a.Street)
@@ -137,10 +124,10 @@ func (ch customerChanges) apply(ctx context.Context, c *clevertim.Customer, scop
 		setText(&c.Region, a.Region)
 		setText(&c.Country, a.Country)
 	}
-	if err := applyCustomFields(ctx, &c.CustomFields, ch.customFields, scope); err != nil {
+	if err := applyCustomFields(ctx, &c.CustomFields, ch.CustomFields, scope); err != nil {
 		return err
 	}
-	return applyVisibility(ctx, &c.Visibility, ch.visibility)
+	return applyVisibility(ctx, &c.Visibility, ch.Visibility)
 }
 
 // applyCustomFields changes the values the input names and keeps the others,

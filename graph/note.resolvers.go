@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
@@ -18,7 +19,7 @@ func (r *mutationResolver) CreateNote(ctx context.Context, input model.CreateNot
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Notes.Create, func(n *clevertim.Note) error {
 		n.Text = input.Text
-		return applyNote(ctx, n, noteChanges{input.Type, input.CustomerIds, input.CaseID, input.OpportunityID, input.Visibility})
+		return applyNote(ctx, n, input.NoteChanges)
 	})
 }
 
@@ -28,7 +29,7 @@ func (r *mutationResolver) UpdateNote(ctx context.Context, id clevertim.ID, inpu
 		func(n *clevertim.Note) time.Time { return n.LastModified }, input.ExpectedLastModified.Value(),
 		func(n *clevertim.Note) error {
 			setText(&n.Text, input.Text)
-			return applyNote(ctx, n, noteChanges{input.Type, input.CustomerIds, input.CaseID, input.OpportunityID, input.Visibility})
+			return applyNote(ctx, n, input.NoteChanges)
 		})
 }
 
@@ -64,10 +65,6 @@ func (r *noteResolver) Comments(ctx context.Context, obj *clevertim.Note, first 
 	return commentsOf(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *noteResolver) Visibility(ctx context.Context, obj *clevertim.Note) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
-}
-
 func (r *noteResolver) PrivateTo(ctx context.Context, obj *clevertim.Note) (*clevertim.User, error) {
 	return privateTo(ctx, obj.Visibility)
 }
@@ -88,6 +85,6 @@ func (r *queryResolver) Notes(ctx context.Context, first *int, after *string, la
 	return connect(all, noteMatcher(filter), noteOrdering(orderBy), noteID, page{first, last, after, before})
 }
 
-func (r *Resolver) Note() NoteResolver { return &noteResolver{r} }
+func (r *Resolver) Note() generated.NoteResolver { return &noteResolver{r} }
 
 type noteResolver struct{ *Resolver }

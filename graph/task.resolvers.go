@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
@@ -17,8 +18,7 @@ func (r *mutationResolver) CreateTask(ctx context.Context, input model.CreateTas
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Tasks.Create, func(t *clevertim.Task) error {
 		t.Name, t.RecurEvery = input.Name, 1
-		return applyTask(ctx, t, taskChanges{input.Type, input.Location, input.CustomerID, input.CaseID,
-			input.OpportunityID, input.AssigneeID, input.Start, input.End, input.Recurrence, input.Visibility})
+		return applyTask(ctx, t, input.TaskChanges)
 	})
 }
 
@@ -26,8 +26,7 @@ func (r *mutationResolver) UpdateTask(ctx context.Context, id clevertim.ID, inpu
 	return r.changeTask(ctx, id, input.ExpectedLastModified.Value(), func(t *clevertim.Task) error {
 		setText(&t.Name, input.Name)
 		setBool(&t.IsCompleted, input.IsCompleted)
-		return applyTask(ctx, t, taskChanges{input.Type, input.Location, input.CustomerID, input.CaseID,
-			input.OpportunityID, input.AssigneeID, input.Start, input.End, input.Recurrence, input.Visibility})
+		return applyTask(ctx, t, input.TaskChanges)
 	})
 }
 
@@ -87,10 +86,6 @@ func (r *taskResolver) Comments(ctx context.Context, obj *clevertim.Task, first 
 	return commentsOf(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *taskResolver) Visibility(ctx context.Context, obj *clevertim.Task) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
-}
-
 func (r *taskResolver) PrivateTo(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error) {
 	return privateTo(ctx, obj.Visibility)
 }
@@ -99,6 +94,6 @@ func (r *taskResolver) Groups(ctx context.Context, obj *clevertim.Task) ([]*clev
 	return groupsOf(ctx, obj.Visibility)
 }
 
-func (r *Resolver) Task() TaskResolver { return &taskResolver{r} }
+func (r *Resolver) Task() generated.TaskResolver { return &taskResolver{r} }
 
 type taskResolver struct{ *Resolver }

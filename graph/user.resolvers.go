@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
@@ -55,9 +56,9 @@ func (r *userResolver) Groups(ctx context.Context, obj *clevertim.User) ([]*clev
 	return out, nil
 }
 
-func (r *Resolver) Group() GroupResolver { return &groupResolver{r} }
+func (r *Resolver) Group() generated.GroupResolver { return &groupResolver{r} }
 
-func (r *Resolver) User() UserResolver { return &userResolver{r} }
+func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
 type (
 	groupResolver struct{ *Resolver }

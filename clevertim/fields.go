@@ -1,0 +1,58 @@
+package clevertim
+
+// Read-only views of records for code that handles them generically, and for
+// the GraphQL layer, which binds schema fields to these methods so that
+// reading them costs no resolver: gqlgen cannot bind a named slice type such
+// as StringList to a list, nor derive a field from two.
+
+// RecordID is the record's id.
+func (r Record) RecordID() ID { return r.ID }
+
+// Audience says in one word who may see a record.
+type Audience string
+
+// The audiences, as the GraphQL enum Visibility names them.
+const (
+	AudiencePublic  Audience = "PUBLIC"
+	AudiencePrivate Audience = "PRIVATE"
+	AudienceGroups  Audience = "GROUPS"
+)
+
+// Audience is one user (private), some groups, or everyone.
+func (v Visibility) Audience() Audience {
+	switch {
+	case v.IsPrivate:
+		return AudiencePrivate
+	case v.GroupMask != 0:
+		return AudienceGroups
+	default:
+		return AudiencePublic
+	}
+}
+
+// EmailList is Emails as a plain slice.
+func (c *Customer) EmailList() []string { return c.Emails }
+
+// WebsiteList is Websites as a plain slice.
+func (c *Customer) WebsiteList() []string { return c.Websites }
+
+// TagList is Tags as a plain slice.
+func (c *Customer) TagList() []string { return c.Tags }
+
+// TagList is Tags as a plain slice.
+func (o *Opportunity) TagList() []string { return o.Tags }
+
+// TagList is Tags as a plain slice.
+func (c *Case) TagList() []string { return c.Tags }
+
+// OptionList is Options as a plain slice.
+func (f *CustomField) OptionList() []string { return f.Options }
+
+// Amount is the value as Clevertim wrote it, or nil when unset.
+func (o *Opportunity) Amount() *string {
+	if o.Value == "" {
+		return nil
+	}
+	s := string(o.Value)
+	return &s
+}
