@@ -24,19 +24,19 @@ func (r *caseResolver) LeadUser(ctx context.Context, obj *clevertim.Case) (*clev
 }
 
 func (r *caseResolver) CreatedBy(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error) {
-	return userRef(ctx, userID(obj.CreatedBy))
+	return userRef(ctx, optionalID(obj.CreatedBy))
 }
 
 func (r *caseResolver) CustomFields(ctx context.Context, obj *clevertim.Case) ([]*model.CustomFieldValue, error) {
 	return customFieldValues(obj.CustomFields), nil
 }
 
-func (r *caseResolver) Notes(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error) {
-	return notesOf(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
+func (r *caseResolver) Notes(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
+	return notes.links(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *caseResolver) Tasks(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error) {
-	return tasksOf(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
+func (r *caseResolver) Tasks(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error) {
+	return tasks.links(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *caseResolver) PrivateTo(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error) {
@@ -70,15 +70,11 @@ func (r *mutationResolver) DeleteCase(ctx context.Context, id clevertim.ID) (cle
 }
 
 func (r *queryResolver) Case(ctx context.Context, id clevertim.ID) (*clevertim.Case, error) {
-	return loaders.For(ctx).Cases.Load(ctx, id)
+	return cases.get(ctx, id)
 }
 
-func (r *queryResolver) Cases(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.CaseOrder) (*model.Connection[clevertim.Case], error) {
-	all, err := loaders.For(ctx).Cases.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, caseMatcher(filter), caseOrdering(orderBy), caseID, page{first, last, after, before})
+func (r *queryResolver) Cases(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.Order[model.CaseOrderField]) (*model.Connection[clevertim.Case], error) {
+	return cases.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *Resolver) Case() generated.CaseResolver { return &caseResolver{r} }

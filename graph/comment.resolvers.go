@@ -23,7 +23,7 @@ func (r *commentResolver) Task(ctx context.Context, obj *clevertim.Comment) (*cl
 }
 
 func (r *commentResolver) Author(ctx context.Context, obj *clevertim.Comment) (*clevertim.User, error) {
-	return userRef(ctx, userID(obj.CreatedBy))
+	return userRef(ctx, optionalID(obj.CreatedBy))
 }
 
 func (r *mutationResolver) CreateComment(ctx context.Context, input model.CreateCommentInput) (*clevertim.Comment, error) {
@@ -42,15 +42,11 @@ func (r *mutationResolver) DeleteComment(ctx context.Context, id clevertim.ID) (
 }
 
 func (r *queryResolver) Comment(ctx context.Context, id clevertim.ID) (*clevertim.Comment, error) {
-	return loaders.For(ctx).Comments.Load(ctx, id)
+	return comments.get(ctx, id)
 }
 
-func (r *queryResolver) Comments(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.CommentOrder) (*model.Connection[clevertim.Comment], error) {
-	all, err := loaders.For(ctx).Comments.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, commentMatcher(filter), commentOrdering(orderBy), commentID, page{first, last, after, before})
+func (r *queryResolver) Comments(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error) {
+	return comments.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *Resolver) Comment() generated.CommentResolver { return &commentResolver{r} }

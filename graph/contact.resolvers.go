@@ -27,20 +27,20 @@ func (r *contactResolver) PhotoURL(ctx context.Context, obj *clevertim.Contact) 
 	return photoURL(ctx, obj.ID, obj.PhotoFile), nil
 }
 
-func (r *contactResolver) Notes(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error) {
-	return notesOf(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
+func (r *contactResolver) Notes(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
+	return notes.links(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *contactResolver) Tasks(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error) {
-	return tasksOf(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
+func (r *contactResolver) Tasks(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error) {
+	return tasks.links(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *contactResolver) Cases(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.CaseOrder) (*model.Connection[clevertim.Case], error) {
-	return casesOf(ctx, obj.CaseIDs, page{first, last, after, before}, filter, orderBy)
+func (r *contactResolver) Cases(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.Order[model.CaseOrderField]) (*model.Connection[clevertim.Case], error) {
+	return cases.links(ctx, obj.CaseIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *contactResolver) Opportunities(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.OpportunityOrder) (*model.Connection[clevertim.Opportunity], error) {
-	return opportunitiesOf(ctx, obj.OpportunityIDs, page{first, last, after, before}, filter, orderBy)
+func (r *contactResolver) Opportunities(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.Order[model.OpportunityOrderField]) (*model.Connection[clevertim.Opportunity], error) {
+	return opportunities.links(ctx, obj.OpportunityIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *contactResolver) PrivateTo(ctx context.Context, obj *clevertim.Contact) (*clevertim.User, error) {
@@ -72,15 +72,11 @@ func (r *mutationResolver) DeleteContact(ctx context.Context, id clevertim.ID) (
 }
 
 func (r *queryResolver) Contact(ctx context.Context, id clevertim.ID) (*clevertim.Contact, error) {
-	return loaders.For(ctx).Contacts.Load(ctx, id)
+	return contacts.get(ctx, id)
 }
 
-func (r *queryResolver) Contacts(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.ContactOrder) (*model.Connection[clevertim.Contact], error) {
-	all, err := loaders.For(ctx).Contacts.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, contactMatcher(filter), contactOrdering(orderBy), contactID, page{first, last, after, before})
+func (r *queryResolver) Contacts(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.Order[model.ContactOrderField]) (*model.Connection[clevertim.Contact], error) {
+	return contacts.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }

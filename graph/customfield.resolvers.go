@@ -62,15 +62,11 @@ func (r *mutationResolver) DeleteCustomField(ctx context.Context, id clevertim.I
 }
 
 func (r *queryResolver) CustomField(ctx context.Context, id clevertim.ID) (*clevertim.CustomField, error) {
-	return loaders.For(ctx).CustomFields.Load(ctx, id)
+	return customFields.get(ctx, id)
 }
 
 func (r *queryResolver) CustomFields(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomFieldFilter) (*model.Connection[clevertim.CustomField], error) {
-	all, err := loaders.For(ctx).CustomFields.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, customFieldMatcher(filter), byID[clevertim.CustomField](), customFieldID, page{first, last, after, before})
+	return customFields.list(ctx, page{first, last, after, before}, filter, nil)
 }
 
 func (r *Resolver) CustomFieldValue() generated.CustomFieldValueResolver {

@@ -49,7 +49,8 @@ func userRef(ctx context.Context, id *clevertim.ID) (*clevertim.User, error) {
 	return loadRef(ctx, loaders.For(ctx).Users, id)
 }
 
-func userID(id clevertim.ID) *clevertim.ID {
+// optionalID is nil for an empty id: Clevertim writes "no user" as "".
+func optionalID(id clevertim.ID) *clevertim.ID {
 	if id == "" {
 		return nil
 	}
@@ -104,31 +105,19 @@ func customFieldValues(values clevertim.CustomFieldValues) []*model.CustomFieldV
 
 // linkedRecords resolves the records a reference custom field points at.
 func linkedRecords(ctx context.Context, v *model.CustomFieldValue) ([]model.LinkedRecord, error) {
-	l := loaders.For(ctx)
-	def, err := l.CustomFields.Load(ctx, v.FieldID)
+	def, err := customFields.get(ctx, v.FieldID)
 	if err != nil || !def.Type.IsReference() {
 		return []model.LinkedRecord{}, err
+	}
+	at := slices.IndexFunc(allResources, func(r described) bool { return r.linkedType() == def.Type })
+	if at < 0 {
+		return []model.LinkedRecord{}, nil
 	}
 	ids := make([]clevertim.ID, len(v.Values))
 	for i, s := range v.Values {
 		ids[i] = clevertim.ID(s)
 	}
-	var (
-		recs []model.LinkedRecord
-		errs []error
-	)
-	switch def.Type {
-	case clevertim.FieldUser:
-		recs, errs = linked(ctx, l.Users, ids)
-	case clevertim.FieldContact:
-		recs, errs = linked(ctx, l.Contacts, ids)
-	case clevertim.FieldCompany:
-		recs, errs = linked(ctx, l.Companies, ids)
-	case clevertim.FieldCase:
-		recs, errs = linked(ctx, l.Cases, ids)
-	case clevertim.FieldOpportunity:
-		recs, errs = linked(ctx, l.Opportunities, ids)
-	}
+	recs, errs := allResources[at].loadLinked(ctx, ids)
 	if err := reportMissing(ctx, errs); err != nil {
 		return nil, err
 	}
@@ -136,13 +125,4 @@ func linkedRecords(ctx context.Context, v *model.CustomFieldValue) ([]model.Link
 		recs = []model.LinkedRecord{}
 	}
 	return recs, nil
-}
-
-func linked[T any](ctx context.Context, r *loaders.Resource[T], ids []clevertim.ID) ([]model.LinkedRecord, []error) {
-	recs, errs := r.LoadMany(ctx, ids)
-	out := make([]model.LinkedRecord, len(recs))
-	for i, rec := range recs {
-		out[i] = rec
-	}
-	return out, errs
 }

@@ -58,11 +58,11 @@ func (r *noteResolver) Opportunity(ctx context.Context, obj *clevertim.Note) (*c
 }
 
 func (r *noteResolver) CreatedBy(ctx context.Context, obj *clevertim.Note) (*clevertim.User, error) {
-	return userRef(ctx, userID(obj.CreatedBy))
+	return userRef(ctx, optionalID(obj.CreatedBy))
 }
 
-func (r *noteResolver) Comments(ctx context.Context, obj *clevertim.Note, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.CommentOrder) (*model.Connection[clevertim.Comment], error) {
-	return commentsOf(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
+func (r *noteResolver) Comments(ctx context.Context, obj *clevertim.Note, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error) {
+	return comments.links(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *noteResolver) PrivateTo(ctx context.Context, obj *clevertim.Note) (*clevertim.User, error) {
@@ -74,15 +74,11 @@ func (r *noteResolver) Groups(ctx context.Context, obj *clevertim.Note) ([]*clev
 }
 
 func (r *queryResolver) Note(ctx context.Context, id clevertim.ID) (*clevertim.Note, error) {
-	return loaders.For(ctx).Notes.Load(ctx, id)
+	return notes.get(ctx, id)
 }
 
-func (r *queryResolver) Notes(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error) {
-	all, err := loaders.For(ctx).Notes.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, noteMatcher(filter), noteOrdering(orderBy), noteID, page{first, last, after, before})
+func (r *queryResolver) Notes(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
+	return notes.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *Resolver) Note() generated.NoteResolver { return &noteResolver{r} }

@@ -46,19 +46,19 @@ func (r *opportunityResolver) LeadUser(ctx context.Context, obj *clevertim.Oppor
 }
 
 func (r *opportunityResolver) CreatedBy(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error) {
-	return userRef(ctx, userID(obj.CreatedBy))
+	return userRef(ctx, optionalID(obj.CreatedBy))
 }
 
 func (r *opportunityResolver) CustomFields(ctx context.Context, obj *clevertim.Opportunity) ([]*model.CustomFieldValue, error) {
 	return customFieldValues(obj.CustomFields), nil
 }
 
-func (r *opportunityResolver) Notes(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error) {
-	return notesOf(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
+func (r *opportunityResolver) Notes(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
+	return notes.links(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *opportunityResolver) Tasks(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error) {
-	return tasksOf(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
+func (r *opportunityResolver) Tasks(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error) {
+	return tasks.links(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *opportunityResolver) PrivateTo(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error) {
@@ -70,15 +70,11 @@ func (r *opportunityResolver) Groups(ctx context.Context, obj *clevertim.Opportu
 }
 
 func (r *queryResolver) Opportunity(ctx context.Context, id clevertim.ID) (*clevertim.Opportunity, error) {
-	return loaders.For(ctx).Opportunities.Load(ctx, id)
+	return opportunities.get(ctx, id)
 }
 
-func (r *queryResolver) Opportunities(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.OpportunityOrder) (*model.Connection[clevertim.Opportunity], error) {
-	all, err := loaders.For(ctx).Opportunities.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, opportunityMatcher(filter), opportunityOrdering(orderBy), opportunityID, page{first, last, after, before})
+func (r *queryResolver) Opportunities(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.Order[model.OpportunityOrderField]) (*model.Connection[clevertim.Opportunity], error) {
+	return opportunities.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *Resolver) Opportunity() generated.OpportunityResolver { return &opportunityResolver{r} }

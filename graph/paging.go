@@ -3,11 +3,9 @@ package graph
 import (
 	"cmp"
 	"encoding/base64"
-	"fmt"
+	"encoding/json"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
@@ -26,36 +24,53 @@ type page struct {
 	after, before *string
 }
 
-// ordering sorts records by one field, then by id. key must sort as text in
-// the field's order.
-type ordering[T any] struct {
-	name string
-	desc bool
-	key  func(*T) string
+// record is what every Clevertim record is: something with an id.
+type record[T any] interface {
+	*T
+	RecordID() clevertim.ID
 }
 
-// connect filters, sorts and pages records into a connection. Cursors encode
-// the order and the record's place in it (sort key and id), so a cursor
-// stays valid while the caller keeps the same filter and order, even when
-// records are added or removed elsewhere in the list.
-func connect[T any](recs []*T, match func(*T) bool, ord ordering[T], id func(*T) clevertim.ID, p page) (*model.Connection[T], error) {
+// ordering sorts records by one orderBy field, then by id. Without a field
+// it sorts by id alone (id order is creation order).
+type ordering[T any] struct {
+	name string // the orderBy field, "ID" without one
+	desc bool
+	sortBy[T]
+}
+
+// sortBy is how one orderBy field sorts records: the kinds of its key's
+// parts, and the key of a record.
+type sortBy[T any] struct {
+	kinds []keyKind
+	key   func(*T, *collator) []sortKey
+}
+
+// connect filters, sorts and pages records into a connection. Cursors carry
+// the order and the record's place in it (its typed sort key and id), so a
+// cursor stays valid while the caller keeps the same filter and order, even
+// when records are added or removed elsewhere in the list.
+func connect[T any, P record[T]](recs []*T, match func(*T) bool, ord ordering[T], p page) (*model.Connection[T], error) {
 	if err := p.check(); err != nil {
 		return nil, err
+	}
+	var coll *collator
+	if slices.Contains(ord.kinds, keyText) {
+		coll = newCollator()
 	}
 	items := make([]place, 0, len(recs))
 	matched := make([]*T, 0, len(recs))
 	for _, r := range recs {
 		if match == nil || match(r) {
-			pl := place{id: id(r), at: len(matched)}
+			pl := place{id: P(r).RecordID(), at: len(matched)}
 			if ord.key != nil {
-				pl.key = ord.key(r)
+				pl.key = ord.key(r, coll)
 			}
 			items = append(items, pl)
 			matched = append(matched, r)
 		}
 	}
 	compare := func(a, b place) int {
-		c := a.compare(b)
+		c := ord.compare(a, b)
 		if ord.desc {
 			return -c
 		}
@@ -65,7 +80,7 @@ func connect[T any](recs []*T, match func(*T) bool, ord ordering[T], id func(*T)
 
 	start, end := 0, len(items)
 	if p.after != nil {
-		after, err := decodeCursor(*p.after, ord, "after")
+		after, err := decodeCursor(*p.after, ord, coll, "after")
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +89,7 @@ func connect[T any](recs []*T, match func(*T) bool, ord ordering[T], id func(*T)
 		})
 	}
 	if p.before != nil {
-		before, err := decodeCursor(*p.before, ord, "before")
+		before, err := decodeCursor(*p.before, ord, coll, "before")
 		if err != nil {
 			return nil, err
 		}
@@ -102,14 +117,17 @@ func connect[T any](recs []*T, match func(*T) bool, ord ordering[T], id func(*T)
 
 // place is a record's position in an ordering: its sort key, then its id.
 type place struct {
-	key string
+	key []sortKey
 	id  clevertim.ID
 	at  int // index of the record, for building the page
 }
 
-func (a place) compare(b place) int {
-	if c := strings.Compare(a.key, b.key); c != 0 {
-		return c
+// compare orders two places, ascending.
+func (o ordering[T]) compare(a, b place) int {
+	for i, kind := range o.kinds {
+		if c := kind.compare(a.key[i], b.key[i]); c != 0 {
+			return c
+		}
 	}
 	return compareIDs(a.id, b.id)
 }
@@ -123,29 +141,58 @@ func (p page) check() error {
 	return nil
 }
 
-const cursorVersion = "c1"
+// cursor is what a cursor carries, as JSON in URL-safe base64: the order it
+// was issued for, the typed sort key (null for an absent value) and the id.
+type cursor struct {
+	Version int          `json:"v"`
+	Order   string       `json:"o"`
+	Key     []*string    `json:"k"`
+	ID      clevertim.ID `json:"id"`
+}
 
-func orderTag[T any](ord ordering[T]) string {
-	if ord.desc {
-		return ord.name + ":desc"
+const cursorVersion = 2
+
+func (o ordering[T]) tag() string {
+	if o.desc {
+		return o.name + ":desc"
 	}
-	return ord.name + ":asc"
+	return o.name + ":asc"
 }
 
 func encodeCursor[T any](ord ordering[T], pl place) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorVersion + "\x01" + orderTag(ord) + "\x01" + pl.key + "\x01" + string(pl.id)))
+	c := cursor{Version: cursorVersion, Order: ord.tag(), ID: pl.id, Key: make([]*string, len(ord.kinds))}
+	for i, kind := range ord.kinds {
+		c.Key[i] = kind.encode(pl.key[i])
+	}
+	raw, _ := json.Marshal(c) // strings and ints only: cannot fail
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-func decodeCursor[T any](cursor string, ord ordering[T], arg string) (place, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	parts := strings.Split(string(raw), "\x01")
-	if err != nil || len(parts) != 4 || parts[0] != cursorVersion || parts[3] == "" {
-		return place{}, inputError(arg, "%q is not a cursor of this connection", cursor)
+func decodeCursor[T any](s string, ord ordering[T], coll *collator, arg string) (place, error) {
+	notCursor := inputError(arg, "%q is not a cursor of this connection", s)
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return place{}, notCursor
 	}
-	if parts[1] != orderTag(ord) {
-		return place{}, inputError(arg, "the cursor was issued for the order %s, not %s; start again from the first page", parts[1], orderTag(ord))
+	var c cursor
+	if err := json.Unmarshal(raw, &c); err != nil || c.Version != cursorVersion || c.ID == "" {
+		return place{}, notCursor
 	}
-	return place{key: parts[2], id: clevertim.ID(parts[3])}, nil
+	if c.Order != ord.tag() {
+		return place{}, inputError(arg, "the cursor was issued for the order %s, not %s; start again from the first page", c.Order, ord.tag())
+	}
+	if len(c.Key) != len(ord.kinds) {
+		return place{}, notCursor
+	}
+	pl := place{id: c.ID, key: make([]sortKey, len(ord.kinds))}
+	for i, kind := range ord.kinds {
+		v, ok := kind.decode(c.Key[i], coll)
+		if !ok {
+			return place{}, notCursor
+		}
+		pl.key[i] = v
+	}
+	return pl, nil
 }
 
 // compareIDs orders numeric ids by value, before other ids in text order.
@@ -162,36 +209,3 @@ func compareIDs(a, b clevertim.ID) int {
 	}
 	return strings.Compare(string(a), string(b))
 }
-
-// Sort keys for the field types the orderings use.
-
-func textKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-func timeKey(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000000")
-}
-
-func timePtrKey(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return timeKey(*t)
-}
-
-// decimalKey orders decimal amounts as text: empty first, then negatives,
-// then non-negative amounts by magnitude.
-func decimalKey(d clevertim.Decimal) string {
-	f, err := strconv.ParseFloat(string(d), 64)
-	if err != nil {
-		return ""
-	}
-	if f < 0 {
-		return fmt.Sprintf("0%025.6f", 1e18+f)
-	}
-	return fmt.Sprintf("1%025.6f", f)
-}
-
-func direction(d model.OrderDirection) bool { return d == model.OrderDirectionDesc }

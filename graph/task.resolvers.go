@@ -43,15 +43,11 @@ func (r *mutationResolver) ReopenTask(ctx context.Context, id clevertim.ID) (*cl
 }
 
 func (r *queryResolver) Task(ctx context.Context, id clevertim.ID) (*clevertim.Task, error) {
-	return loaders.For(ctx).Tasks.Load(ctx, id)
+	return tasks.get(ctx, id)
 }
 
-func (r *queryResolver) Tasks(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error) {
-	all, err := loaders.For(ctx).Tasks.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, taskMatcher(filter), taskOrdering(orderBy), taskID, page{first, last, after, before})
+func (r *queryResolver) Tasks(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error) {
+	return tasks.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *taskResolver) Customer(ctx context.Context, obj *clevertim.Task) (model.Customer, error) {
@@ -71,7 +67,7 @@ func (r *taskResolver) Assignee(ctx context.Context, obj *clevertim.Task) (*clev
 }
 
 func (r *taskResolver) CreatedBy(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error) {
-	return userRef(ctx, userID(obj.CreatedBy))
+	return userRef(ctx, optionalID(obj.CreatedBy))
 }
 
 func (r *taskResolver) Recurrence(ctx context.Context, obj *clevertim.Task) (*model.TaskRecurrence, error) {
@@ -82,8 +78,8 @@ func (r *taskResolver) Recurrence(ctx context.Context, obj *clevertim.Task) (*mo
 	return rec, nil
 }
 
-func (r *taskResolver) Comments(ctx context.Context, obj *clevertim.Task, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.CommentOrder) (*model.Connection[clevertim.Comment], error) {
-	return commentsOf(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
+func (r *taskResolver) Comments(ctx context.Context, obj *clevertim.Task, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error) {
+	return comments.links(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *taskResolver) PrivateTo(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error) {

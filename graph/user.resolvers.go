@@ -19,27 +19,19 @@ func (r *groupResolver) Users(ctx context.Context, obj *clevertim.Group) ([]*cle
 }
 
 func (r *queryResolver) User(ctx context.Context, id clevertim.ID) (*clevertim.User, error) {
-	return loaders.For(ctx).Users.Load(ctx, id)
+	return users.get(ctx, id)
 }
 
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.UserFilter) (*model.Connection[clevertim.User], error) {
-	all, err := loaders.For(ctx).Users.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, userMatcher(filter), byID[clevertim.User](), userIDOf, page{first, last, after, before})
+	return users.list(ctx, page{first, last, after, before}, filter, nil)
 }
 
 func (r *queryResolver) Group(ctx context.Context, id clevertim.ID) (*clevertim.Group, error) {
-	return loaders.For(ctx).Groups.Load(ctx, id)
+	return groups.get(ctx, id)
 }
 
 func (r *queryResolver) Groups(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[clevertim.Group], error) {
-	all, err := loaders.For(ctx).Groups.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, nil, byID[clevertim.Group](), groupID, page{first, last, after, before})
+	return groups.list(ctx, page{first, last, after, before}, nil, nil)
 }
 
 func (r *userResolver) Groups(ctx context.Context, obj *clevertim.User) ([]*clevertim.Group, error) {

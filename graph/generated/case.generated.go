@@ -23,8 +23,8 @@ type CaseResolver interface {
 	CreatedBy(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error)
 
 	CustomFields(ctx context.Context, obj *clevertim.Case) ([]*model.CustomFieldValue, error)
-	Notes(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error)
-	Tasks(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error)
+	Notes(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error)
+	Tasks(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error)
 
 	PrivateTo(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error)
 	Groups(ctx context.Context, obj *clevertim.Case) ([]*clevertim.Group, error)
@@ -78,8 +78,8 @@ func (ec *executionContext) field_Case_notes_args(ctx context.Context, rawArgs m
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.NoteOrder, error) {
-			return ec.unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐNoteOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.NoteOrderField], error) {
+			return ec.unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -132,8 +132,8 @@ func (ec *executionContext) field_Case_tasks_args(ctx context.Context, rawArgs m
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.TaskOrder, error) {
-			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐTaskOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.TaskOrderField], error) {
+			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -413,7 +413,7 @@ func (ec *executionContext) _Case_notes(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Case().Notes(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.NoteFilter), fc.Args["orderBy"].(*model.NoteOrder))
+			return ec.Resolvers.Case().Notes(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.NoteFilter), fc.Args["orderBy"].(*model.Order[model.NoteOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Note]) graphql.Marshaler {
@@ -457,7 +457,7 @@ func (ec *executionContext) _Case_tasks(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Case().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.TaskOrder))
+			return ec.Resolvers.Case().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.Order[model.TaskOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Task]) graphql.Marshaler {
@@ -847,8 +847,8 @@ func UnmarshalCaseFilter(ctx context.Context, raw any) (model.CaseFilter, error)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCaseOrder(ctx context.Context, obj any) (model.CaseOrder, error) {
-	var it model.CaseOrder
+func (ec *executionContext) unmarshalInputCaseOrder(ctx context.Context, obj any) (model.Order[model.CaseOrderField], error) {
+	var it model.Order[model.CaseOrderField]
 	if obj == nil {
 		return it, nil
 	}
@@ -894,8 +894,8 @@ func (ec *executionContext) unmarshalInputCaseOrder(ctx context.Context, obj any
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCaseOrder(ctx context.Context, raw any) (model.CaseOrder, error) {
-	var out model.CaseOrder
+func UnmarshalCaseOrder(ctx context.Context, raw any) (model.Order[model.CaseOrderField], error) {
+	var out model.Order[model.CaseOrderField]
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CaseOrder", raw, &out)
 	return out, err
 }
@@ -1397,7 +1397,7 @@ func (ec *executionContext) unmarshalOCaseFilter2ᚖgithubᚗcomᚋclevertimᚑg
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOCaseOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCaseOrder(ctx context.Context, v any) (*model.CaseOrder, error) {
+func (ec *executionContext) unmarshalOCaseOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order[model.CaseOrderField], error) {
 	if v == nil {
 		return nil, nil
 	}

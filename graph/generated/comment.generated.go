@@ -474,8 +474,8 @@ func UnmarshalCommentFilter(ctx context.Context, raw any) (model.CommentFilter, 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCommentOrder(ctx context.Context, obj any) (model.CommentOrder, error) {
-	var it model.CommentOrder
+func (ec *executionContext) unmarshalInputCommentOrder(ctx context.Context, obj any) (model.Order[model.CommentOrderField], error) {
+	var it model.Order[model.CommentOrderField]
 	if obj == nil {
 		return it, nil
 	}
@@ -521,8 +521,8 @@ func (ec *executionContext) unmarshalInputCommentOrder(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCommentOrder(ctx context.Context, raw any) (model.CommentOrder, error) {
-	var out model.CommentOrder
+func UnmarshalCommentOrder(ctx context.Context, raw any) (model.Order[model.CommentOrderField], error) {
+	var out model.Order[model.CommentOrderField]
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CommentOrder", raw, &out)
 	return out, err
 }
@@ -855,7 +855,7 @@ func (ec *executionContext) unmarshalOCommentFilter2ᚖgithubᚗcomᚋclevertim�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOCommentOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCommentOrder(ctx context.Context, v any) (*model.CommentOrder, error) {
+func (ec *executionContext) unmarshalOCommentOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order[model.CommentOrderField], error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -21,11 +21,11 @@ type CompanyResolver interface {
 	CustomFields(ctx context.Context, obj *clevertim.Company) ([]*model.CustomFieldValue, error)
 
 	PhotoURL(ctx context.Context, obj *clevertim.Company) (*string, error)
-	Contacts(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.ContactOrder) (*model.Connection[clevertim.Contact], error)
-	Notes(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error)
-	Tasks(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error)
-	Cases(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.CaseOrder) (*model.Connection[clevertim.Case], error)
-	Opportunities(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.OpportunityOrder) (*model.Connection[clevertim.Opportunity], error)
+	Contacts(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.Order[model.ContactOrderField]) (*model.Connection[clevertim.Contact], error)
+	Notes(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error)
+	Tasks(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error)
+	Cases(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.Order[model.CaseOrderField]) (*model.Connection[clevertim.Case], error)
+	Opportunities(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.Order[model.OpportunityOrderField]) (*model.Connection[clevertim.Opportunity], error)
 
 	PrivateTo(ctx context.Context, obj *clevertim.Company) (*clevertim.User, error)
 	Groups(ctx context.Context, obj *clevertim.Company) ([]*clevertim.Group, error)
@@ -79,8 +79,8 @@ func (ec *executionContext) field_Company_cases_args(ctx context.Context, rawArg
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.CaseOrder, error) {
-			return ec.unmarshalOCaseOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCaseOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.CaseOrderField], error) {
+			return ec.unmarshalOCaseOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -133,8 +133,8 @@ func (ec *executionContext) field_Company_contacts_args(ctx context.Context, raw
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.ContactOrder, error) {
-			return ec.unmarshalOContactOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐContactOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.ContactOrderField], error) {
+			return ec.unmarshalOContactOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -187,8 +187,8 @@ func (ec *executionContext) field_Company_notes_args(ctx context.Context, rawArg
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.NoteOrder, error) {
-			return ec.unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐNoteOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.NoteOrderField], error) {
+			return ec.unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -241,8 +241,8 @@ func (ec *executionContext) field_Company_opportunities_args(ctx context.Context
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.OpportunityOrder, error) {
-			return ec.unmarshalOOpportunityOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOpportunityOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.OpportunityOrderField], error) {
+			return ec.unmarshalOOpportunityOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -295,8 +295,8 @@ func (ec *executionContext) field_Company_tasks_args(ctx context.Context, rawArg
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.TaskOrder, error) {
-			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐTaskOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.TaskOrderField], error) {
+			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -700,7 +700,7 @@ func (ec *executionContext) _Company_contacts(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Company().Contacts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ContactFilter), fc.Args["orderBy"].(*model.ContactOrder))
+			return ec.Resolvers.Company().Contacts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ContactFilter), fc.Args["orderBy"].(*model.Order[model.ContactOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Contact]) graphql.Marshaler {
@@ -744,7 +744,7 @@ func (ec *executionContext) _Company_notes(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Company().Notes(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.NoteFilter), fc.Args["orderBy"].(*model.NoteOrder))
+			return ec.Resolvers.Company().Notes(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.NoteFilter), fc.Args["orderBy"].(*model.Order[model.NoteOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Note]) graphql.Marshaler {
@@ -788,7 +788,7 @@ func (ec *executionContext) _Company_tasks(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Company().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.TaskOrder))
+			return ec.Resolvers.Company().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.Order[model.TaskOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Task]) graphql.Marshaler {
@@ -832,7 +832,7 @@ func (ec *executionContext) _Company_cases(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Company().Cases(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CaseFilter), fc.Args["orderBy"].(*model.CaseOrder))
+			return ec.Resolvers.Company().Cases(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CaseFilter), fc.Args["orderBy"].(*model.Order[model.CaseOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Case]) graphql.Marshaler {
@@ -876,7 +876,7 @@ func (ec *executionContext) _Company_opportunities(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Company().Opportunities(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.OpportunityFilter), fc.Args["orderBy"].(*model.OpportunityOrder))
+			return ec.Resolvers.Company().Opportunities(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.OpportunityFilter), fc.Args["orderBy"].(*model.Order[model.OpportunityOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Opportunity]) graphql.Marshaler {
@@ -1259,8 +1259,8 @@ func UnmarshalCompanyFilter(ctx context.Context, raw any) (model.CompanyFilter, 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj any) (model.CompanyOrder, error) {
-	var it model.CompanyOrder
+func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj any) (model.Order[model.CompanyOrderField], error) {
+	var it model.Order[model.CompanyOrderField]
 	if obj == nil {
 		return it, nil
 	}
@@ -1306,8 +1306,8 @@ func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCompanyOrder(ctx context.Context, raw any) (model.CompanyOrder, error) {
-	var out model.CompanyOrder
+func UnmarshalCompanyOrder(ctx context.Context, raw any) (model.Order[model.CompanyOrderField], error) {
+	var out model.Order[model.CompanyOrderField]
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CompanyOrder", raw, &out)
 	return out, err
 }
@@ -1906,7 +1906,7 @@ func (ec *executionContext) unmarshalOCompanyFilter2ᚖgithubᚗcomᚋclevertim�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOCompanyOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCompanyOrder(ctx context.Context, v any) (*model.CompanyOrder, error) {
+func (ec *executionContext) unmarshalOCompanyOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order[model.CompanyOrderField], error) {
 	if v == nil {
 		return nil, nil
 	}

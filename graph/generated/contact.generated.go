@@ -23,10 +23,10 @@ type ContactResolver interface {
 	CustomFields(ctx context.Context, obj *clevertim.Contact) ([]*model.CustomFieldValue, error)
 
 	PhotoURL(ctx context.Context, obj *clevertim.Contact) (*string, error)
-	Notes(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error)
-	Tasks(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error)
-	Cases(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.CaseOrder) (*model.Connection[clevertim.Case], error)
-	Opportunities(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.OpportunityOrder) (*model.Connection[clevertim.Opportunity], error)
+	Notes(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error)
+	Tasks(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error)
+	Cases(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.Order[model.CaseOrderField]) (*model.Connection[clevertim.Case], error)
+	Opportunities(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.Order[model.OpportunityOrderField]) (*model.Connection[clevertim.Opportunity], error)
 
 	PrivateTo(ctx context.Context, obj *clevertim.Contact) (*clevertim.User, error)
 	Groups(ctx context.Context, obj *clevertim.Contact) ([]*clevertim.Group, error)
@@ -80,8 +80,8 @@ func (ec *executionContext) field_Contact_cases_args(ctx context.Context, rawArg
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.CaseOrder, error) {
-			return ec.unmarshalOCaseOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCaseOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.CaseOrderField], error) {
+			return ec.unmarshalOCaseOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -134,8 +134,8 @@ func (ec *executionContext) field_Contact_notes_args(ctx context.Context, rawArg
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.NoteOrder, error) {
-			return ec.unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐNoteOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.NoteOrderField], error) {
+			return ec.unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -188,8 +188,8 @@ func (ec *executionContext) field_Contact_opportunities_args(ctx context.Context
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.OpportunityOrder, error) {
-			return ec.unmarshalOOpportunityOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOpportunityOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.OpportunityOrderField], error) {
+			return ec.unmarshalOOpportunityOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -242,8 +242,8 @@ func (ec *executionContext) field_Contact_tasks_args(ctx context.Context, rawArg
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.TaskOrder, error) {
-			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐTaskOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.TaskOrderField], error) {
+			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -748,7 +748,7 @@ func (ec *executionContext) _Contact_notes(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Contact().Notes(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.NoteFilter), fc.Args["orderBy"].(*model.NoteOrder))
+			return ec.Resolvers.Contact().Notes(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.NoteFilter), fc.Args["orderBy"].(*model.Order[model.NoteOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Note]) graphql.Marshaler {
@@ -792,7 +792,7 @@ func (ec *executionContext) _Contact_tasks(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Contact().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.TaskOrder))
+			return ec.Resolvers.Contact().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.Order[model.TaskOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Task]) graphql.Marshaler {
@@ -836,7 +836,7 @@ func (ec *executionContext) _Contact_cases(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Contact().Cases(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CaseFilter), fc.Args["orderBy"].(*model.CaseOrder))
+			return ec.Resolvers.Contact().Cases(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CaseFilter), fc.Args["orderBy"].(*model.Order[model.CaseOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Case]) graphql.Marshaler {
@@ -880,7 +880,7 @@ func (ec *executionContext) _Contact_opportunities(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Contact().Opportunities(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.OpportunityFilter), fc.Args["orderBy"].(*model.OpportunityOrder))
+			return ec.Resolvers.Contact().Opportunities(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.OpportunityFilter), fc.Args["orderBy"].(*model.Order[model.OpportunityOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Opportunity]) graphql.Marshaler {
@@ -1270,8 +1270,8 @@ func UnmarshalContactFilter(ctx context.Context, raw any) (model.ContactFilter, 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (model.ContactOrder, error) {
-	var it model.ContactOrder
+func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (model.Order[model.ContactOrderField], error) {
+	var it model.Order[model.ContactOrderField]
 	if obj == nil {
 		return it, nil
 	}
@@ -1317,8 +1317,8 @@ func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalContactOrder(ctx context.Context, raw any) (model.ContactOrder, error) {
-	var out model.ContactOrder
+func UnmarshalContactOrder(ctx context.Context, raw any) (model.Order[model.ContactOrderField], error) {
+	var out model.Order[model.ContactOrderField]
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContactOrder", raw, &out)
 	return out, err
 }
@@ -1974,7 +1974,7 @@ func (ec *executionContext) unmarshalOContactFilter2ᚖgithubᚗcomᚋclevertim�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOContactOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐContactOrder(ctx context.Context, v any) (*model.ContactOrder, error) {
+func (ec *executionContext) unmarshalOContactOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order[model.ContactOrderField], error) {
 	if v == nil {
 		return nil, nil
 	}

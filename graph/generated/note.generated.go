@@ -23,7 +23,7 @@ type NoteResolver interface {
 	Opportunity(ctx context.Context, obj *clevertim.Note) (*clevertim.Opportunity, error)
 	CreatedBy(ctx context.Context, obj *clevertim.Note) (*clevertim.User, error)
 
-	Comments(ctx context.Context, obj *clevertim.Note, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.CommentOrder) (*model.Connection[clevertim.Comment], error)
+	Comments(ctx context.Context, obj *clevertim.Note, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error)
 
 	PrivateTo(ctx context.Context, obj *clevertim.Note) (*clevertim.User, error)
 	Groups(ctx context.Context, obj *clevertim.Note) ([]*clevertim.Group, error)
@@ -77,8 +77,8 @@ func (ec *executionContext) field_Note_comments_args(ctx context.Context, rawArg
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.CommentOrder, error) {
-			return ec.unmarshalOCommentOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCommentOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.CommentOrderField], error) {
+			return ec.unmarshalOCommentOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -482,7 +482,7 @@ func (ec *executionContext) _Note_comments(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Note().Comments(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CommentFilter), fc.Args["orderBy"].(*model.CommentOrder))
+			return ec.Resolvers.Note().Comments(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CommentFilter), fc.Args["orderBy"].(*model.Order[model.CommentOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Comment]) graphql.Marshaler {
@@ -1105,8 +1105,8 @@ func UnmarshalNoteFilter(ctx context.Context, raw any) (model.NoteFilter, error)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputNoteOrder(ctx context.Context, obj any) (model.NoteOrder, error) {
-	var it model.NoteOrder
+func (ec *executionContext) unmarshalInputNoteOrder(ctx context.Context, obj any) (model.Order[model.NoteOrderField], error) {
+	var it model.Order[model.NoteOrderField]
 	if obj == nil {
 		return it, nil
 	}
@@ -1152,8 +1152,8 @@ func (ec *executionContext) unmarshalInputNoteOrder(ctx context.Context, obj any
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalNoteOrder(ctx context.Context, raw any) (model.NoteOrder, error) {
-	var out model.NoteOrder
+func UnmarshalNoteOrder(ctx context.Context, raw any) (model.Order[model.NoteOrderField], error) {
+	var out model.Order[model.NoteOrderField]
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "NoteOrder", raw, &out)
 	return out, err
 }
@@ -1755,7 +1755,7 @@ func (ec *executionContext) unmarshalONoteFilter2ᚖgithubᚗcomᚋclevertimᚑg
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐNoteOrder(ctx context.Context, v any) (*model.NoteOrder, error) {
+func (ec *executionContext) unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order[model.NoteOrderField], error) {
 	if v == nil {
 		return nil, nil
 	}

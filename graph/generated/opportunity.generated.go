@@ -23,8 +23,8 @@ type OpportunityResolver interface {
 	CreatedBy(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error)
 
 	CustomFields(ctx context.Context, obj *clevertim.Opportunity) ([]*model.CustomFieldValue, error)
-	Notes(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error)
-	Tasks(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error)
+	Notes(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error)
+	Tasks(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error)
 
 	PrivateTo(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error)
 	Groups(ctx context.Context, obj *clevertim.Opportunity) ([]*clevertim.Group, error)
@@ -78,8 +78,8 @@ func (ec *executionContext) field_Opportunity_notes_args(ctx context.Context, ra
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.NoteOrder, error) {
-			return ec.unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐNoteOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.NoteOrderField], error) {
+			return ec.unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -132,8 +132,8 @@ func (ec *executionContext) field_Opportunity_tasks_args(ctx context.Context, ra
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.TaskOrder, error) {
-			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐTaskOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.TaskOrderField], error) {
+			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -482,7 +482,7 @@ func (ec *executionContext) _Opportunity_notes(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Opportunity().Notes(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.NoteFilter), fc.Args["orderBy"].(*model.NoteOrder))
+			return ec.Resolvers.Opportunity().Notes(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.NoteFilter), fc.Args["orderBy"].(*model.Order[model.NoteOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Note]) graphql.Marshaler {
@@ -526,7 +526,7 @@ func (ec *executionContext) _Opportunity_tasks(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Opportunity().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.TaskOrder))
+			return ec.Resolvers.Opportunity().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.Order[model.TaskOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Task]) graphql.Marshaler {
@@ -1028,8 +1028,8 @@ func UnmarshalOpportunityFilter(ctx context.Context, raw any) (model.Opportunity
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputOpportunityOrder(ctx context.Context, obj any) (model.OpportunityOrder, error) {
-	var it model.OpportunityOrder
+func (ec *executionContext) unmarshalInputOpportunityOrder(ctx context.Context, obj any) (model.Order[model.OpportunityOrderField], error) {
+	var it model.Order[model.OpportunityOrderField]
 	if obj == nil {
 		return it, nil
 	}
@@ -1075,8 +1075,8 @@ func (ec *executionContext) unmarshalInputOpportunityOrder(ctx context.Context, 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalOpportunityOrder(ctx context.Context, raw any) (model.OpportunityOrder, error) {
-	var out model.OpportunityOrder
+func UnmarshalOpportunityOrder(ctx context.Context, raw any) (model.Order[model.OpportunityOrderField], error) {
+	var out model.Order[model.OpportunityOrderField]
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpportunityOrder", raw, &out)
 	return out, err
 }
@@ -1530,7 +1530,7 @@ func (ec *executionContext) unmarshalOOpportunityFilter2ᚖgithubᚗcomᚋclever
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOOpportunityOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOpportunityOrder(ctx context.Context, v any) (*model.OpportunityOrder, error) {
+func (ec *executionContext) unmarshalOOpportunityOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order[model.OpportunityOrderField], error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -48,14 +48,14 @@ type MutationResolver interface {
 }
 type QueryResolver interface {
 	Case(ctx context.Context, id clevertim.ID) (*clevertim.Case, error)
-	Cases(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.CaseOrder) (*model.Connection[clevertim.Case], error)
+	Cases(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.Order[model.CaseOrderField]) (*model.Connection[clevertim.Case], error)
 	Comment(ctx context.Context, id clevertim.ID) (*clevertim.Comment, error)
-	Comments(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.CommentOrder) (*model.Connection[clevertim.Comment], error)
+	Comments(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error)
 	Company(ctx context.Context, id clevertim.ID) (*clevertim.Company, error)
-	Companies(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CompanyFilter, orderBy *model.CompanyOrder) (*model.Connection[clevertim.Company], error)
+	Companies(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CompanyFilter, orderBy *model.Order[model.CompanyOrderField]) (*model.Connection[clevertim.Company], error)
 	Customer(ctx context.Context, id clevertim.ID) (model.Customer, error)
 	Contact(ctx context.Context, id clevertim.ID) (*clevertim.Contact, error)
-	Contacts(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.ContactOrder) (*model.Connection[clevertim.Contact], error)
+	Contacts(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.Order[model.ContactOrderField]) (*model.Connection[clevertim.Contact], error)
 	CustomField(ctx context.Context, id clevertim.ID) (*clevertim.CustomField, error)
 	CustomFields(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomFieldFilter) (*model.Connection[clevertim.CustomField], error)
 	Folder(ctx context.Context, id clevertim.ID) (*clevertim.Folder, error)
@@ -65,11 +65,11 @@ type QueryResolver interface {
 	LinkedFile(ctx context.Context, id clevertim.ID) (*clevertim.LinkedFile, error)
 	LinkedFiles(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[clevertim.LinkedFile], error)
 	Note(ctx context.Context, id clevertim.ID) (*clevertim.Note, error)
-	Notes(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error)
+	Notes(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error)
 	Opportunity(ctx context.Context, id clevertim.ID) (*clevertim.Opportunity, error)
-	Opportunities(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.OpportunityOrder) (*model.Connection[clevertim.Opportunity], error)
+	Opportunities(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.Order[model.OpportunityOrderField]) (*model.Connection[clevertim.Opportunity], error)
 	Task(ctx context.Context, id clevertim.ID) (*clevertim.Task, error)
-	Tasks(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error)
+	Tasks(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error)
 	User(ctx context.Context, id clevertim.ID) (*clevertim.User, error)
 	Users(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.UserFilter) (*model.Connection[clevertim.User], error)
 	Group(ctx context.Context, id clevertim.ID) (*clevertim.Group, error)
@@ -558,8 +558,8 @@ func (ec *executionContext) field_Query_cases_args(ctx context.Context, rawArgs 
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.CaseOrder, error) {
-			return ec.unmarshalOCaseOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCaseOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.CaseOrderField], error) {
+			return ec.unmarshalOCaseOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -626,8 +626,8 @@ func (ec *executionContext) field_Query_comments_args(ctx context.Context, rawAr
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.CommentOrder, error) {
-			return ec.unmarshalOCommentOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCommentOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.CommentOrderField], error) {
+			return ec.unmarshalOCommentOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -680,8 +680,8 @@ func (ec *executionContext) field_Query_companies_args(ctx context.Context, rawA
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.CompanyOrder, error) {
-			return ec.unmarshalOCompanyOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCompanyOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.CompanyOrderField], error) {
+			return ec.unmarshalOCompanyOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -762,8 +762,8 @@ func (ec *executionContext) field_Query_contacts_args(ctx context.Context, rawAr
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.ContactOrder, error) {
-			return ec.unmarshalOContactOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐContactOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.ContactOrderField], error) {
+			return ec.unmarshalOContactOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1112,8 +1112,8 @@ func (ec *executionContext) field_Query_notes_args(ctx context.Context, rawArgs 
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.NoteOrder, error) {
-			return ec.unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐNoteOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.NoteOrderField], error) {
+			return ec.unmarshalONoteOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1166,8 +1166,8 @@ func (ec *executionContext) field_Query_opportunities_args(ctx context.Context, 
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.OpportunityOrder, error) {
-			return ec.unmarshalOOpportunityOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOpportunityOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.OpportunityOrderField], error) {
+			return ec.unmarshalOOpportunityOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1248,8 +1248,8 @@ func (ec *executionContext) field_Query_tasks_args(ctx context.Context, rawArgs 
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.TaskOrder, error) {
-			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐTaskOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.TaskOrderField], error) {
+			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2568,7 +2568,7 @@ func (ec *executionContext) _Query_cases(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Cases(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CaseFilter), fc.Args["orderBy"].(*model.CaseOrder))
+			return ec.Resolvers.Query().Cases(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CaseFilter), fc.Args["orderBy"].(*model.Order[model.CaseOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Case]) graphql.Marshaler {
@@ -2656,7 +2656,7 @@ func (ec *executionContext) _Query_comments(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Comments(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CommentFilter), fc.Args["orderBy"].(*model.CommentOrder))
+			return ec.Resolvers.Query().Comments(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CommentFilter), fc.Args["orderBy"].(*model.Order[model.CommentOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Comment]) graphql.Marshaler {
@@ -2744,7 +2744,7 @@ func (ec *executionContext) _Query_companies(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Companies(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CompanyFilter), fc.Args["orderBy"].(*model.CompanyOrder))
+			return ec.Resolvers.Query().Companies(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CompanyFilter), fc.Args["orderBy"].(*model.Order[model.CompanyOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Company]) graphql.Marshaler {
@@ -2876,7 +2876,7 @@ func (ec *executionContext) _Query_contacts(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Contacts(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ContactFilter), fc.Args["orderBy"].(*model.ContactOrder))
+			return ec.Resolvers.Query().Contacts(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ContactFilter), fc.Args["orderBy"].(*model.Order[model.ContactOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Contact]) graphql.Marshaler {
@@ -3316,7 +3316,7 @@ func (ec *executionContext) _Query_notes(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Notes(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.NoteFilter), fc.Args["orderBy"].(*model.NoteOrder))
+			return ec.Resolvers.Query().Notes(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.NoteFilter), fc.Args["orderBy"].(*model.Order[model.NoteOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Note]) graphql.Marshaler {
@@ -3404,7 +3404,7 @@ func (ec *executionContext) _Query_opportunities(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Opportunities(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.OpportunityFilter), fc.Args["orderBy"].(*model.OpportunityOrder))
+			return ec.Resolvers.Query().Opportunities(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.OpportunityFilter), fc.Args["orderBy"].(*model.Order[model.OpportunityOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Opportunity]) graphql.Marshaler {
@@ -3492,7 +3492,7 @@ func (ec *executionContext) _Query_tasks(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tasks(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.TaskOrder))
+			return ec.Resolvers.Query().Tasks(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.Order[model.TaskOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Task]) graphql.Marshaler {

@@ -25,7 +25,7 @@ type TaskResolver interface {
 	CreatedBy(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error)
 
 	Recurrence(ctx context.Context, obj *clevertim.Task) (*model.TaskRecurrence, error)
-	Comments(ctx context.Context, obj *clevertim.Task, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.CommentOrder) (*model.Connection[clevertim.Comment], error)
+	Comments(ctx context.Context, obj *clevertim.Task, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error)
 
 	PrivateTo(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error)
 	Groups(ctx context.Context, obj *clevertim.Task) ([]*clevertim.Group, error)
@@ -79,8 +79,8 @@ func (ec *executionContext) field_Task_comments_args(ctx context.Context, rawArg
 	}
 	args["filter"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.CommentOrder, error) {
-			return ec.unmarshalOCommentOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCommentOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.Order[model.CommentOrderField], error) {
+			return ec.unmarshalOCommentOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -511,7 +511,7 @@ func (ec *executionContext) _Task_comments(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Task().Comments(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CommentFilter), fc.Args["orderBy"].(*model.CommentOrder))
+			return ec.Resolvers.Task().Comments(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CommentFilter), fc.Args["orderBy"].(*model.Order[model.CommentOrderField]))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[clevertim.Comment]) graphql.Marshaler {
@@ -1198,8 +1198,8 @@ func UnmarshalTaskFilter(ctx context.Context, raw any) (model.TaskFilter, error)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputTaskOrder(ctx context.Context, obj any) (model.TaskOrder, error) {
-	var it model.TaskOrder
+func (ec *executionContext) unmarshalInputTaskOrder(ctx context.Context, obj any) (model.Order[model.TaskOrderField], error) {
+	var it model.Order[model.TaskOrderField]
 	if obj == nil {
 		return it, nil
 	}
@@ -1245,8 +1245,8 @@ func (ec *executionContext) unmarshalInputTaskOrder(ctx context.Context, obj any
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalTaskOrder(ctx context.Context, raw any) (model.TaskOrder, error) {
-	var out model.TaskOrder
+func UnmarshalTaskOrder(ctx context.Context, raw any) (model.Order[model.TaskOrderField], error) {
+	var out model.Order[model.TaskOrderField]
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskOrder", raw, &out)
 	return out, err
 }
@@ -1955,7 +1955,7 @@ func (ec *executionContext) unmarshalOTaskFilter2ᚖgithubᚗcomᚋclevertimᚑg
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐTaskOrder(ctx context.Context, v any) (*model.TaskOrder, error) {
+func (ec *executionContext) unmarshalOTaskOrder2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order[model.TaskOrderField], error) {
 	if v == nil {
 		return nil, nil
 	}

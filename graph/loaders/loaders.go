@@ -48,6 +48,7 @@ func (o Options) WithDefaults() Options {
 type Loaders struct {
 	client *clevertim.Client
 	cache  *Cache
+	resets []func() // every loader's reset, for Invalidate
 
 	Contacts      *Resource[clevertim.Contact]
 	Companies     *Resource[clevertim.Company]
@@ -69,23 +70,42 @@ type Loaders struct {
 func New(client *clevertim.Client, opts Options) *Loaders {
 	opts = opts.WithDefaults()
 	l := &Loaders{client: client, cache: opts.Cache}
-	key := client.APIKey()
-	l.Contacts = newResource("contact", opts, false, client.Contacts.Get, client.Contacts.List, func(c *clevertim.Contact) clevertim.ID { return c.ID }, key)
-	l.Companies = newResource("company", opts, false, client.Companies.Get, client.Companies.List, func(c *clevertim.Company) clevertim.ID { return c.ID }, key)
-	l.Opportunities = newResource("opportunity", opts, false, client.Opportunities.Get, client.Opportunities.List, func(c *clevertim.Opportunity) clevertim.ID { return c.ID }, key)
-	l.Cases = newResource("case", opts, false, client.Cases.Get, client.Cases.List, func(c *clevertim.Case) clevertim.ID { return c.ID }, key)
-	l.Tasks = newResource("task", opts, false, client.Tasks.Get, client.Tasks.List, func(c *clevertim.Task) clevertim.ID { return c.ID }, key)
-	l.Notes = newResource("note", opts, false, client.Notes.Get, client.Notes.List, func(c *clevertim.Note) clevertim.ID { return c.ID }, key)
-	l.Comments = newResource("comment", opts, false, client.Comments.Get, client.Comments.List, func(c *clevertim.Comment) clevertim.ID { return c.ID }, key)
-	// Users, groups and custom fields are few: always fetched whole.
-	l.CustomFields = newResource("custom field", opts, true, client.CustomFields.Get, client.CustomFields.List, func(c *clevertim.CustomField) clevertim.ID { return c.ID }, key)
-	l.Users = newResource("user", opts, true, client.Users.Get, client.Users.List, func(c *clevertim.User) clevertim.ID { return c.ID }, key)
-	l.Groups = newResource("group", opts, true, client.Groups.Get, client.Groups.List, func(c *clevertim.Group) clevertim.ID { return c.ID }, key)
-	l.Folders = newResource("folder", opts, true, client.Folders.Get, client.Folders.List, func(c *clevertim.Folder) clevertim.ID { return c.ID }, key)
-	l.Files = newResource("file", opts, false, client.Files.Get, client.Files.List, func(c *clevertim.File) clevertim.ID { return c.ID }, key)
-	l.LinkedFiles = newResource("linked file", opts, false, client.LinkedFiles.Get, client.LinkedFiles.List, func(c *clevertim.LinkedFile) clevertim.ID { return c.ID }, key)
+	const small = true // few records: always fetched whole
+	l.Contacts = add(l, opts, "contact", client.Contacts, !small)
+	l.Companies = add(l, opts, "company", client.Companies, !small)
+	l.Opportunities = add(l, opts, "opportunity", client.Opportunities, !small)
+	l.Cases = add(l, opts, "case", client.Cases, !small)
+	l.Tasks = add(l, opts, "task", client.Tasks, !small)
+	l.Notes = add(l, opts, "note", client.Notes, !small)
+	l.Comments = add(l, opts, "comment", client.Comments, !small)
+	l.CustomFields = add(l, opts, "custom field", client.CustomFields, small)
+	l.Users = add(l, opts, "user", client.Users, small)
+	l.Groups = add(l, opts, "group", client.Groups, small)
+	l.Folders = add(l, opts, "folder", client.Folders, small)
+	l.Files = add(l, opts, "file", client.Files, !small)
+	l.LinkedFiles = add(l, opts, "linked file", client.LinkedFiles, !small)
 	l.Customers = newCustomerLoader(l.Contacts, l.Companies, opts)
+	l.resets = append(l.resets, l.Customers.reset)
 	return l
+}
+
+// service is the part of a client service a loader uses.
+type service[T any] interface {
+	Get(context.Context, clevertim.ID) (*T, error)
+	List(context.Context) ([]*T, error)
+}
+
+// record is what every Clevertim record is: something with an id.
+type record[T any] interface {
+	*T
+	RecordID() clevertim.ID
+}
+
+func add[T any, P record[T]](l *Loaders, opts Options, name string, svc service[T], small bool) *Resource[T] {
+	idOf := func(x *T) clevertim.ID { return P(x).RecordID() }
+	r := newResource(name, opts, small, svc.Get, svc.List, idOf, l.client.APIKey())
+	l.resets = append(l.resets, r.reset)
+	return r
 }
 
 // Client is the API client of the request's key, for writes.
@@ -96,20 +116,9 @@ func (l *Loaders) Client() *clevertim.Client { return l.client }
 // note's id in its contact's notes, say).
 func (l *Loaders) Invalidate() {
 	l.cache.Invalidate()
-	l.Contacts.reset()
-	l.Companies.reset()
-	l.Opportunities.reset()
-	l.Cases.reset()
-	l.Tasks.reset()
-	l.Notes.reset()
-	l.Comments.reset()
-	l.CustomFields.reset()
-	l.Users.reset()
-	l.Groups.reset()
-	l.Folders.reset()
-	l.Files.reset()
-	l.LinkedFiles.reset()
-	l.Customers.reset()
+	for _, reset := range l.resets {
+		reset()
+	}
 }
 
 type ctxKey struct{}

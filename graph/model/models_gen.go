@@ -33,11 +33,6 @@ type CaseFilter struct {
 	Not           graphql.Omittable[*CaseFilter]    `json:"not,omitempty"`
 }
 
-type CaseOrder struct {
-	Field     CaseOrderField `json:"field"`
-	Direction OrderDirection `json:"direction"`
-}
-
 type CommentFilter struct {
 	Search        graphql.Omittable[*string]          `json:"search,omitempty"`
 	AuthorID      graphql.Omittable[[]clevertim.ID]   `json:"authorId,omitempty"`
@@ -45,11 +40,6 @@ type CommentFilter struct {
 	And           graphql.Omittable[[]*CommentFilter] `json:"and,omitempty"`
 	Or            graphql.Omittable[[]*CommentFilter] `json:"or,omitempty"`
 	Not           graphql.Omittable[*CommentFilter]   `json:"not,omitempty"`
-}
-
-type CommentOrder struct {
-	Field     CommentOrderField `json:"field"`
-	Direction OrderDirection    `json:"direction"`
 }
 
 type CompanyFilter struct {
@@ -63,11 +53,6 @@ type CompanyFilter struct {
 	Not           graphql.Omittable[*CompanyFilter]           `json:"not,omitempty"`
 }
 
-type CompanyOrder struct {
-	Field     CompanyOrderField `json:"field"`
-	Direction OrderDirection    `json:"direction"`
-}
-
 type ContactFilter struct {
 	// Case-insensitive text in the name, title or emails.
 	Search graphql.Omittable[*string] `json:"search,omitempty"`
@@ -79,11 +64,6 @@ type ContactFilter struct {
 	And           graphql.Omittable[[]*ContactFilter]         `json:"and,omitempty"`
 	Or            graphql.Omittable[[]*ContactFilter]         `json:"or,omitempty"`
 	Not           graphql.Omittable[*ContactFilter]           `json:"not,omitempty"`
-}
-
-type ContactOrder struct {
-	Field     ContactOrderField `json:"field"`
-	Direction OrderDirection    `json:"direction"`
 }
 
 // A comment on exactly one of a note or a task.
@@ -124,11 +104,6 @@ type NoteFilter struct {
 	Not           graphql.Omittable[*NoteFilter]          `json:"not,omitempty"`
 }
 
-type NoteOrder struct {
-	Field     NoteOrderField `json:"field"`
-	Direction OrderDirection `json:"direction"`
-}
-
 type OpportunityFilter struct {
 	// Case-insensitive text in the name or description.
 	Search graphql.Omittable[*string] `json:"search,omitempty"`
@@ -141,11 +116,6 @@ type OpportunityFilter struct {
 	And           graphql.Omittable[[]*OpportunityFilter] `json:"and,omitempty"`
 	Or            graphql.Omittable[[]*OpportunityFilter] `json:"or,omitempty"`
 	Not           graphql.Omittable[*OpportunityFilter]   `json:"not,omitempty"`
-}
-
-type OpportunityOrder struct {
-	Field     OpportunityOrderField `json:"field"`
-	Direction OrderDirection        `json:"direction"`
 }
 
 type PhoneInput struct {
@@ -181,11 +151,6 @@ type TaskFilter struct {
 	And           graphql.Omittable[[]*TaskFilter]        `json:"and,omitempty"`
 	Or            graphql.Omittable[[]*TaskFilter]        `json:"or,omitempty"`
 	Not           graphql.Omittable[*TaskFilter]          `json:"not,omitempty"`
-}
-
-type TaskOrder struct {
-	Field     TaskOrderField `json:"field"`
-	Direction OrderDirection `json:"direction"`
 }
 
 type TaskRecurrence struct {

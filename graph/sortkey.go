@@ -1,0 +1,153 @@
+package graph
+
+import (
+	"bytes"
+	"cmp"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+)
+
+// Sort keys are typed values compared as what they are: text by a
+// collation, times as instants, amounts as exact decimals. A formatted
+// string cannot do all three (a float formatted to fixed width loses
+// precision and misorders negative and large amounts).
+
+// keyKind is the type of one part of a sort key.
+type keyKind int
+
+const (
+	// keyText is text compared by the Unicode collation, ignoring case: "Émile"
+	// sorts with the Es, "adam" with "Adam".
+	keyText keyKind = iota
+	// keyTime is an instant.
+	keyTime
+	// keyNumber is an exact decimal number.
+	keyNumber
+)
+
+// sortKey is one part of a record's sort key. An absent value (an empty
+// amount, a date never set) is null and sorts before every value.
+type sortKey struct {
+	null bool
+	text string // keyText: the text, as the cursor carries it
+	coll []byte // keyText: its collation key
+	at   time.Time
+	num  *big.Rat
+}
+
+// collator makes collation keys. collate.Collator is not safe for
+// concurrent use, so each connection gets its own.
+type collator struct {
+	c   *collate.Collator
+	buf collate.Buffer
+}
+
+func newCollator() *collator {
+	return &collator{c: collate.New(language.Und, collate.IgnoreCase)}
+}
+
+func (c *collator) text(s string) sortKey {
+	s = strings.TrimSpace(s)
+	// Keys point into buf, which is never reset: they stay valid for as
+	// long as the collator, one connection.
+	return sortKey{text: s, coll: c.c.KeyFromString(&c.buf, s)}
+}
+
+func timeKey(t time.Time) sortKey {
+	if t.IsZero() {
+		return sortKey{null: true}
+	}
+	return sortKey{at: t}
+}
+
+func timePtrKey(t *time.Time) sortKey {
+	if t == nil {
+		return sortKey{null: true}
+	}
+	return timeKey(*t)
+}
+
+// decimalKey reads an amount exactly; what is not a number is null.
+func decimalKey(d clevertim.Decimal) sortKey {
+	r, ok := new(big.Rat).SetString(strings.TrimSpace(string(d)))
+	if !ok {
+		return sortKey{null: true}
+	}
+	return sortKey{num: r}
+}
+
+func intKey(n *int) sortKey {
+	if n == nil {
+		return sortKey{null: true}
+	}
+	return sortKey{num: new(big.Rat).SetInt64(int64(*n))}
+}
+
+// compare orders two keys of this kind, nulls first.
+func (k keyKind) compare(a, b sortKey) int {
+	if a.null || b.null {
+		return cmp.Compare(boolRank(!a.null), boolRank(!b.null))
+	}
+	switch k {
+	case keyText:
+		return bytes.Compare(a.coll, b.coll)
+	case keyTime:
+		return a.at.Compare(b.at)
+	default:
+		return a.num.Cmp(b.num)
+	}
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// encode writes a key for a cursor; nil is null.
+func (k keyKind) encode(v sortKey) *string {
+	if v.null {
+		return nil
+	}
+	var s string
+	switch k {
+	case keyText:
+		s = v.text
+	case keyTime:
+		// Seconds and nanoseconds: exact for any year, where RFC 3339 stops at 9999.
+		s = strconv.FormatInt(v.at.Unix(), 10) + "." + strconv.Itoa(v.at.Nanosecond())
+	default:
+		s = v.num.RatString()
+	}
+	return &s
+}
+
+// decode reads a key from a cursor.
+func (k keyKind) decode(s *string, c *collator) (sortKey, bool) {
+	if s == nil {
+		return sortKey{null: true}, true
+	}
+	switch k {
+	case keyText:
+		return c.text(*s), true
+	case keyTime:
+		sec, nsec, _ := strings.Cut(*s, ".")
+		secs, err1 := strconv.ParseInt(sec, 10, 64)
+		nanos, err2 := strconv.ParseInt(nsec, 10, 64)
+		if err1 != nil || err2 != nil || nanos < 0 || nanos >= 1e9 {
+			return sortKey{}, false
+		}
+		return sortKey{at: time.Unix(secs, nanos)}, true
+	default:
+		r, ok := new(big.Rat).SetString(*s)
+		return sortKey{num: r}, ok
+	}
+}
