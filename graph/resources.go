@@ -23,7 +23,7 @@ type resource[T any, P record[T], F any, OF ~string] struct {
 	// without filters.
 	match func(*F, *T) bool
 	// orders sorts by each orderBy field; every value of the schema's enum
-	// has an entry.
+	// but ID (id order, the order without orderBy) has an entry.
 	orders map[OF]sortBy[T]
 	// reverse are the links Clevertim does not offer, keyed by
 	// "Parent.field": the reference of a record to its parent. They read the
@@ -95,6 +95,9 @@ func (r *resource[T, P, F, OF]) matcher(f *F) func(*T) bool {
 func (r *resource[T, P, F, OF]) ordering(o *model.Order[OF]) ordering[T] {
 	if o == nil {
 		return ordering[T]{name: "ID"}
+	}
+	if o.Field == "ID" {
+		return ordering[T]{name: "ID", desc: o.Desc()}
 	}
 	by, ok := r.orders[o.Field]
 	if !ok {
