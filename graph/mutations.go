@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -146,36 +147,41 @@ func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in
 	}
 	for i, v := range inputs {
 		field := "customFields[" + strconv.Itoa(i) + "]"
-		at := slices.IndexFunc(defs, func(d *clevertim.CustomField) bool { return d.ID == v.FieldID })
-		if at < 0 {
-			return inputError(field+".fieldId", "there is no custom field with id %s", v.FieldID)
-		}
-		def := defs[at]
-		if !def.AppliesTo(scope) {
-			return inputError(field+".fieldId", "the field %q applies to %v, not to %s", def.Name, def.Scopes, scope)
-		}
 		value, hasValue := v.Value.ValueOK()
 		values, hasValues := v.Values.ValueOK()
 		if hasValue && value != nil && hasValues && values != nil {
 			return inputError(field, "give value or values, not both")
 		}
-		val := clevertim.CustomFieldValue{List: def.Multiple}
+		var val clevertim.CustomFieldValue
 		switch {
 		case hasValue && value != nil:
 			val.Values = []string{*value}
 		case hasValues && values != nil:
 			val.Values = values
 		}
+		def, err := clevertim.CheckCustomFieldValue(defs, scope, v.FieldID, val)
+		if err != nil {
+			return inInput(field, err)
+		}
 		if len(val.Values) == 0 {
 			delete(*dst, def.ID)
 			continue
 		}
-		if err := def.CheckValue(val); err != nil {
-			return err
-		}
+		val.List = def.Multiple
 		(*dst)[def.ID] = val
 	}
 	return nil
+}
+
+// inInput places a client validation error, whose field is relative, at
+// field in the caller's input: "customFields[2]" and "value" make
+// "customFields[2].value".
+func inInput(field string, err error) error {
+	var invalid *clevertim.ValidationError
+	if errors.As(err, &invalid) {
+		return inputError(field+"."+invalid.Field, "%s", invalid.Message)
+	}
+	return err
 }
 
 // applyVisibility sets who may see a record: one user, some groups, or

@@ -12,7 +12,8 @@ import (
 func applyNote(ctx context.Context, n *clevertim.Note, ch model.NoteChanges) error {
 	l := loaders.For(ctx)
 	if v, ok := ch.Type.ValueOK(); ok {
-		if v != nil && *v == clevertim.NoteEmailDropped && (n.Type == nil || *n.Type != clevertim.NoteEmailDropped) {
+		if clevertim.CheckNoteType(n.Type, v) != nil {
+			// The client's rule, said in the schema's names.
 			return inputError("type", "EMAIL_RECEIVED is set by Clevertim only; use NOTE, EMAIL_SENT or SMS")
 		}
 		setPtr(&n.Type, ch.Type)
