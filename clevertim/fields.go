@@ -56,3 +56,20 @@ func (o *Opportunity) Amount() *string {
 	s := string(o.Value)
 	return &s
 }
+
+// RecurrenceRule is a task's recurrence as one value.
+type RecurrenceRule struct {
+	Frequency    Recurrence
+	Every        int
+	SkipWeekends bool
+}
+
+// RecurrenceRule is the task's recurrence: an unset or unknown frequency is
+// RecurNone, and it repeats every one period or more.
+func (t *Task) RecurrenceRule() *RecurrenceRule {
+	rule := &RecurrenceRule{Frequency: RecurNone, Every: max(t.RecurEvery, 1), SkipWeekends: t.RecurOptions.SkipWeekends}
+	if t.Recurrence != nil && t.Recurrence.Valid() {
+		rule.Frequency = *t.Recurrence
+	}
+	return rule
+}

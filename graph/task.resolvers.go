@@ -70,14 +70,6 @@ func (r *taskResolver) CreatedBy(ctx context.Context, obj *clevertim.Task) (*cle
 	return userRef(ctx, optionalID(obj.CreatedBy))
 }
 
-func (r *taskResolver) Recurrence(ctx context.Context, obj *clevertim.Task) (*model.TaskRecurrence, error) {
-	rec := &model.TaskRecurrence{Frequency: clevertim.RecurNone, Every: max(obj.RecurEvery, 1), SkipWeekends: obj.RecurOptions.SkipWeekends}
-	if obj.Recurrence != nil && obj.Recurrence.Valid() {
-		rec.Frequency = *obj.Recurrence
-	}
-	return rec, nil
-}
-
 func (r *taskResolver) Comments(ctx context.Context, obj *clevertim.Task, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error) {
 	return comments.links(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
 }

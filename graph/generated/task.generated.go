@@ -24,7 +24,6 @@ type TaskResolver interface {
 	Assignee(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error)
 	CreatedBy(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error)
 
-	Recurrence(ctx context.Context, obj *clevertim.Task) (*model.TaskRecurrence, error)
 	Comments(ctx context.Context, obj *clevertim.Task, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error)
 
 	PrivateTo(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error)
@@ -478,11 +477,11 @@ func (ec *executionContext) _Task_recurrence(ctx context.Context, field graphql.
 			return ec.fieldContext_Task_recurrence(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Task().Recurrence(ctx, obj)
+			return obj.RecurrenceRule(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskRecurrence) graphql.Marshaler {
-			return ec.marshalNTaskRecurrence2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐTaskRecurrence(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *clevertim.RecurrenceRule) graphql.Marshaler {
+			return ec.marshalNTaskRecurrence2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐRecurrenceRule(ctx, selections, v)
 		},
 		true,
 		true,
@@ -493,7 +492,7 @@ func (ec *executionContext) fieldContext_Task_recurrence(_ context.Context, fiel
 		Object:     "Task",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TaskRecurrence(ctx, field)
 		},
@@ -852,7 +851,7 @@ func (ec *executionContext) fieldContext_TaskEdge_cursor(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("TaskEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _TaskRecurrence_frequency(ctx context.Context, field graphql.CollectedField, obj *model.TaskRecurrence) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskRecurrence_frequency(ctx context.Context, field graphql.CollectedField, obj *clevertim.RecurrenceRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -875,7 +874,7 @@ func (ec *executionContext) fieldContext_TaskRecurrence_frequency(_ context.Cont
 	return graphql.NewScalarFieldContext("TaskRecurrence", field, false, false, "RecurrenceFrequency")
 }
 
-func (ec *executionContext) _TaskRecurrence_every(ctx context.Context, field graphql.CollectedField, obj *model.TaskRecurrence) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskRecurrence_every(ctx context.Context, field graphql.CollectedField, obj *clevertim.RecurrenceRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -898,7 +897,7 @@ func (ec *executionContext) fieldContext_TaskRecurrence_every(_ context.Context,
 	return graphql.NewScalarFieldContext("TaskRecurrence", field, false, false, "Int")
 }
 
-func (ec *executionContext) _TaskRecurrence_skipWeekends(ctx context.Context, field graphql.CollectedField, obj *model.TaskRecurrence) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskRecurrence_skipWeekends(ctx context.Context, field graphql.CollectedField, obj *clevertim.RecurrenceRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1535,11 +1534,10 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "recurrence":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_recurrence(ctx, field, obj)
-				})
+			out.Values[i] = ec._Task_recurrence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "comments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -1706,7 +1704,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 
 var taskRecurrenceImplementors = []string{"TaskRecurrence"}
 
-func (ec *executionContext) _TaskRecurrence(ctx context.Context, sel ast.SelectionSet, obj *model.TaskRecurrence) graphql.Marshaler {
+func (ec *executionContext) _TaskRecurrence(ctx context.Context, sel ast.SelectionSet, obj *clevertim.RecurrenceRule) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskRecurrenceImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1859,7 +1857,7 @@ func (ec *executionContext) marshalNTaskOrderField2githubᚗcomᚋclevertimᚑgr
 	return v
 }
 
-func (ec *executionContext) marshalNTaskRecurrence2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐTaskRecurrence(ctx context.Context, sel ast.SelectionSet, v *model.TaskRecurrence) graphql.Marshaler {
+func (ec *executionContext) marshalNTaskRecurrence2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐRecurrenceRule(ctx context.Context, sel ast.SelectionSet, v *clevertim.RecurrenceRule) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TaskRecurrence!")
 		return graphql.Null

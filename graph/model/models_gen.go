@@ -153,13 +153,6 @@ type TaskFilter struct {
 	Not           graphql.Omittable[*TaskFilter]          `json:"not,omitempty"`
 }
 
-type TaskRecurrence struct {
-	Frequency clevertim.Recurrence `json:"frequency"`
-	// Repeat every this many periods.
-	Every        int  `json:"every"`
-	SkipWeekends bool `json:"skipWeekends"`
-}
-
 type TaskRecurrenceInput struct {
 	Frequency    clevertim.Recurrence     `json:"frequency"`
 	Every        graphql.Omittable[*int]  `json:"every,omitempty"`
