@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -257,5 +258,31 @@ func TestCursors_RefuseAnotherOrder(t *testing.T) {
 	forged := *conn.PageInfo().EndCursor
 	if _, err := decodeCursor(forged, ordering[clevertim.Opportunity]{name: byName.name, sortBy: byValue.sortBy}, nil, "after"); err == nil {
 		t.Error("a text key decoded as an amount")
+	}
+}
+
+// Numbers in cursors and amounts are bounded: an exponent that would make
+// big.Rat compute a huge power is not a number, and neither is a very long
+// string; a cursor longer than MaxCursorLen is refused before it is read.
+func TestSortKeys_Bounded(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"1e999999999", "-1E-999999999", strings.Repeat("9", maxNumberLen+1)} {
+		if _, ok := parseNumber(s); ok {
+			t.Errorf("%.20s… read as a number", s)
+		}
+		if k := decimalKey(clevertim.Decimal(s)); !k.null {
+			t.Errorf("%.20s… is an amount", s)
+		}
+	}
+	for _, s := range []string{"1e17", "-11/2", "0.000001", strings.Repeat("9", maxNumberLen)} {
+		if _, ok := parseNumber(s); !ok {
+			t.Errorf("%.20s… not read", s)
+		}
+	}
+	ord := opportunities.ordering(&model.OpportunityOrder{Field: model.OpportunityOrderFieldValue})
+	_, err := decodeCursor(strings.Repeat("A", MaxCursorLen+1), ord, nil, "after")
+	var input *InputError
+	if !errors.As(err, &input) || !strings.Contains(input.Message, "at most") {
+		t.Errorf("a long cursor: %v", err)
 	}
 }

@@ -168,7 +168,13 @@ func encodeCursor[T any](ord ordering[T], pl place) string {
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
+// MaxCursorLen bounds a cursor: the facade's own are far shorter.
+const MaxCursorLen = 4096
+
 func decodeCursor[T any](s string, ord ordering[T], coll *collator, arg string) (place, error) {
+	if len(s) > MaxCursorLen {
+		return place{}, inputError(arg, "a cursor is at most %d characters, this one has %d", MaxCursorLen, len(s))
+	}
 	notCursor := inputError(arg, "%q is not a cursor of this connection", s)
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {

@@ -76,11 +76,32 @@ func timePtrKey(t *time.Time) sortKey {
 
 // decimalKey reads an amount exactly; what is not a number is null.
 func decimalKey(d clevertim.Decimal) sortKey {
-	r, ok := new(big.Rat).SetString(strings.TrimSpace(string(d)))
+	r, ok := parseNumber(strings.TrimSpace(string(d)))
 	if !ok {
 		return sortKey{null: true}
 	}
 	return sortKey{num: r}
+}
+
+// Bounds on the numbers parsed: big.Rat would honour "1e999999999" by
+// computing the power, and cursors come from strangers.
+const (
+	maxNumberLen      = 512
+	maxNumberExponent = 400
+)
+
+// parseNumber reads a decimal ("-5.5", "1e17") or a fraction ("-11/2").
+func parseNumber(s string) (*big.Rat, bool) {
+	if len(s) > maxNumberLen {
+		return nil, false
+	}
+	if at := strings.IndexAny(s, "eE"); at >= 0 {
+		exp, err := strconv.Atoi(s[at+1:])
+		if err != nil || exp > maxNumberExponent || exp < -maxNumberExponent {
+			return nil, false
+		}
+	}
+	return new(big.Rat).SetString(s)
 }
 
 func intKey(n *int) sortKey {
@@ -147,7 +168,7 @@ func (k keyKind) decode(s *string, c *collator) (sortKey, bool) {
 		}
 		return sortKey{at: time.Unix(secs, nanos)}, true
 	default:
-		r, ok := new(big.Rat).SetString(*s)
+		r, ok := parseNumber(*s)
 		return sortKey{num: r}, ok
 	}
 }
