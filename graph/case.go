@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
@@ -13,7 +12,7 @@ func applyCase(ctx context.Context, c *clevertim.Case, ch model.CaseChanges) err
 	if err := setCustomer(ctx, &c.CustomerID, ch.CustomerID, "customerId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, loaders.For(ctx).Users, &c.LeadUserID, ch.LeadUserID, "leadUserId", "user"); err != nil {
+	if err := users.set(ctx, &c.LeadUserID, ch.LeadUserID, "leadUserId"); err != nil {
 		return err
 	}
 	setList(&c.Tags, ch.Tags)

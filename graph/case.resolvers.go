@@ -20,11 +20,11 @@ func (r *caseResolver) Customer(ctx context.Context, obj *clevertim.Case) (model
 }
 
 func (r *caseResolver) LeadUser(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error) {
-	return userRef(ctx, obj.LeadUserID)
+	return users.ref(ctx, obj.LeadUserID)
 }
 
 func (r *caseResolver) CreatedBy(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error) {
-	return userRef(ctx, optionalID(obj.CreatedBy))
+	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
 func (r *caseResolver) CustomFields(ctx context.Context, obj *clevertim.Case) ([]*model.CustomFieldValue, error) {

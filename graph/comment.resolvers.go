@@ -15,25 +15,25 @@ import (
 )
 
 func (r *commentResolver) Note(ctx context.Context, obj *clevertim.Comment) (*clevertim.Note, error) {
-	return loadRef(ctx, loaders.For(ctx).Notes, obj.NoteID)
+	return notes.ref(ctx, obj.NoteID)
 }
 
 func (r *commentResolver) Task(ctx context.Context, obj *clevertim.Comment) (*clevertim.Task, error) {
-	return loadRef(ctx, loaders.For(ctx).Tasks, obj.TaskID)
+	return tasks.ref(ctx, obj.TaskID)
 }
 
 func (r *commentResolver) Author(ctx context.Context, obj *clevertim.Comment) (*clevertim.User, error) {
-	return userRef(ctx, optionalID(obj.CreatedBy))
+	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
 func (r *mutationResolver) CreateComment(ctx context.Context, input model.CreateCommentInput) (*clevertim.Comment, error) {
 	l := loaders.For(ctx)
 	return createRecord(ctx, l.Client().Comments.Create, func(c *clevertim.Comment) error {
 		c.Text = input.Text
-		if err := setRef(ctx, l.Notes, &c.NoteID, input.NoteID, "noteId", "note"); err != nil {
+		if err := notes.set(ctx, &c.NoteID, input.NoteID, "noteId"); err != nil {
 			return err
 		}
-		return setRef(ctx, l.Tasks, &c.TaskID, input.TaskID, "taskId", "task")
+		return tasks.set(ctx, &c.TaskID, input.TaskID, "taskId")
 	})
 }
 

@@ -82,7 +82,7 @@ func (r *queryResolver) Companies(ctx context.Context, first *int, after *string
 }
 
 func (r *queryResolver) Customer(ctx context.Context, id clevertim.ID) (model.Customer, error) {
-	return loaders.For(ctx).Customers.Load(ctx, id)
+	return customersOf(ctx).Load(ctx, id)
 }
 
 func (r *Resolver) Company() generated.CompanyResolver { return &companyResolver{r} }

@@ -12,7 +12,7 @@ func applyContact(ctx context.Context, c *clevertim.Contact, ch model.ContactCha
 	setText(&c.FirstName, ch.FirstName)
 	setText(&c.LastName, ch.LastName)
 	setText(&c.Title, ch.Title)
-	if err := setRef(ctx, loaders.For(ctx).Companies, &c.CompanyID, ch.CompanyID, "companyId", "company"); err != nil {
+	if err := companies.set(ctx, &c.CompanyID, ch.CompanyID, "companyId"); err != nil {
 		return err
 	}
 	return applyCustomer(ctx, &c.Customer, ch.CustomerChanges, clevertim.ScopeCustomers)

@@ -16,7 +16,7 @@ import (
 )
 
 func (r *contactResolver) Company(ctx context.Context, obj *clevertim.Contact) (*clevertim.Company, error) {
-	return loadRef(ctx, loaders.For(ctx).Companies, obj.CompanyID)
+	return companies.ref(ctx, obj.CompanyID)
 }
 
 func (r *contactResolver) CustomFields(ctx context.Context, obj *clevertim.Contact) ([]*model.CustomFieldValue, error) {

@@ -16,7 +16,7 @@ import (
 )
 
 func (r *customFieldValueResolver) Field(ctx context.Context, obj *model.CustomFieldValue) (*clevertim.CustomField, error) {
-	return loaders.For(ctx).CustomFields.Load(ctx, obj.FieldID)
+	return customFields.get(ctx, obj.FieldID)
 }
 
 func (r *customFieldValueResolver) LinkedRecord(ctx context.Context, obj *model.CustomFieldValue) (model.LinkedRecord, error) {

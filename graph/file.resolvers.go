@@ -10,16 +10,15 @@ import (
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
 func (r *fileResolver) Folder(ctx context.Context, obj *clevertim.File) (*clevertim.Folder, error) {
-	return loadRef(ctx, loaders.For(ctx).Folders, obj.ParentID)
+	return folders.ref(ctx, obj.ParentID)
 }
 
 func (r *folderResolver) Parent(ctx context.Context, obj *clevertim.Folder) (*clevertim.Folder, error) {
-	return loadRef(ctx, loaders.For(ctx).Folders, obj.ParentID)
+	return folders.ref(ctx, obj.ParentID)
 }
 
 func (r *queryResolver) Folder(ctx context.Context, id clevertim.ID) (*clevertim.Folder, error) {

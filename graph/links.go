@@ -8,28 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
-
-// loadRef resolves an optional reference: nil when unset, the record when it
-// exists, and a NOT_FOUND error at the field's path when it dangles.
-func loadRef[T any](ctx context.Context, r *loaders.Resource[T], id *clevertim.ID) (*T, error) {
-	if id == nil || *id == "" {
-		return nil, nil
-	}
-	return r.Load(ctx, *id)
-}
-
-// loadList resolves a list of ids. Records that are gone are left out, each
-// reported as its own error at the field's path, so the rest still shows.
-func loadList[T any](ctx context.Context, r *loaders.Resource[T], ids []clevertim.ID) ([]*T, error) {
-	recs, errs := r.LoadMany(ctx, ids)
-	if err := reportMissing(ctx, errs); err != nil {
-		return nil, err
-	}
-	return recs, nil
-}
 
 // reportMissing adds not-found errors to the response and returns the first
 // other error, which fails the field.
@@ -45,10 +25,6 @@ func reportMissing(ctx context.Context, errs []error) error {
 	return nil
 }
 
-func userRef(ctx context.Context, id *clevertim.ID) (*clevertim.User, error) {
-	return loadRef(ctx, loaders.For(ctx).Users, id)
-}
-
 // optionalID is nil for an empty id: Clevertim writes "no user" as "".
 func optionalID(id clevertim.ID) *clevertim.ID {
 	if id == "" {
@@ -61,14 +37,14 @@ func customerRef(ctx context.Context, id *clevertim.ID) (model.Customer, error) 
 	if id == nil || *id == "" {
 		return nil, nil
 	}
-	return loaders.For(ctx).Customers.Load(ctx, *id)
+	return customersOf(ctx).Load(ctx, *id)
 }
 
 func privateTo(ctx context.Context, v clevertim.Visibility) (*clevertim.User, error) {
 	if !v.IsPrivate {
 		return nil, nil
 	}
-	return userRef(ctx, v.PrivateTo)
+	return users.ref(ctx, v.PrivateTo)
 }
 
 // groupsOf lists the groups whose bit is in the record's mask.
@@ -76,7 +52,7 @@ func groupsOf(ctx context.Context, v clevertim.Visibility) ([]*clevertim.Group, 
 	if v.GroupMask == 0 {
 		return []*clevertim.Group{}, nil
 	}
-	all, err := loaders.For(ctx).Groups.All(ctx)
+	all, err := groups.all(ctx)
 	if err != nil {
 		return nil, err
 	}

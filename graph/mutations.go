@@ -138,7 +138,7 @@ func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in
 	if len(inputs) == 0 {
 		return nil
 	}
-	defs, err := loaders.For(ctx).CustomFields.All(ctx)
+	defs, err := customFields.all(ctx)
 	if err != nil {
 		return err
 	}
@@ -195,18 +195,18 @@ func applyVisibility(ctx context.Context, dst *clevertim.Visibility, in graphql.
 	if v == nil {
 		return nil
 	}
-	user, groups := v.PrivateTo.Value(), v.GroupIds.Value()
+	user, groupIDs := v.PrivateTo.Value(), v.GroupIds.Value()
 	switch {
-	case user != nil && len(groups) > 0:
+	case user != nil && len(groupIDs) > 0:
 		return inputError("visibility", "give privateTo or groupIds, not both")
 	case user != nil:
-		if _, err := loaders.For(ctx).Users.Load(ctx, *user); err != nil {
+		if _, err := users.get(ctx, *user); err != nil {
 			return refError(err, "visibility.privateTo", "user", *user)
 		}
 		dst.IsPrivate, dst.PrivateTo = true, user
-	case len(groups) > 0:
-		for _, id := range groups {
-			g, err := loaders.For(ctx).Groups.Load(ctx, id)
+	case len(groupIDs) > 0:
+		for _, id := range groupIDs {
+			g, err := groups.get(ctx, id)
 			if err != nil {
 				return refError(err, "visibility.groupIds", "group", id)
 			}

@@ -10,7 +10,6 @@ import (
 )
 
 func applyNote(ctx context.Context, n *clevertim.Note, ch model.NoteChanges) error {
-	l := loaders.For(ctx)
 	if v, ok := ch.Type.ValueOK(); ok {
 		if clevertim.CheckNoteType(n.Type, v) != nil {
 			// The client's rule, said in the schema's names.
@@ -19,7 +18,7 @@ func applyNote(ctx context.Context, n *clevertim.Note, ch model.NoteChanges) err
 		setPtr(&n.Type, ch.Type)
 	}
 	if ids, ok := ch.CustomerIDs.ValueOK(); ok {
-		if _, errs := l.Customers.LoadMany(ctx, ids); len(errs) > 0 {
+		if _, errs := customersOf(ctx).LoadMany(ctx, ids); len(errs) > 0 {
 			var missing *loaders.NotFoundError
 			if errors.As(errs[0], &missing) {
 				return refError(errs[0], "customerIds", "contact or company", missing.ID)
@@ -28,10 +27,10 @@ func applyNote(ctx context.Context, n *clevertim.Note, ch model.NoteChanges) err
 		}
 		n.CustomerIDs = clevertim.IDList(ids)
 	}
-	if err := setRef(ctx, l.Cases, &n.CaseID, ch.CaseID, "caseId", "case"); err != nil {
+	if err := cases.set(ctx, &n.CaseID, ch.CaseID, "caseId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, l.Opportunities, &n.OpportunityID, ch.OpportunityID, "opportunityId", "opportunity"); err != nil {
+	if err := opportunities.set(ctx, &n.OpportunityID, ch.OpportunityID, "opportunityId"); err != nil {
 		return err
 	}
 	return applyVisibility(ctx, &n.Visibility, ch.Visibility)

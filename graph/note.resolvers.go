@@ -38,7 +38,7 @@ func (r *mutationResolver) DeleteNote(ctx context.Context, id clevertim.ID) (cle
 }
 
 func (r *noteResolver) Customers(ctx context.Context, obj *clevertim.Note) ([]model.Customer, error) {
-	recs, errs := loaders.For(ctx).Customers.LoadMany(ctx, obj.CustomerIDs)
+	recs, errs := customersOf(ctx).LoadMany(ctx, obj.CustomerIDs)
 	if err := reportMissing(ctx, errs); err != nil {
 		return nil, err
 	}
@@ -50,15 +50,15 @@ func (r *noteResolver) Customers(ctx context.Context, obj *clevertim.Note) ([]mo
 }
 
 func (r *noteResolver) Case(ctx context.Context, obj *clevertim.Note) (*clevertim.Case, error) {
-	return loadRef(ctx, loaders.For(ctx).Cases, obj.CaseID)
+	return cases.ref(ctx, obj.CaseID)
 }
 
 func (r *noteResolver) Opportunity(ctx context.Context, obj *clevertim.Note) (*clevertim.Opportunity, error) {
-	return loadRef(ctx, loaders.For(ctx).Opportunities, obj.OpportunityID)
+	return opportunities.ref(ctx, obj.OpportunityID)
 }
 
 func (r *noteResolver) CreatedBy(ctx context.Context, obj *clevertim.Note) (*clevertim.User, error) {
-	return userRef(ctx, optionalID(obj.CreatedBy))
+	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
 func (r *noteResolver) Comments(ctx context.Context, obj *clevertim.Note, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error) {

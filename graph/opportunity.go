@@ -7,7 +7,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
@@ -24,7 +23,7 @@ func applyOpportunity(ctx context.Context, o *clevertim.Opportunity, ch model.Op
 	if err := setCustomer(ctx, &o.CustomerID, ch.CustomerID, "customerId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, loaders.For(ctx).Users, &o.LeadUserID, ch.LeadUserID, "leadUserId", "user"); err != nil {
+	if err := users.set(ctx, &o.LeadUserID, ch.LeadUserID, "leadUserId"); err != nil {
 		return err
 	}
 	setList(&o.Tags, ch.Tags)
@@ -39,18 +38,8 @@ func applyOpportunity(ctx context.Context, o *clevertim.Opportunity, ch model.Op
 func setCustomer(ctx context.Context, dst **clevertim.ID, in graphql.Omittable[*clevertim.ID], field string) error {
 	setPtr(dst, in)
 	if id := in.Value(); id != nil {
-		_, err := loaders.For(ctx).Customers.Load(ctx, *id)
+		_, err := customersOf(ctx).Load(ctx, *id)
 		return refError(err, field, "contact or company", *id)
-	}
-	return nil
-}
-
-// setRef sets a reference to a record of r after checking that it exists.
-func setRef[T any](ctx context.Context, r *loaders.Resource[T], dst **clevertim.ID, in graphql.Omittable[*clevertim.ID], field, what string) error {
-	setPtr(dst, in)
-	if id := in.Value(); id != nil {
-		_, err := r.Load(ctx, *id)
-		return refError(err, field, what, *id)
 	}
 	return nil
 }

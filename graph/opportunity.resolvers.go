@@ -42,11 +42,11 @@ func (r *opportunityResolver) Customer(ctx context.Context, obj *clevertim.Oppor
 }
 
 func (r *opportunityResolver) LeadUser(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error) {
-	return userRef(ctx, obj.LeadUserID)
+	return users.ref(ctx, obj.LeadUserID)
 }
 
 func (r *opportunityResolver) CreatedBy(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error) {
-	return userRef(ctx, optionalID(obj.CreatedBy))
+	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
 func (r *opportunityResolver) CustomFields(ctx context.Context, obj *clevertim.Opportunity) ([]*model.CustomFieldValue, error) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
@@ -18,7 +20,7 @@ import (
 // the table at the end of this file).
 type resource[T any, P record[T], F any, OF ~string] struct {
 	typeName string
-	loader   func(*loaders.Loaders) *loaders.Resource[T]
+	kind     loaders.Kind[T]
 	// match reports whether a record matches a filter; nil for a resource
 	// without filters.
 	match func(*F, *T) bool
@@ -40,14 +42,54 @@ type (
 	noOrder  string
 )
 
+// loader is the request's loader of the resource.
+func (r *resource[T, P, F, OF]) loader(l *loaders.Loaders) *loaders.Resource[T] {
+	return loaders.Of[T, P](l, &r.kind)
+}
+
 // get loads one record.
 func (r *resource[T, P, F, OF]) get(ctx context.Context, id clevertim.ID) (*T, error) {
 	return r.loader(loaders.For(ctx)).Load(ctx, id)
 }
 
+// ref resolves an optional reference: nil when unset, the record when it
+// exists, and a NOT_FOUND error at the field's path when it dangles.
+func (r *resource[T, P, F, OF]) ref(ctx context.Context, id *clevertim.ID) (*T, error) {
+	if id == nil || *id == "" {
+		return nil, nil
+	}
+	return r.get(ctx, *id)
+}
+
+// many resolves a list of ids. Records that are gone are left out, each
+// reported as its own error at the field's path, so the rest still shows.
+func (r *resource[T, P, F, OF]) many(ctx context.Context, ids []clevertim.ID) ([]*T, error) {
+	recs, errs := r.loader(loaders.For(ctx)).LoadMany(ctx, ids)
+	if err := reportMissing(ctx, errs); err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
+// set sets a reference to a record of this resource from an input field,
+// after checking that the record exists.
+func (r *resource[T, P, F, OF]) set(ctx context.Context, dst **clevertim.ID, in graphql.Omittable[*clevertim.ID], field string) error {
+	setPtr(dst, in)
+	if id := in.Value(); id != nil {
+		_, err := r.get(ctx, *id)
+		return refError(err, field, r.kind.Name, *id)
+	}
+	return nil
+}
+
+// all is every record the key may see, fetched once per request.
+func (r *resource[T, P, F, OF]) all(ctx context.Context) ([]*T, error) {
+	return r.loader(loaders.For(ctx)).All(ctx)
+}
+
 // list is a top-level list: the whole collection, filtered, sorted and paged.
 func (r *resource[T, P, F, OF]) list(ctx context.Context, p page, f *F, o *model.Order[OF]) (*model.Connection[T], error) {
-	all, err := r.loader(loaders.For(ctx)).All(ctx)
+	all, err := r.all(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +99,7 @@ func (r *resource[T, P, F, OF]) list(ctx context.Context, p page, f *F, o *model
 // links is a to-many link that the parent record lists by id, loaded in one
 // batch per level, then filtered, sorted and paged like a top-level list.
 func (r *resource[T, P, F, OF]) links(ctx context.Context, ids []clevertim.ID, p page, f *F, o *model.Order[OF]) (*model.Connection[T], error) {
-	recs, err := loadList(ctx, r.loader(loaders.For(ctx)), ids)
+	recs, err := r.many(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +114,7 @@ func (r *resource[T, P, F, OF]) reverseLinks(ctx context.Context, link string, p
 	if !ok {
 		panic(fmt.Sprintf("graph: %s is not a reverse link of %s", link, r.typeName))
 	}
-	all, err := r.loader(loaders.For(ctx)).All(ctx)
+	all, err := r.all(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +147,13 @@ func (r *resource[T, P, F, OF]) ordering(o *model.Order[OF]) ordering[T] {
 		panic(fmt.Sprintf("graph: %s has no ordering by %s", r.typeName, o.Field))
 	}
 	return ordering[T]{name: string(o.Field), desc: o.Desc(), sortBy: by}
+}
+
+// customersOf is the request's loader of `cust` references (a contact or a
+// company).
+func customersOf(ctx context.Context) *loaders.CustomerLoader {
+	l := loaders.For(ctx)
+	return l.Customers(contacts.loader(l), companies.loader(l))
 }
 
 // described is a resource seen without its types, for the planner and for
@@ -149,12 +198,11 @@ func (r *resource[T, P, F, OF]) loadLinked(ctx context.Context, ids []clevertim.
 }
 
 // The table: one entry per resource. Adding a resource is its schema file,
-// its client model and service, its loader (graph/loaders), an entry here
-// and its name in allResources.
+// its client model and service, an entry here and its name in allResources.
 var (
 	contacts = &resource[clevertim.Contact, *clevertim.Contact, model.ContactFilter, model.ContactOrderField]{
 		typeName: "Contact",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.Contact] { return l.Contacts },
+		kind:     loaders.Kind[clevertim.Contact]{Name: "contact", Service: func(c *clevertim.Client) loaders.Service[clevertim.Contact] { return c.Contacts }},
 		match:    contactMatches,
 		orders: map[model.ContactOrderField]sortBy[clevertim.Contact]{
 			model.ContactOrderFieldFirstName: byText(func(c *clevertim.Contact) string { return c.FirstName },
@@ -172,7 +220,7 @@ var (
 	}
 	companies = &resource[clevertim.Company, *clevertim.Company, model.CompanyFilter, model.CompanyOrderField]{
 		typeName: "Company",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.Company] { return l.Companies },
+		kind:     loaders.Kind[clevertim.Company]{Name: "company", Service: func(c *clevertim.Client) loaders.Service[clevertim.Company] { return c.Companies }},
 		match:    companyMatches,
 		orders: map[model.CompanyOrderField]sortBy[clevertim.Company]{
 			model.CompanyOrderFieldName:          byText(func(c *clevertim.Company) string { return c.Name }),
@@ -184,7 +232,7 @@ var (
 	}
 	opportunities = &resource[clevertim.Opportunity, *clevertim.Opportunity, model.OpportunityFilter, model.OpportunityOrderField]{
 		typeName: "Opportunity",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.Opportunity] { return l.Opportunities },
+		kind:     loaders.Kind[clevertim.Opportunity]{Name: "opportunity", Service: func(c *clevertim.Client) loaders.Service[clevertim.Opportunity] { return c.Opportunities }},
 		match:    opportunityMatches,
 		orders: map[model.OpportunityOrderField]sortBy[clevertim.Opportunity]{
 			model.OpportunityOrderFieldName:         byText(func(o *clevertim.Opportunity) string { return o.Name }),
@@ -197,7 +245,7 @@ var (
 	}
 	cases = &resource[clevertim.Case, *clevertim.Case, model.CaseFilter, model.CaseOrderField]{
 		typeName: "Case",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.Case] { return l.Cases },
+		kind:     loaders.Kind[clevertim.Case]{Name: "case", Service: func(c *clevertim.Client) loaders.Service[clevertim.Case] { return c.Cases }},
 		match:    caseMatches,
 		orders: map[model.CaseOrderField]sortBy[clevertim.Case]{
 			model.CaseOrderFieldName:         byText(func(c *clevertim.Case) string { return c.Name }),
@@ -208,7 +256,7 @@ var (
 	}
 	tasks = &resource[clevertim.Task, *clevertim.Task, model.TaskFilter, model.TaskOrderField]{
 		typeName: "Task",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.Task] { return l.Tasks },
+		kind:     loaders.Kind[clevertim.Task]{Name: "task", Service: func(c *clevertim.Client) loaders.Service[clevertim.Task] { return c.Tasks }},
 		match:    taskMatches,
 		orders: map[model.TaskOrderField]sortBy[clevertim.Task]{
 			model.TaskOrderFieldName:         byText(func(t *clevertim.Task) string { return t.Name }),
@@ -219,7 +267,7 @@ var (
 	}
 	notes = &resource[clevertim.Note, *clevertim.Note, model.NoteFilter, model.NoteOrderField]{
 		typeName: "Note",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.Note] { return l.Notes },
+		kind:     loaders.Kind[clevertim.Note]{Name: "note", Service: func(c *clevertim.Client) loaders.Service[clevertim.Note] { return c.Notes }},
 		match:    noteMatches,
 		orders: map[model.NoteOrderField]sortBy[clevertim.Note]{
 			model.NoteOrderFieldAddedOn:      byTime(func(n *clevertim.Note) *time.Time { return &n.AddedOn }),
@@ -228,7 +276,7 @@ var (
 	}
 	comments = &resource[clevertim.Comment, *clevertim.Comment, model.CommentFilter, model.CommentOrderField]{
 		typeName: "Comment",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.Comment] { return l.Comments },
+		kind:     loaders.Kind[clevertim.Comment]{Name: "comment", Service: func(c *clevertim.Client) loaders.Service[clevertim.Comment] { return c.Comments }},
 		match:    commentMatches,
 		orders: map[model.CommentOrderField]sortBy[clevertim.Comment]{
 			model.CommentOrderFieldAddedOn: byTime(func(c *clevertim.Comment) *time.Time { return &c.AddedOn }),
@@ -236,30 +284,30 @@ var (
 	}
 	customFields = &resource[clevertim.CustomField, *clevertim.CustomField, model.CustomFieldFilter, noOrder]{
 		typeName: "CustomField",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.CustomField] { return l.CustomFields },
+		kind:     loaders.Kind[clevertim.CustomField]{Name: "custom field", Small: true, Service: func(c *clevertim.Client) loaders.Service[clevertim.CustomField] { return c.CustomFields }},
 		match:    customFieldMatches,
 	}
 	users = &resource[clevertim.User, *clevertim.User, model.UserFilter, noOrder]{
 		typeName: "User",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.User] { return l.Users },
+		kind:     loaders.Kind[clevertim.User]{Name: "user", Small: true, Service: func(c *clevertim.Client) loaders.Service[clevertim.User] { return c.Users }},
 		match:    userMatches,
 		linkedAs: clevertim.FieldUser,
 	}
 	groups = &resource[clevertim.Group, *clevertim.Group, noFilter, noOrder]{
 		typeName: "Group",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.Group] { return l.Groups },
+		kind:     loaders.Kind[clevertim.Group]{Name: "group", Small: true, Service: func(c *clevertim.Client) loaders.Service[clevertim.Group] { return c.Groups }},
 	}
 	folders = &resource[clevertim.Folder, *clevertim.Folder, noFilter, noOrder]{
 		typeName: "Folder",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.Folder] { return l.Folders },
+		kind:     loaders.Kind[clevertim.Folder]{Name: "folder", Small: true, Service: func(c *clevertim.Client) loaders.Service[clevertim.Folder] { return c.Folders }},
 	}
 	files = &resource[clevertim.File, *clevertim.File, noFilter, noOrder]{
 		typeName: "File",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.File] { return l.Files },
+		kind:     loaders.Kind[clevertim.File]{Name: "file", Service: func(c *clevertim.Client) loaders.Service[clevertim.File] { return c.Files }},
 	}
 	linkedFiles = &resource[clevertim.LinkedFile, *clevertim.LinkedFile, noFilter, noOrder]{
 		typeName: "LinkedFile",
-		loader:   func(l *loaders.Loaders) *loaders.Resource[clevertim.LinkedFile] { return l.LinkedFiles },
+		kind:     loaders.Kind[clevertim.LinkedFile]{Name: "linked file", Service: func(c *clevertim.Client) loaders.Service[clevertim.LinkedFile] { return c.LinkedFiles }},
 	}
 )
 

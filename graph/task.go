@@ -12,19 +12,18 @@ import (
 )
 
 func applyTask(ctx context.Context, t *clevertim.Task, ch model.TaskChanges) error {
-	l := loaders.For(ctx)
 	setPtr(&t.Type, ch.Type)
 	setText(&t.Location, ch.Location)
 	if err := setCustomer(ctx, &t.CustomerID, ch.CustomerID, "customerId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, l.Cases, &t.CaseID, ch.CaseID, "caseId", "case"); err != nil {
+	if err := cases.set(ctx, &t.CaseID, ch.CaseID, "caseId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, l.Opportunities, &t.OpportunityID, ch.OpportunityID, "opportunityId", "opportunity"); err != nil {
+	if err := opportunities.set(ctx, &t.OpportunityID, ch.OpportunityID, "opportunityId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, l.Users, &t.AssigneeID, ch.AssigneeID, "assigneeId", "user"); err != nil {
+	if err := users.set(ctx, &t.AssigneeID, ch.AssigneeID, "assigneeId"); err != nil {
 		return err
 	}
 	for _, d := range []struct {

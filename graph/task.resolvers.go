@@ -55,19 +55,19 @@ func (r *taskResolver) Customer(ctx context.Context, obj *clevertim.Task) (model
 }
 
 func (r *taskResolver) Case(ctx context.Context, obj *clevertim.Task) (*clevertim.Case, error) {
-	return loadRef(ctx, loaders.For(ctx).Cases, obj.CaseID)
+	return cases.ref(ctx, obj.CaseID)
 }
 
 func (r *taskResolver) Opportunity(ctx context.Context, obj *clevertim.Task) (*clevertim.Opportunity, error) {
-	return loadRef(ctx, loaders.For(ctx).Opportunities, obj.OpportunityID)
+	return opportunities.ref(ctx, obj.OpportunityID)
 }
 
 func (r *taskResolver) Assignee(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error) {
-	return userRef(ctx, obj.AssigneeID)
+	return users.ref(ctx, obj.AssigneeID)
 }
 
 func (r *taskResolver) CreatedBy(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error) {
-	return userRef(ctx, optionalID(obj.CreatedBy))
+	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
 func (r *taskResolver) Comments(ctx context.Context, obj *clevertim.Task, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error) {

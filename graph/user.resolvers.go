@@ -10,12 +10,11 @@ import (
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
 func (r *groupResolver) Users(ctx context.Context, obj *clevertim.Group) ([]*clevertim.User, error) {
-	return loadList(ctx, loaders.For(ctx).Users, obj.UserIDs)
+	return users.many(ctx, obj.UserIDs)
 }
 
 func (r *queryResolver) User(ctx context.Context, id clevertim.ID) (*clevertim.User, error) {
@@ -35,7 +34,7 @@ func (r *queryResolver) Groups(ctx context.Context, first *int, after *string, l
 }
 
 func (r *userResolver) Groups(ctx context.Context, obj *clevertim.User) ([]*clevertim.Group, error) {
-	all, err := loaders.For(ctx).Groups.All(ctx)
+	all, err := groups.all(ctx)
 	if err != nil {
 		return nil, err
 	}

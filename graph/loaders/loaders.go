@@ -4,6 +4,7 @@ package loaders
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
@@ -44,53 +45,38 @@ func (o Options) WithDefaults() Options {
 	return o
 }
 
-// Loaders holds the loaders of one request, all acting as one API key.
+// Loaders holds the loaders of one request, all acting as one API key. A
+// resource's loader is made the first time the request asks for it (Of),
+// from the resource's Kind, declared once where the resource is described.
 type Loaders struct {
 	client *clevertim.Client
-	cache  *Cache
-	resets []func() // every loader's reset, for Invalidate
+	opts   Options
 
-	Contacts      *Resource[clevertim.Contact]
-	Companies     *Resource[clevertim.Company]
-	Opportunities *Resource[clevertim.Opportunity]
-	Cases         *Resource[clevertim.Case]
-	Tasks         *Resource[clevertim.Task]
-	Notes         *Resource[clevertim.Note]
-	Comments      *Resource[clevertim.Comment]
-	CustomFields  *Resource[clevertim.CustomField]
-	Users         *Resource[clevertim.User]
-	Groups        *Resource[clevertim.Group]
-	Folders       *Resource[clevertim.Folder]
-	Files         *Resource[clevertim.File]
-	LinkedFiles   *Resource[clevertim.LinkedFile]
-	Customers     *CustomerLoader
+	// resources maps a *Kind to its *Resource. Every load looks its loader
+	// up, so reads take no lock; mu orders the making of new ones.
+	resources sync.Map
+	mu        sync.Mutex
+	customers *CustomerLoader
 }
 
 // New builds the loaders of one request for the client's API key.
 func New(client *clevertim.Client, opts Options) *Loaders {
-	opts = opts.WithDefaults()
-	l := &Loaders{client: client, cache: opts.Cache}
-	const small = true // few records: always fetched whole
-	l.Contacts = add(l, opts, "contact", client.Contacts, !small)
-	l.Companies = add(l, opts, "company", client.Companies, !small)
-	l.Opportunities = add(l, opts, "opportunity", client.Opportunities, !small)
-	l.Cases = add(l, opts, "case", client.Cases, !small)
-	l.Tasks = add(l, opts, "task", client.Tasks, !small)
-	l.Notes = add(l, opts, "note", client.Notes, !small)
-	l.Comments = add(l, opts, "comment", client.Comments, !small)
-	l.CustomFields = add(l, opts, "custom field", client.CustomFields, small)
-	l.Users = add(l, opts, "user", client.Users, small)
-	l.Groups = add(l, opts, "group", client.Groups, small)
-	l.Folders = add(l, opts, "folder", client.Folders, small)
-	l.Files = add(l, opts, "file", client.Files, !small)
-	l.LinkedFiles = add(l, opts, "linked file", client.LinkedFiles, !small)
-	l.Customers = newCustomerLoader(l.Contacts, l.Companies, opts)
-	l.resets = append(l.resets, l.Customers.reset)
-	return l
+	return &Loaders{client: client, opts: opts.WithDefaults()}
 }
 
-// service is the part of a client service a loader uses.
-type service[T any] interface {
+// Kind describes the loader of one resource.
+type Kind[T any] struct {
+	// Name names the resource in errors: "contact".
+	Name string
+	// Small resources (users, groups, custom fields, folders) are few: their
+	// collection is always fetched whole.
+	Small bool
+	// Service is the client's service for the resource.
+	Service func(*clevertim.Client) Service[T]
+}
+
+// Service is the part of a client service a loader uses.
+type Service[T any] interface {
 	Get(context.Context, clevertim.ID) (*T, error)
 	List(context.Context) ([]*T, error)
 }
@@ -101,11 +87,33 @@ type record[T any] interface {
 	RecordID() clevertim.ID
 }
 
-func add[T any, P record[T]](l *Loaders, opts Options, name string, svc service[T], small bool) *Resource[T] {
+// Of returns the request's loader of kind k, making it on first use. k must
+// be the same pointer each time (a package-level declaration).
+func Of[T any, P record[T]](l *Loaders, k *Kind[T]) *Resource[T] {
+	if r, ok := l.resources.Load(k); ok {
+		return r.(*Resource[T])
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r, ok := l.resources.Load(k); ok {
+		return r.(*Resource[T])
+	}
+	svc := k.Service(l.client)
 	idOf := func(x *T) clevertim.ID { return P(x).RecordID() }
-	r := newResource(name, opts, small, svc.Get, svc.List, idOf, l.client.APIKey())
-	l.resets = append(l.resets, r.reset)
+	r := newResource(k.Name, l.opts, k.Small, svc.Get, svc.List, idOf, l.client.APIKey())
+	l.resources.Store(k, r)
 	return r
+}
+
+// Customers is the request's loader of `cust` references, which look among
+// contacts, then companies.
+func (l *Loaders) Customers(contacts *Resource[clevertim.Contact], companies *Resource[clevertim.Company]) *CustomerLoader {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.customers == nil {
+		l.customers = newCustomerLoader(contacts, companies, l.opts)
+	}
+	return l.customers
 }
 
 // Client is the API client of the request's key, for writes.
@@ -115,9 +123,15 @@ func (l *Loaders) Client() *clevertim.Client { return l.client }
 // A mutation calls it, so that what is read next reflects the write (a new
 // note's id in its contact's notes, say).
 func (l *Loaders) Invalidate() {
-	l.cache.Invalidate()
-	for _, reset := range l.resets {
-		reset()
+	l.opts.Cache.Invalidate()
+	l.resources.Range(func(_, r any) bool {
+		r.(interface{ reset() }).reset()
+		return true
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.customers != nil {
+		l.customers.reset()
 	}
 }
 
