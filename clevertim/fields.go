@@ -1,5 +1,11 @@
 package clevertim
 
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
 // Read-only views of records for code that handles them generically, and for
 // the GraphQL layer, which binds schema fields to these methods so that
 // reading them costs no resolver: gqlgen cannot bind a named slice type such
@@ -73,3 +79,55 @@ func (t *Task) RecurrenceRule() *RecurrenceRule {
 	}
 	return rule
 }
+
+// Compare orders numeric ids by value, before other ids in text order: the
+// order Clevertim creates them in.
+func (id ID) Compare(other ID) int {
+	a, aok := id.Int()
+	b, bok := other.Int()
+	switch {
+	case aok && bok:
+		return cmp.Compare(a, b)
+	case aok:
+		return -1
+	case bok:
+		return 1
+	}
+	return strings.Compare(string(id), string(other))
+}
+
+// FieldValue is a record's value for one custom field, with the field's id.
+type FieldValue struct {
+	FieldID ID
+	Values  []string
+}
+
+// Value is the value as text, or nil when the field is empty.
+func (v *FieldValue) Value() *string {
+	if len(v.Values) == 0 {
+		return nil
+	}
+	s := CustomFieldValue{Values: v.Values}.Text()
+	return &s
+}
+
+// List is the values that are set, in field id order.
+func (v CustomFieldValues) List() []*FieldValue {
+	out := make([]*FieldValue, 0, len(v))
+	for id, value := range v {
+		if len(value.Values) > 0 {
+			out = append(out, &FieldValue{FieldID: id, Values: value.Values})
+		}
+	}
+	slices.SortFunc(out, func(a, b *FieldValue) int { return a.FieldID.Compare(b.FieldID) })
+	return out
+}
+
+// CustomFieldList is the custom field values that are set, in field id order.
+func (c *Customer) CustomFieldList() []*FieldValue { return c.CustomFields.List() }
+
+// CustomFieldList is the custom field values that are set, in field id order.
+func (o *Opportunity) CustomFieldList() []*FieldValue { return o.CustomFields.List() }
+
+// CustomFieldList is the custom field values that are set, in field id order.
+func (c *Case) CustomFieldList() []*FieldValue { return c.CustomFields.List() }

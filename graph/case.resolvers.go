@@ -27,10 +27,6 @@ func (r *caseResolver) CreatedBy(ctx context.Context, obj *clevertim.Case) (*cle
 	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
-func (r *caseResolver) CustomFields(ctx context.Context, obj *clevertim.Case) ([]*model.CustomFieldValue, error) {
-	return customFieldValues(obj.CustomFields), nil
-}
-
 func (r *caseResolver) Notes(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
 	return notes.links(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
 }

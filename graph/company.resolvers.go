@@ -15,10 +15,6 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
-func (r *companyResolver) CustomFields(ctx context.Context, obj *clevertim.Company) ([]*model.CustomFieldValue, error) {
-	return customFieldValues(obj.CustomFields), nil
-}
-
 func (r *companyResolver) PhotoURL(ctx context.Context, obj *clevertim.Company) (*string, error) {
 	return photoURL(ctx, obj.ID, obj.PhotoFile), nil
 }

@@ -19,10 +19,6 @@ func (r *contactResolver) Company(ctx context.Context, obj *clevertim.Contact) (
 	return companies.ref(ctx, obj.CompanyID)
 }
 
-func (r *contactResolver) CustomFields(ctx context.Context, obj *clevertim.Contact) ([]*model.CustomFieldValue, error) {
-	return customFieldValues(obj.CustomFields), nil
-}
-
 func (r *contactResolver) PhotoURL(ctx context.Context, obj *clevertim.Contact) (*string, error) {
 	return photoURL(ctx, obj.ID, obj.PhotoFile), nil
 }

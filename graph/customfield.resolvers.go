@@ -15,19 +15,19 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
-func (r *customFieldValueResolver) Field(ctx context.Context, obj *model.CustomFieldValue) (*clevertim.CustomField, error) {
+func (r *customFieldValueResolver) Field(ctx context.Context, obj *clevertim.FieldValue) (*clevertim.CustomField, error) {
 	return customFields.get(ctx, obj.FieldID)
 }
 
-func (r *customFieldValueResolver) LinkedRecord(ctx context.Context, obj *model.CustomFieldValue) (model.LinkedRecord, error) {
-	recs, err := linkedRecords(ctx, &model.CustomFieldValue{FieldID: obj.FieldID, Values: obj.Values[:min(1, len(obj.Values))]})
+func (r *customFieldValueResolver) LinkedRecord(ctx context.Context, obj *clevertim.FieldValue) (model.LinkedRecord, error) {
+	recs, err := linkedRecords(ctx, &clevertim.FieldValue{FieldID: obj.FieldID, Values: obj.Values[:min(1, len(obj.Values))]})
 	if err != nil || len(recs) == 0 {
 		return nil, err
 	}
 	return recs[0], nil
 }
 
-func (r *customFieldValueResolver) LinkedRecords(ctx context.Context, obj *model.CustomFieldValue) ([]model.LinkedRecord, error) {
+func (r *customFieldValueResolver) LinkedRecords(ctx context.Context, obj *clevertim.FieldValue) ([]model.LinkedRecord, error) {
 	return linkedRecords(ctx, obj)
 }
 

@@ -65,22 +65,8 @@ func groupsOf(ctx context.Context, v clevertim.Visibility) ([]*clevertim.Group, 
 	return out, nil
 }
 
-// customFieldValues lists a record's custom field values in field id order.
-func customFieldValues(values clevertim.CustomFieldValues) []*model.CustomFieldValue {
-	out := make([]*model.CustomFieldValue, 0, len(values))
-	for id, v := range values {
-		if len(v.Values) > 0 {
-			out = append(out, &model.CustomFieldValue{FieldID: id, Values: v.Values})
-		}
-	}
-	slices.SortFunc(out, func(a, b *model.CustomFieldValue) int {
-		return compareIDs(a.FieldID, b.FieldID)
-	})
-	return out
-}
-
 // linkedRecords resolves the records a reference custom field points at.
-func linkedRecords(ctx context.Context, v *model.CustomFieldValue) ([]model.LinkedRecord, error) {
+func linkedRecords(ctx context.Context, v *clevertim.FieldValue) ([]model.LinkedRecord, error) {
 	def, err := customFields.get(ctx, v.FieldID)
 	if err != nil || !def.Type.IsReference() {
 		return []model.LinkedRecord{}, err

@@ -49,10 +49,6 @@ func (r *opportunityResolver) CreatedBy(ctx context.Context, obj *clevertim.Oppo
 	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
-func (r *opportunityResolver) CustomFields(ctx context.Context, obj *clevertim.Opportunity) ([]*model.CustomFieldValue, error) {
-	return customFieldValues(obj.CustomFields), nil
-}
-
 func (r *opportunityResolver) Notes(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
 	return notes.links(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
 }

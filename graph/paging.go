@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"slices"
-	"strings"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
@@ -202,16 +201,4 @@ func decodeCursor[T any](s string, ord ordering[T], coll *collator, arg string) 
 }
 
 // compareIDs orders numeric ids by value, before other ids in text order.
-func compareIDs(a, b clevertim.ID) int {
-	an, aok := a.Int()
-	bn, bok := b.Int()
-	switch {
-	case aok && bok:
-		return cmp.Compare(an, bn)
-	case aok:
-		return -1
-	case bok:
-		return 1
-	}
-	return strings.Compare(string(a), string(b))
-}
+func compareIDs(a, b clevertim.ID) int { return a.Compare(b) }

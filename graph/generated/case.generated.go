@@ -22,7 +22,6 @@ type CaseResolver interface {
 	LeadUser(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error)
 	CreatedBy(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error)
 
-	CustomFields(ctx context.Context, obj *clevertim.Case) ([]*model.CustomFieldValue, error)
 	Notes(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error)
 	Tasks(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error)
 
@@ -380,11 +379,11 @@ func (ec *executionContext) _Case_customFields(ctx context.Context, field graphq
 			return ec.fieldContext_Case_customFields(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Case().CustomFields(ctx, obj)
+			return obj.CustomFieldList(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CustomFieldValue) graphql.Marshaler {
-			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCustomFieldValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.FieldValue) graphql.Marshaler {
+			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐFieldValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -395,7 +394,7 @@ func (ec *executionContext) fieldContext_Case_customFields(_ context.Context, fi
 		Object:     "Case",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomFieldValue(ctx, field)
 		},
@@ -1143,11 +1142,10 @@ func (ec *executionContext) _Case(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customFields":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Case_customFields(ctx, field, obj)
-				})
+			out.Values[i] = ec._Case_customFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "notes":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

@@ -18,8 +18,6 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type CompanyResolver interface {
-	CustomFields(ctx context.Context, obj *clevertim.Company) ([]*model.CustomFieldValue, error)
-
 	PhotoURL(ctx context.Context, obj *clevertim.Company) (*string, error)
 	Contacts(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.Order[model.ContactOrderField]) (*model.Connection[clevertim.Contact], error)
 	Notes(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error)
@@ -621,11 +619,11 @@ func (ec *executionContext) _Company_customFields(ctx context.Context, field gra
 			return ec.fieldContext_Company_customFields(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Company().CustomFields(ctx, obj)
+			return obj.CustomFieldList(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CustomFieldValue) graphql.Marshaler {
-			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCustomFieldValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.FieldValue) graphql.Marshaler {
+			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐFieldValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -636,7 +634,7 @@ func (ec *executionContext) fieldContext_Company_customFields(_ context.Context,
 		Object:     "Company",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomFieldValue(ctx, field)
 		},
@@ -1623,11 +1621,10 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customFields":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Company_customFields(ctx, field, obj)
-				})
+			out.Values[i] = ec._Company_customFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "lastContacted":
 			out.Values[i] = ec._Company_lastContacted(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

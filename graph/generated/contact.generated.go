@@ -20,8 +20,6 @@ import (
 type ContactResolver interface {
 	Company(ctx context.Context, obj *clevertim.Contact) (*clevertim.Company, error)
 
-	CustomFields(ctx context.Context, obj *clevertim.Contact) ([]*model.CustomFieldValue, error)
-
 	PhotoURL(ctx context.Context, obj *clevertim.Contact) (*string, error)
 	Notes(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error)
 	Tasks(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error)
@@ -669,11 +667,11 @@ func (ec *executionContext) _Contact_customFields(ctx context.Context, field gra
 			return ec.fieldContext_Contact_customFields(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contact().CustomFields(ctx, obj)
+			return obj.CustomFieldList(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CustomFieldValue) graphql.Marshaler {
-			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCustomFieldValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.FieldValue) graphql.Marshaler {
+			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐFieldValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -684,7 +682,7 @@ func (ec *executionContext) fieldContext_Contact_customFields(_ context.Context,
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomFieldValue(ctx, field)
 		},
@@ -1697,11 +1695,10 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customFields":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Contact_customFields(ctx, field, obj)
-				})
+			out.Values[i] = ec._Contact_customFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "lastContacted":
 			out.Values[i] = ec._Contact_lastContacted(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

@@ -19,10 +19,10 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type CustomFieldValueResolver interface {
-	Field(ctx context.Context, obj *model.CustomFieldValue) (*clevertim.CustomField, error)
+	Field(ctx context.Context, obj *clevertim.FieldValue) (*clevertim.CustomField, error)
 
-	LinkedRecord(ctx context.Context, obj *model.CustomFieldValue) (model.LinkedRecord, error)
-	LinkedRecords(ctx context.Context, obj *model.CustomFieldValue) ([]model.LinkedRecord, error)
+	LinkedRecord(ctx context.Context, obj *clevertim.FieldValue) (model.LinkedRecord, error)
+	LinkedRecords(ctx context.Context, obj *clevertim.FieldValue) ([]model.LinkedRecord, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -414,7 +414,7 @@ func (ec *executionContext) fieldContext_CustomFieldEdge_cursor(_ context.Contex
 	return graphql.NewScalarFieldContext("CustomFieldEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _CustomFieldValue_field(ctx context.Context, field graphql.CollectedField, obj *model.CustomFieldValue) (ret graphql.Marshaler) {
+func (ec *executionContext) _CustomFieldValue_field(ctx context.Context, field graphql.CollectedField, obj *clevertim.FieldValue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -446,7 +446,7 @@ func (ec *executionContext) fieldContext_CustomFieldValue_field(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _CustomFieldValue_value(ctx context.Context, field graphql.CollectedField, obj *model.CustomFieldValue) (ret graphql.Marshaler) {
+func (ec *executionContext) _CustomFieldValue_value(ctx context.Context, field graphql.CollectedField, obj *clevertim.FieldValue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -469,7 +469,7 @@ func (ec *executionContext) fieldContext_CustomFieldValue_value(_ context.Contex
 	return graphql.NewScalarFieldContext("CustomFieldValue", field, true, false, "String")
 }
 
-func (ec *executionContext) _CustomFieldValue_values(ctx context.Context, field graphql.CollectedField, obj *model.CustomFieldValue) (ret graphql.Marshaler) {
+func (ec *executionContext) _CustomFieldValue_values(ctx context.Context, field graphql.CollectedField, obj *clevertim.FieldValue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -492,7 +492,7 @@ func (ec *executionContext) fieldContext_CustomFieldValue_values(_ context.Conte
 	return graphql.NewScalarFieldContext("CustomFieldValue", field, false, false, "String")
 }
 
-func (ec *executionContext) _CustomFieldValue_linkedRecord(ctx context.Context, field graphql.CollectedField, obj *model.CustomFieldValue) (ret graphql.Marshaler) {
+func (ec *executionContext) _CustomFieldValue_linkedRecord(ctx context.Context, field graphql.CollectedField, obj *clevertim.FieldValue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -515,7 +515,7 @@ func (ec *executionContext) fieldContext_CustomFieldValue_linkedRecord(_ context
 	return graphql.NewScalarFieldContext("CustomFieldValue", field, true, true, "LinkedRecord")
 }
 
-func (ec *executionContext) _CustomFieldValue_linkedRecords(ctx context.Context, field graphql.CollectedField, obj *model.CustomFieldValue) (ret graphql.Marshaler) {
+func (ec *executionContext) _CustomFieldValue_linkedRecords(ctx context.Context, field graphql.CollectedField, obj *clevertim.FieldValue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1029,7 +1029,7 @@ func (ec *executionContext) _CustomFieldEdge(ctx context.Context, sel ast.Select
 
 var customFieldValueImplementors = []string{"CustomFieldValue"}
 
-func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.SelectionSet, obj *model.CustomFieldValue) graphql.Marshaler {
+func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.SelectionSet, obj *clevertim.FieldValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customFieldValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1254,11 +1254,11 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCustomFieldValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomFieldValue) graphql.Marshaler {
+func (ec *executionContext) marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐFieldValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*clevertim.FieldValue) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCustomFieldValue2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCustomFieldValue(ctx, sel, v[i])
+		return ec.marshalNCustomFieldValue2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐFieldValue(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -1270,7 +1270,7 @@ func (ec *executionContext) marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclever
 	return ret
 }
 
-func (ec *executionContext) marshalNCustomFieldValue2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCustomFieldValue(ctx context.Context, sel ast.SelectionSet, v *model.CustomFieldValue) graphql.Marshaler {
+func (ec *executionContext) marshalNCustomFieldValue2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐFieldValue(ctx context.Context, sel ast.SelectionSet, v *clevertim.FieldValue) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CustomFieldValue!")
 		return graphql.Null

@@ -22,7 +22,6 @@ type OpportunityResolver interface {
 	LeadUser(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error)
 	CreatedBy(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error)
 
-	CustomFields(ctx context.Context, obj *clevertim.Opportunity) ([]*model.CustomFieldValue, error)
 	Notes(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error)
 	Tasks(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error)
 
@@ -449,11 +448,11 @@ func (ec *executionContext) _Opportunity_customFields(ctx context.Context, field
 			return ec.fieldContext_Opportunity_customFields(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Opportunity().CustomFields(ctx, obj)
+			return obj.CustomFieldList(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CustomFieldValue) graphql.Marshaler {
-			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋgraphᚋmodelᚐCustomFieldValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*clevertim.FieldValue) graphql.Marshaler {
+			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐFieldValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -464,7 +463,7 @@ func (ec *executionContext) fieldContext_Opportunity_customFields(_ context.Cont
 		Object:     "Opportunity",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomFieldValue(ctx, field)
 		},
@@ -1276,11 +1275,10 @@ func (ec *executionContext) _Opportunity(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customFields":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Opportunity_customFields(ctx, field, obj)
-				})
+			out.Values[i] = ec._Opportunity_customFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "notes":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
