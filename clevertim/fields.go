@@ -14,6 +14,13 @@ import (
 // RecordID is the record's id.
 func (r Record) RecordID() ID { return r.ID }
 
+// RecordPtr is a pointer to a record: code generic over records of type T
+// constrains its pointer type P by it to read their ids.
+type RecordPtr[T any] interface {
+	*T
+	RecordID() ID
+}
+
 // Audience says in one word who may see a record.
 type Audience string
 

@@ -58,7 +58,7 @@ type orderCase[T any, OF ~string] struct {
 	want  []string
 }
 
-func checkOrders[T any, P record[T], F any, OF ~string](t *testing.T, r *resource[T, P, F, OF], all []OF, cases []orderCase[T, OF]) {
+func checkOrders[T any, P clevertim.RecordPtr[T], F any, OF ~string](t *testing.T, r *resource[T, P, F, OF], all []OF, cases []orderCase[T, OF]) {
 	t.Helper()
 	// ID is id order: numeric ids by value (10 after 9).
 	idOrder := make([]string, len(cases[0].recs))
@@ -116,7 +116,7 @@ func checkOrders[T any, P record[T], F any, OF ~string](t *testing.T, r *resourc
 	}
 }
 
-func idsOf[T any, P record[T]](recs []*T) []string {
+func idsOf[T any, P clevertim.RecordPtr[T]](recs []*T) []string {
 	out := make([]string, len(recs))
 	for i, r := range recs {
 		out[i] = string(P(r).RecordID())

@@ -23,12 +23,6 @@ type page struct {
 	after, before *string
 }
 
-// record is what every Clevertim record is: something with an id.
-type record[T any] interface {
-	*T
-	RecordID() clevertim.ID
-}
-
 // ordering sorts records by one orderBy field, then by id. Without a field
 // it sorts by id alone (id order is creation order).
 type ordering[T any] struct {
@@ -48,7 +42,7 @@ type sortBy[T any] struct {
 // the order and the record's place in it (its typed sort key and id), so a
 // cursor stays valid while the caller keeps the same filter and order, even
 // when records are added or removed elsewhere in the list.
-func connect[T any, P record[T]](recs []*T, match func(*T) bool, ord ordering[T], p page) (*model.Connection[T], error) {
+func connect[T any, P clevertim.RecordPtr[T]](recs []*T, match func(*T) bool, ord ordering[T], p page) (*model.Connection[T], error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 // collection, and which custom field type points at it. Resolvers, the
 // query planner and custom field links are derived from these entries (see
 // the table at the end of this file).
-type resource[T any, P record[T], F any, OF ~string] struct {
+type resource[T any, P clevertim.RecordPtr[T], F any, OF ~string] struct {
 	typeName string
 	kind     loaders.Kind[T]
 	// match reports whether a record matches a filter; nil for a resource

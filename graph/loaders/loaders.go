@@ -81,15 +81,9 @@ type Service[T any] interface {
 	List(context.Context) ([]*T, error)
 }
 
-// record is what every Clevertim record is: something with an id.
-type record[T any] interface {
-	*T
-	RecordID() clevertim.ID
-}
-
 // Of returns the request's loader of kind k, making it on first use. k must
 // be the same pointer each time (a package-level declaration).
-func Of[T any, P record[T]](l *Loaders, k *Kind[T]) *Resource[T] {
+func Of[T any, P clevertim.RecordPtr[T]](l *Loaders, k *Kind[T]) *Resource[T] {
 	if r, ok := l.resources.Load(k); ok {
 		return r.(*Resource[T])
 	}
