@@ -3129,7 +3129,7 @@ input CreateCaseInput {
 
 """
 Changes to a case. Only the fields named change; a field set to null is cleared; a list given replaces the
-current one.
+current one; customFields change only the fields they name.
 """
 input UpdateCaseInput {
   "The case's name; it cannot be cleared."
@@ -3181,9 +3181,9 @@ extend type Query {
 
 extend type Mutation {
   """
-  Creates a case and returns it as stored. Errors: BAD_USER_INPUT (no name, a customer, lead user, group or
-  custom field that does not exist, or a custom field value its field refuses); FORBIDDEN if the caller may
-  not edit.
+  Creates a case and returns it as stored. Errors: BAD_USER_INPUT (no name, a customer, lead user, visibility
+  user or group, or custom field that does not exist, or a custom field value its field refuses); FORBIDDEN if
+  the caller may not edit.
   """
   createCase(
     "The new case."
@@ -3193,8 +3193,8 @@ extend type Mutation {
   Changes the fields the input names, keeps the others, and returns the case as stored. Errors: NOT_FOUND if
   there is no such case or the caller may not see it; CONFLICT if it changed since expectedLastModified:
   nothing is written and the current case is returned with the error; BAD_USER_INPUT (no name, a customer,
-  lead user, group or custom field that does not exist, or a custom field value its field refuses); FORBIDDEN
-  if the caller may not edit.
+  lead user, visibility user or group, or custom field that does not exist, or a custom field value its field
+  refuses); FORBIDDEN if the caller may not edit.
   """
   updateCase(
     "Clevertim's id of the case to change."
@@ -3546,7 +3546,7 @@ input CreateCompanyInput {
 
 """
 Changes to a company. Only the fields named change; a field set to null is cleared; a list given replaces the
-current one.
+current one; customFields change only the fields they name.
 """
 input UpdateCompanyInput {
   "The company's name; it cannot be cleared."
@@ -3615,8 +3615,8 @@ extend type Query {
 extend type Mutation {
   """
   Creates a company and returns it as stored. Errors: BAD_USER_INPUT (no name, an email without @, a blank
-  phone number or social handle, a user, group or custom field that does not exist, or a custom field value
-  its field refuses); FORBIDDEN if the caller may not edit.
+  phone number or social handle, a visibility user or group, or custom field that does not exist, or a custom
+  field value its field refuses); FORBIDDEN if the caller may not edit.
   """
   createCompany(
     "The new company."
@@ -3626,8 +3626,8 @@ extend type Mutation {
   Changes the fields the input names, keeps the others, and returns the company as stored. Errors: NOT_FOUND
   if there is no such company or the caller may not see it; CONFLICT if it changed since expectedLastModified:
   nothing is written and the current company is returned with the error; BAD_USER_INPUT (no name, an email
-  without @, a blank phone number or social handle, a user, group or custom field that does not exist, or a
-  custom field value its field refuses); FORBIDDEN if the caller may not edit.
+  without @, a blank phone number or social handle, a visibility user or group, or custom field that does not
+  exist, or a custom field value its field refuses); FORBIDDEN if the caller may not edit.
   """
   updateCompany(
     "Clevertim's id of the company to change."
@@ -3925,8 +3925,8 @@ extend type Query {
 extend type Mutation {
   """
   Creates a contact and returns it as stored. Errors: BAD_USER_INPUT (no first or last name, an email without
-  @, a blank phone number or social handle, a company, user, group or custom field that does not exist, or a
-  custom field value its field refuses); FORBIDDEN if the caller may not edit.
+  @, a blank phone number or social handle, a company, visibility user or group, or custom field that does not
+  exist, or a custom field value its field refuses); FORBIDDEN if the caller may not edit.
   """
   createContact(
     "The new contact."
@@ -3936,8 +3936,9 @@ extend type Mutation {
   Changes the fields the input names, keeps the others, and returns the contact as stored. Errors: NOT_FOUND
   if there is no such contact or the caller may not see it; CONFLICT if it changed since expectedLastModified:
   nothing is written and the current contact is returned with the error; BAD_USER_INPUT (no first or last
-  name, an email without @, a blank phone number or social handle, a company, user, group or custom field that
-  does not exist, or a custom field value its field refuses); FORBIDDEN if the caller may not edit.
+  name, an email without @, a blank phone number or social handle, a company, visibility user or group, or
+  custom field that does not exist, or a custom field value its field refuses); FORBIDDEN if the caller may
+  not edit.
   """
   updateContact(
     "Clevertim's id of the contact to change."
@@ -4734,7 +4735,7 @@ extend type Query {
 extend type Mutation {
   """
   Creates a note and returns it as stored. Errors: BAD_USER_INPUT (type EMAIL_RECEIVED, or a customer, case,
-  opportunity, user or group that does not exist); FORBIDDEN if the caller may not edit.
+  opportunity, visibility user or group that does not exist); FORBIDDEN if the caller may not edit.
   """
   createNote(
     "The new note."
@@ -4744,7 +4745,8 @@ extend type Mutation {
   Changes the fields the input names, keeps the others, and returns the note as stored. Errors: NOT_FOUND if
   there is no such note or the caller may not see it; CONFLICT if it changed since expectedLastModified:
   nothing is written and the current note is returned with the error; BAD_USER_INPUT (type EMAIL_RECEIVED, or
-  a customer, case, opportunity, user or group that does not exist); FORBIDDEN if the caller may not edit.
+  a customer, case, opportunity, visibility user or group that does not exist); FORBIDDEN if the caller may
+  not edit.
   """
   updateNote(
     "Clevertim's id of the note to change."
@@ -4930,8 +4932,8 @@ input CreateOpportunityInput {
 }
 
 """
-Changes to a opportunity. Only the fields named change; a field set to null is cleared; a list given replaces
-the current one.
+Changes to an opportunity. Only the fields named change; a field set to null is cleared; a list given replaces
+the current one; customFields change only the fields they name.
 """
 input UpdateOpportunityInput {
   "The opportunity's name; it cannot be cleared."
@@ -4992,9 +4994,10 @@ extend type Query {
 
 extend type Mutation {
   """
-  Creates a opportunity and returns it as stored. Errors: BAD_USER_INPUT (no name, a value that is not a
-  decimal number, a currency that is not an ISO 4217 code, a customer, lead user, group or custom field that
-  does not exist, or a custom field value its field refuses); FORBIDDEN if the caller may not edit.
+  Creates an opportunity and returns it as stored. Errors: BAD_USER_INPUT (no name, a value that is not a
+  decimal number, a currency that is not an ISO 4217 code, a customer, lead user, visibility user or group, or
+  custom field that does not exist, or a custom field value its field refuses); FORBIDDEN if the caller may
+  not edit.
   """
   createOpportunity(
     "The new opportunity."
@@ -5005,8 +5008,8 @@ extend type Mutation {
   NOT_FOUND if there is no such opportunity or the caller may not see it; CONFLICT if it changed since
   expectedLastModified: nothing is written and the current opportunity is returned with the error;
   BAD_USER_INPUT (no name, a value that is not a decimal number, a currency that is not an ISO 4217 code, a
-  customer, lead user, group or custom field that does not exist, or a custom field value its field refuses);
-  FORBIDDEN if the caller may not edit.
+  customer, lead user, visibility user or group, or custom field that does not exist, or a custom field value
+  its field refuses); FORBIDDEN if the caller may not edit.
   """
   updateOpportunity(
     "Clevertim's id of the opportunity to change."
@@ -5376,8 +5379,8 @@ extend type Query {
 extend type Mutation {
   """
   Creates a task and returns it as stored. Errors: BAD_USER_INPUT (no name, a date or time not in the form
-  YYYY-MM-DD or HH:MM, recurrence.every below 1, or a customer, case, opportunity, user or group that does not
-  exist); FORBIDDEN if the caller may not edit.
+  YYYY-MM-DD or HH:MM, recurrence.every below 1, or a customer, case, opportunity, assignee, visibility user
+  or group that does not exist); FORBIDDEN if the caller may not edit.
   """
   createTask(
     "The new task."
@@ -5387,8 +5390,8 @@ extend type Mutation {
   Changes the fields the input names, keeps the others, and returns the task as stored. Errors: NOT_FOUND if
   there is no such task or the caller may not see it; CONFLICT if it changed since expectedLastModified:
   nothing is written and the current task is returned with the error; BAD_USER_INPUT (no name, a date or time
-  not in the form YYYY-MM-DD or HH:MM, recurrence.every below 1, or a customer, case, opportunity, user or
-  group that does not exist); FORBIDDEN if the caller may not edit.
+  not in the form YYYY-MM-DD or HH:MM, recurrence.every below 1, or a customer, case, opportunity, assignee,
+  visibility user or group that does not exist); FORBIDDEN if the caller may not edit.
   """
   updateTask(
     "Clevertim's id of the task to change."
@@ -5422,7 +5425,10 @@ extend type Mutation {
   ): Task!
 }
 `, BuiltIn: false},
-	{Name: "../schema/user.graphqls", Input: `"A member of the account: someone who signs in to Clevertim with their own API key."
+	{Name: "../schema/user.graphqls", Input: `"""
+A member of the account. Each user has an API key of their own; a request sees and changes what the user of
+its key may.
+"""
 type User {
   "Clevertim's id of the user, unique among users."
   id: ID!

@@ -484,7 +484,7 @@ type TaskRecurrenceInput struct {
 }
 
 // Changes to a case. Only the fields named change; a field set to null is cleared; a list given replaces the
-// current one.
+// current one; customFields change only the fields they name.
 type UpdateCaseInput struct {
 	// The case's name; it cannot be cleared.
 	Name graphql.Omittable[*string] `json:"name,omitempty"`
@@ -507,7 +507,7 @@ type UpdateCaseInput struct {
 }
 
 // Changes to a company. Only the fields named change; a field set to null is cleared; a list given replaces the
-// current one.
+// current one; customFields change only the fields they name.
 type UpdateCompanyInput struct {
 	// The company's name; it cannot be cleared.
 	Name graphql.Omittable[*string] `json:"name,omitempty"`
@@ -610,8 +610,8 @@ type UpdateNoteInput struct {
 	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
 }
 
-// Changes to a opportunity. Only the fields named change; a field set to null is cleared; a list given replaces
-// the current one.
+// Changes to an opportunity. Only the fields named change; a field set to null is cleared; a list given replaces
+// the current one; customFields change only the fields they name.
 type UpdateOpportunityInput struct {
 	// The opportunity's name; it cannot be cleared.
 	Name graphql.Omittable[*string] `json:"name,omitempty"`
