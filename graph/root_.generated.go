@@ -4447,7 +4447,7 @@ extend type Query {
     "Clevertim's id of the folder."
     id: ID!
   ): Folder
-  "The folders the caller may see, a page at a time."
+  "The folders the caller may see, a page at a time, in id order."
   folders(
     "At most this many folders from the start (0 to 1000); 100 when neither first nor last is given."
     first: Int
@@ -4463,7 +4463,7 @@ extend type Query {
     "Clevertim's id of the file."
     id: ID!
   ): File
-  "The files the caller may see, a page at a time."
+  "The files the caller may see, a page at a time, in id order."
   files(
     "At most this many files from the start (0 to 1000); 100 when neither first nor last is given."
     first: Int
@@ -4479,7 +4479,7 @@ extend type Query {
     "Clevertim's id of the linked file."
     id: ID!
   ): LinkedFile
-  "The linked files the caller may see, a page at a time."
+  "The linked files the caller may see, a page at a time, in id order."
   linkedFiles(
     "At most this many linked files from the start (0 to 1000); 100 when neither first nor last is given."
     first: Int
@@ -5524,7 +5524,7 @@ extend type Query {
     "Clevertim's id of the user."
     id: ID!
   ): User
-  "The users of the account, a page at a time."
+  "The users of the account, a page at a time, in id order."
   users(
     "At most this many users from the start (0 to 1000); 100 when neither first nor last is given."
     first: Int
@@ -5542,7 +5542,7 @@ extend type Query {
     "Clevertim's id of the group."
     id: ID!
   ): Group
-  "The groups of the account, a page at a time."
+  "The groups of the account, a page at a time, in id order."
   groups(
     "At most this many groups from the start (0 to 1000); 100 when neither first nor last is given."
     first: Int
