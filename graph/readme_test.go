@@ -8,6 +8,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
 var graphqlBlock = regexp.MustCompile("(?s)```graphql\n(.*?)```")
@@ -83,7 +84,7 @@ func TestREADMEExamples_checks(t *testing.T) {
 // checkExample validates an example against the schema and lists what keeps
 // it from being a cacheable operation.
 func checkExample(schema *ast.Schema, doc string) (*ast.OperationDefinition, []string) {
-	q, errs := gqlparser.LoadQuery(schema, doc)
+	q, errs := gqlparser.LoadQueryWithRules(schema, doc, rules.NewDefaultRules())
 	if len(errs) > 0 {
 		return nil, []string{"invalid: " + errs.Error()}
 	}
