@@ -27,9 +27,10 @@ type corsConfig struct {
 // cors lets the configured origins call next from a browser. Listed origins
 // may send credentials (cookies, if a frontend's client includes them);
 // "*" admits any origin without credentials, so that no site can act with
-// a user's cookies. "null" (sandboxed frames, file: pages) is refused in
-// the configuration: any page can claim it. Vary: Origin is always sent, so
-// that a cache never hands one origin's answer to another.
+// a user's cookies. An origin must be scheme://host[:port], so "null"
+// (sandboxed frames, file: pages), which any page can claim, cannot be
+// listed. Vary: Origin is always sent, so that a cache never hands one
+// origin's answer to another.
 func cors(c corsConfig, next http.Handler) (http.Handler, error) {
 	origins := splitList(c.origins)
 	anyOrigin := false
@@ -39,7 +40,7 @@ func cors(c corsConfig, next http.Handler) (http.Handler, error) {
 			continue
 		}
 		u, err := url.Parse(o)
-		if o == "null" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
 			return nil, fmt.Errorf("CORS origin %q: want scheme://host[:port], such as https://app.example.com, or *", o)
 		}
