@@ -319,3 +319,16 @@ func TestPersistedOperations_Flags(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxBodyBytes_Flag(t *testing.T) {
+	t.Parallel()
+	base, _, _ := start(t, nil, "-max-body-bytes", "100")
+	query := `{ users { totalCount } }`
+	if status, body := post(t, base+"/query", "", query); status != 200 || body["data"] == nil {
+		t.Errorf("a small body: %d %v", status, body)
+	}
+	status, body := post(t, base+"/query", "", query+strings.Repeat(" ", 100))
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(fmt.Sprint(body["errors"]), "REQUEST_TOO_LARGE") {
+		t.Errorf("a body over -max-body-bytes: %d %v", status, body)
+	}
+}

@@ -46,6 +46,7 @@ type options struct {
 	persisted       string
 	onlyPersisted   bool
 	printSchema     bool
+	maxBodyBytes    int64
 	upstreamTimeout time.Duration
 	batchWait       time.Duration
 	cacheTTL        time.Duration
@@ -81,6 +82,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		"JSON manifest of id → document (GraphQL Code Generator, Relay, Apollo) served by id as documentId or persistedQuery hash")
 	fs.BoolVar(&o.onlyPersisted, "only-persisted", false, "run only the documents of -persisted-operations; refuse any other")
 	fs.BoolVar(&o.printSchema, "print-schema", false, "print the schema as SDL and exit")
+	fs.Int64Var(&o.maxBodyBytes, "max-body-bytes", graph.DefaultMaxBodyBytes, "largest request body accepted; larger ones get 413")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", graph.DefaultUpstreamTimeout, "timeout of each upstream request")
 	fs.DurationVar(&o.batchWait, "batch-wait", loaders.DefaultOptions().Wait, "how long a loader gathers ids before fetching them")
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", 0, "keep upstream reads across requests this long, per API key (0: off)")
@@ -156,6 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxAliases:          o.maxAliases,
 		ComplexityLimit:     o.maxComplexity,
 		HTTPOptions:         httpOptions,
+		MaxBodyBytes:        o.maxBodyBytes,
 	})
 	if err != nil {
 		return err
