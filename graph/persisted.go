@@ -57,7 +57,7 @@ func ParsePersistedDocuments(raw []byte, schema *ast.Schema) (*PersistedDocument
 		if err != nil {
 			return nil, fmt.Errorf("document %q: %w", id, err)
 		}
-		if errs := validator.Validate(schema, doc); len(errs) > 0 {
+		if errs := validator.ValidateWithRules(schema, doc, nil); len(errs) > 0 {
 			return nil, fmt.Errorf("document %q: %w", id, errs[0])
 		}
 	}
