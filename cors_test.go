@@ -131,20 +131,23 @@ func TestCORS_NoOriginsAndBadConfiguration(t *testing.T) {
 }
 
 // browserPage serves a page that runs script (with API set to the GraphQL
-// endpoint at apiBase(), asked when the page is loaded, so that the API can
-// be started after the page's origin is known) in a real browser and
-// reports what it found. The page's HTML is
-// held open until the report arrives, so that the browser's --dump-dom,
-// which waits for the load event, returns once the page is done.
+// endpoint under apiBase) in a real browser and reports what it found. The
+// page's HTML is held open until the report arrives, so that the browser's
+// --dump-dom, which waits for the load event, returns once the page is done.
 type browserPage struct {
-	srv    *httptest.Server
-	report chan string
+	srv     *httptest.Server
+	origin  string
+	apiBase string
+	report  chan string
 }
 
-func newBrowserPage(t *testing.T, apiBase func() string, script string) *browserPage {
+// newBrowserPage listens without serving yet, so that the API can be
+// started with the page's origin before start gives the page the API's.
+func newBrowserPage(t *testing.T, script string) *browserPage {
 	t.Helper()
 	p := &browserPage{report: make(chan string, 1)}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		apiBase := p.apiBase
 		switch r.URL.Path {
 		case "/report":
 			body, _ := io.ReadAll(r.Body)
@@ -172,7 +175,7 @@ async function check(name, f) {
 await fetch("/report", {method: "POST", body: JSON.stringify(results)});
 })();
 </script>
-`, apiBase(), apiBase()+"/query", script)
+`, apiBase, apiBase+"/query", script)
 			w.(http.Flusher).Flush()
 			select {
 			case <-r.Context().Done():
@@ -185,8 +188,14 @@ await fetch("/report", {method: "POST", body: JSON.stringify(results)});
 			http.NotFound(w, r)
 		}
 	}))
+	p.origin = "http://" + p.srv.Listener.Addr().String()
 	t.Cleanup(p.srv.Close)
 	return p
+}
+
+func (p *browserPage) start(apiBase string) {
+	p.apiBase = apiBase
+	p.srv.Start()
 }
 
 // visit opens the page in headless Chromium and returns the page's report.
@@ -252,10 +261,10 @@ await check("graphiqlDefer", async () => {
   return parts;
 });
 `
-	var api string
-	listed := newBrowserPage(t, func() string { return api }, script)
-	unlisted := newBrowserPage(t, func() string { return api }, script)
-	api, _, _ = start(t, map[string]string{"CORS_ORIGINS": listed.srv.URL})
+	listed, unlisted := newBrowserPage(t, script), newBrowserPage(t, script)
+	api, _, _ := start(t, map[string]string{"CORS_ORIGINS": listed.origin})
+	listed.start(api)
+	unlisted.start(api)
 
 	report := listed.visit(t)
 	if report["clientHeaders"] != 6.0 || report["credentials"] != 6.0 {
