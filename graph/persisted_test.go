@@ -16,7 +16,8 @@ import (
 // as Relay's need not be.
 const manifest = `{
   "users-count": "query UsersCount { users { totalCount } }",
-  "contact-by-id": "query ContactById($id: ID!) { contact(id: $id) { id name } }"
+  "contact-by-id": "query ContactById($id: ID!) { contact(id: $id) { id name } }",
+  "contact-then-notes": "query ContactThenNotes { contact(id: \"1031\") { id ... @defer { notes { totalCount } } } }"
 }`
 
 func persistedHarness(t *testing.T, only bool) *harness {
@@ -60,6 +61,12 @@ func TestPersisted_ServedByID(t *testing.T) {
 		x := sendRaw(t, "GET", h.endpoint+"?documentId=users-count", "", acceptJSON, nil)
 		if x.status != 200 || get(x.body, "data", "users", "totalCount") != 6.0 {
 			t.Errorf("only=%v GET: %d %s", only, x.status, x.raw)
+		}
+
+		// A persisted document with @defer is delivered incrementally too.
+		if ct, parts := readParts(t, h.endpoint, map[string]any{"documentId": "contact-then-notes"}); !strings.HasPrefix(ct, "multipart/mixed") ||
+			len(parts) != 2 || get(parts[1], "incremental", 0, "data", "notes", "totalCount") != 1.0 {
+			t.Errorf("only=%v deferred: %s %v", only, ct, parts)
 		}
 
 		// An unknown id is a request error with the code Apollo reacts to.
@@ -127,7 +134,7 @@ func TestPersisted_Manifests(t *testing.T) {
 	if docs, err := graph.ParsePersistedDocuments([]byte(apollo), schema); err != nil || docs.Len() != 1 {
 		t.Errorf("Apollo's manifest: %v", err)
 	}
-	if docs, err := graph.ParsePersistedDocuments([]byte(manifest), schema); err != nil || docs.Len() != 2 {
+	if docs, err := graph.ParsePersistedDocuments([]byte(manifest), schema); err != nil || docs.Len() != 3 {
 		t.Errorf("id → document: %v", err)
 	}
 	for name, raw := range map[string]string{

@@ -136,10 +136,11 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	}
 
 	if answer.multipart && r.Method == http.MethodPost && defers(opCtx.Doc, opCtx.Operation) {
-		// MultipartMixed reads the body again and asks the executor for the
-		// operation: hand it the one already prepared, so the document is
-		// not parsed, validated and limited twice.
-		r.Body = io.NopCloser(bytes.NewReader(req.body))
+		// MultipartMixed decodes a body of its own and asks the executor for
+		// the operation: hand it the one already prepared, so the document
+		// is not parsed, validated and limited twice, and an empty body, so
+		// that it has nothing to refuse (its refusals echo the body, uncoded).
+		r.Body = io.NopCloser(strings.NewReader("{}"))
 		t.multipart.Do(w, r, preparedExecutor{GraphExecutor: exec, opCtx: opCtx})
 		return
 	}
@@ -156,7 +157,6 @@ type request struct {
 	// (Relay, GraphQL Code Generator), or by
 	// extensions.persistedQuery.sha256Hash (Apollo).
 	documentID string
-	body       []byte
 }
 
 // requestProblem is a request that is not run. A status of 0 marks a
@@ -213,7 +213,7 @@ func readPOST(r *http.Request) (request, *requestProblem) {
 	if err := json.Unmarshal(body, &wire); err != nil {
 		return request{}, badRequest("the request body is not valid JSON")
 	}
-	req := request{body: body}
+	var req request
 	var problem *requestProblem
 	for _, field := range []struct {
 		name string
