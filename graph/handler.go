@@ -63,7 +63,7 @@ type HandlerConfig struct {
 	// MaxDepth and MaxAliases bound an operation's nesting and the aliases
 	// of one field in one selection set (see limits.go).
 	MaxDepth, MaxAliases int
-	// HTTPOptions are persisted documents (see transport.go).
+	// HTTPOptions are the endpoint's persisted documents (see transport.go).
 	HTTPOptions
 }
 
