@@ -58,10 +58,14 @@ func TestPersisted_ServedByID(t *testing.T) {
 				t.Errorf("only=%v %s: %d %s", only, name, x.status, x.raw)
 			}
 		}
-		x := sendRaw(t, "GET", h.endpoint+"?documentId=users-count", "", acceptJSON, nil)
-		if x.status != 200 || get(x.body, "data", "users", "totalCount") != 6.0 {
-			t.Errorf("only=%v GET: %d %s", only, x.status, x.raw)
+		for _, query := range []string{"documentId=users-count", "id=users-count",
+			"extensions=" + url.QueryEscape(`{"persistedQuery":{"version":1,"sha256Hash":"users-count"}}`)} {
+			x := sendRaw(t, "GET", h.endpoint+"?"+query, "", acceptJSON, nil)
+			if x.status != 200 || get(x.body, "data", "users", "totalCount") != 6.0 {
+				t.Errorf("only=%v GET ?%s: %d %s", only, query, x.status, x.raw)
+			}
 		}
+		var x exchange
 
 		// A persisted document with @defer is delivered incrementally too.
 		if ct, parts := readParts(t, h.endpoint, map[string]any{"documentId": "contact-then-notes"}); !strings.HasPrefix(ct, "multipart/mixed") ||
