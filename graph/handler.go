@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
@@ -65,6 +64,8 @@ type HandlerConfig struct {
 	// MaxDepth and MaxAliases bound an operation's nesting and the aliases
 	// of one field in one selection set (see limits.go).
 	MaxDepth, MaxAliases int
+	// HTTPOptions are the endpoint's persisted documents (see transport.go).
+	HTTPOptions
 }
 
 // Defaults for the zero HandlerConfig fields.
@@ -121,12 +122,12 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	}
 
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(newHTTPTransport(cfg.HTTPOptions))
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	if !cfg.OnlyPersisted {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	}
 	srv.Use(limits{maxDepth: cfg.MaxDepth, maxAliases: cfg.MaxAliases, maxComplexity: cfg.ComplexityLimit})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
