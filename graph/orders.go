@@ -15,10 +15,9 @@ func byText[T any](fields ...func(*T) string) sortBy[T] {
 	for i := range kinds {
 		kinds[i] = keyText
 	}
-	return sortBy[T]{kinds: kinds, key: func(rec *T, c *collator) []sortKey {
-		key := make([]sortKey, len(fields))
-		for i, f := range fields {
-			key[i] = c.text(f(rec))
+	return sortBy[T]{kinds: kinds, key: func(key []sortKey, rec *T, c *collator) []sortKey {
+		for _, f := range fields {
+			key = append(key, c.text(f(rec)))
 		}
 		return key
 	}}
@@ -26,22 +25,22 @@ func byText[T any](fields ...func(*T) string) sortBy[T] {
 
 // byTime sorts by an instant; a nil or zero time is absent.
 func byTime[T any](field func(*T) *time.Time) sortBy[T] {
-	return sortBy[T]{kinds: []keyKind{keyTime}, key: func(rec *T, _ *collator) []sortKey {
-		return []sortKey{timePtrKey(field(rec))}
+	return sortBy[T]{kinds: []keyKind{keyTime}, key: func(key []sortKey, rec *T, _ *collator) []sortKey {
+		return append(key, timePtrKey(field(rec)))
 	}}
 }
 
 // byDecimal sorts by an amount, exactly.
 func byDecimal[T any](field func(*T) clevertim.Decimal) sortBy[T] {
-	return sortBy[T]{kinds: []keyKind{keyNumber}, key: func(rec *T, _ *collator) []sortKey {
-		return []sortKey{decimalKey(field(rec))}
+	return sortBy[T]{kinds: []keyKind{keyNumber}, key: func(key []sortKey, rec *T, _ *collator) []sortKey {
+		return append(key, decimalKey(field(rec)))
 	}}
 }
 
 // byTaskDate sorts by a task's day, then its time of day; either may be
 // absent.
 func byTaskDate[T any](field func(*T) *clevertim.TaskDate) sortBy[T] {
-	return sortBy[T]{kinds: []keyKind{keyTime, keyNumber}, key: func(rec *T, _ *collator) []sortKey {
+	return sortBy[T]{kinds: []keyKind{keyTime, keyNumber}, key: func(key []sortKey, rec *T, _ *collator) []sortKey {
 		d := field(rec)
 		day, minute := sortKey{null: true}, sortKey{null: true}
 		if d != nil && d.HasDate() {
@@ -54,6 +53,6 @@ func byTaskDate[T any](field func(*T) *clevertim.TaskDate) sortBy[T] {
 			}
 			minute = intKey(&m)
 		}
-		return []sortKey{day, minute}
+		return append(key, day, minute)
 	}}
 }

@@ -1,12 +1,16 @@
 package graph
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/collate"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
@@ -284,5 +288,42 @@ func TestSortKeys_Bounded(t *testing.T) {
 	var input *InputError
 	if !errors.As(err, &input) || !strings.Contains(input.Message, "at most") {
 		t.Errorf("a long cursor: %v", err)
+	}
+}
+
+// The keys built for ASCII text without the collator are byte for byte the
+// collator's: every printable character alone and in every pair, and
+// random strings.
+func TestCollation_ASCIIKeys(t *testing.T) {
+	t.Parallel()
+	fast, slow := newCollator(), newCollation()
+	var buf collate.Buffer
+	check := func(s string) {
+		got, ok := fast.asciiKey(s)
+		if !ok {
+			t.Fatalf("%q: no fast key", s)
+		}
+		if want := slow.KeyFromString(&buf, s); !bytes.Equal(got, want) {
+			t.Fatalf("%q: key % x, the collator's % x", s, got, want)
+		}
+		buf.Reset()
+	}
+	check("")
+	for a := byte(' '); a <= '~'; a++ {
+		check(string(rune(a)))
+		for b := byte(' '); b <= '~'; b++ {
+			check(string([]byte{a, b}))
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		s := make([]byte, rng.IntN(16))
+		for i := range s {
+			s[i] = byte(' ' + rng.IntN('~'-' '+1))
+		}
+		check(string(s))
+	}
+	if _, ok := fast.asciiKey("Zoë"); ok {
+		t.Error("a non-ASCII string took the ASCII path")
 	}
 }

@@ -32,10 +32,10 @@ type ordering[T any] struct {
 }
 
 // sortBy is how one orderBy field sorts records: the kinds of its key's
-// parts, and the key of a record.
+// parts, and the key of a record, appended to a slice.
 type sortBy[T any] struct {
 	kinds []keyKind
-	key   func(*T, *collator) []sortKey
+	key   func([]sortKey, *T, *collator) []sortKey
 }
 
 // connect filters, sorts and pages records into a connection. Cursors carry
@@ -52,11 +52,15 @@ func connect[T any, P clevertim.RecordPtr[T]](recs []*T, match func(*T) bool, or
 	}
 	items := make([]place, 0, len(recs))
 	matched := make([]*T, 0, len(recs))
+	// Every record's key in one array: one allocation, not one per record.
+	keys := make([]sortKey, 0, len(recs)*len(ord.kinds))
 	for _, r := range recs {
 		if match == nil || match(r) {
 			pl := place{id: P(r).RecordID(), at: len(matched)}
 			if ord.key != nil {
-				pl.key = ord.key(r, coll)
+				start := len(keys)
+				keys = ord.key(keys, r, coll)
+				pl.key = keys[start:len(keys):len(keys)]
 			}
 			items = append(items, pl)
 			matched = append(matched, r)

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/collate"
@@ -47,17 +48,68 @@ type sortKey struct {
 type collator struct {
 	c   *collate.Collator
 	buf collate.Buffer
+	// arena holds the keys built for plain ASCII text.
+	arena []byte
 }
 
-func newCollator() *collator {
-	return &collator{c: collate.New(language.Und, collate.IgnoreCase)}
-}
+func newCollation() *collate.Collator { return collate.New(language.Und, collate.IgnoreCase) }
+
+func newCollator() *collator { return &collator{c: newCollation()} }
 
 func (c *collator) text(s string) sortKey {
 	s = strings.TrimSpace(s)
-	// Keys point into buf, which is never reset: they stay valid for as
-	// long as the collator, one connection.
+	// Keys point into buf or arena, which are only appended to: they stay
+	// valid for as long as the collator, one connection.
+	if key, ok := c.asciiKey(s); ok {
+		return sortKey{text: s, coll: key}
+	}
 	return sortKey{text: s, coll: c.c.KeyFromString(&c.buf, s)}
+}
+
+// asciiWeights are the collation's primary weights of the printable ASCII
+// characters, taken from the collation itself, once per process: it never
+// changes after. ok is false if a character's key is not the simple form
+// (one primary, one secondary) that asciiKey assumes.
+var asciiWeights = sync.OnceValue(func() (w struct {
+	primary [128][2]byte
+	ok      [128]bool
+}) {
+	c := newCollation()
+	var buf collate.Buffer
+	for b := byte(' '); b <= '~'; b++ {
+		key := c.KeyFromString(&buf, string(rune(b)))
+		// primary, level separator, secondary
+		if len(key) == 6 && key[0] != 0 && key[2] == 0 && key[3] == 0 && key[4] == 0 && key[5] == 0x20 {
+			w.primary[b] = [2]byte{key[0], key[1]}
+			w.ok[b] = true
+		}
+		buf.Reset()
+	}
+	return w
+})
+
+// asciiKey builds the collation key of printable ASCII text without the
+// collator, about ten times faster: for these characters the root collation
+// has no contractions or expansions, so the key is every character's
+// primary weight, a separator, and a common secondary weight per character
+// (case is ignored: no third level). TestCollation_ASCIIKeys checks it
+// against the collator.
+func (c *collator) asciiKey(s string) ([]byte, bool) {
+	w := asciiWeights()
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b >= 128 || !w.ok[b] {
+			return nil, false
+		}
+	}
+	start := len(c.arena)
+	for i := 0; i < len(s); i++ {
+		c.arena = append(c.arena, w.primary[s[i]][0], w.primary[s[i]][1])
+	}
+	c.arena = append(c.arena, 0, 0)
+	for range len(s) {
+		c.arena = append(c.arena, 0, 0x20)
+	}
+	return c.arena[start:len(c.arena):len(c.arena)], true
 }
 
 func timeKey(t time.Time) sortKey {
