@@ -47,7 +47,10 @@ func (h *harness) counted(query string, vars map[string]any) (response, map[stri
 
 func TestBatching_ListLevelCostsOneBatch(t *testing.T) {
 	t.Parallel()
-	h := levelByLevel(t, emulator.WithLatency(roundLatency))
+	// A bound of 12 ids fetched one by one, below the demo's 16 customers.
+	opts := testLoaderOptions()
+	opts.ListThreshold = 12
+	h := newHarness(t, graph.HandlerConfig{NoPlanning: true, Loaders: opts}, emulator.WithLatency(roundLatency))
 	opps, _ := h.client(ownerKey).Opportunities.List(context.Background())
 	customers := map[clevertim.ID]bool{}
 	for _, o := range opps {
@@ -55,7 +58,7 @@ func TestBatching_ListLevelCostsOneBatch(t *testing.T) {
 			customers[*o.CustomerID] = true
 		}
 	}
-	if len(customers) <= loaders.DefaultOptions().ListThreshold {
+	if len(customers) <= opts.ListThreshold {
 		t.Fatalf("the demo has %d distinct opportunity customers; this test needs more than the list threshold", len(customers))
 	}
 	r, routes := h.counted(`{ opportunities(first: 100) { nodes { name

@@ -105,6 +105,10 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		cfg.Retry = clevertim.DefaultRetryPolicy()
 	}
 	cfg.Loaders = cfg.Loaders.WithDefaults()
+	if cfg.Loaders.Budget == 0 {
+		cfg.Loaders.Budget = cfg.UpstreamBudget
+	}
+	cfg.Loaders.Stats = loaders.NewStats()
 	cfg.Loaders.Cache = loaders.NewCache(cfg.CacheTTL, 0)
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
@@ -134,7 +138,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.AroundResponses(reportUpstream)
 	srv.AroundFields(checkCodes)
 	if !cfg.NoPlanning {
-		srv.AroundOperations(prefetch(cfg.Loaders.ListThreshold))
+		srv.AroundOperations(prefetch())
 	}
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -16,8 +16,10 @@ import (
 // instead of level after level. A collection is prefetched when:
 //   - it is small (users, groups, custom fields, folders) and the query uses it;
 //   - a top-level list or a derived reverse link scans it;
-//   - the query will want more of its records than a loader would fetch one
-//     by one, estimated from the page sizes along the path.
+//   - the query will want more of its records than are cheaper fetched one
+//     by one, estimated from the page sizes along the path and decided as the
+//     loaders decide (Resource.WantsCollection: the ids against what the
+//     last full read of the collection cost, the concurrency and the budget).
 //
 // Single records (contact(id: ...)) and short nested lists are left to the
 // loaders, which fetch them by id once their parents are known.
@@ -28,11 +30,10 @@ const nestedListGuess = 3
 
 // planner collects the GraphQL object types whose collections to prefetch.
 type planner struct {
-	oc        *graphql.OperationContext
-	schema    *ast.Schema
-	loaders   *loaders.Loaders
-	threshold int
-	byType    map[string]described
+	oc      *graphql.OperationContext
+	schema  *ast.Schema
+	loaders *loaders.Loaders
+	byType  map[string]described
 	// scans are the reverse links, "Parent.field", each reading the whole
 	// collection of its type.
 	scans map[string]bool
@@ -142,18 +143,18 @@ func (p *planner) need(typeName string, many int, scan bool) {
 		return
 	}
 	r, ok := p.byType[typeName]
-	if ok && (r.loaderOf(p.loaders).Small() || scan || many > p.threshold) {
+	if ok && (scan || r.loaderOf(p.loaders).WantsCollection(many)) {
 		p.want[typeName] = true
 	}
 }
 
 // planOperation returns the resources whose collections a query operation
 // should prefetch. Mutations are not planned: their reads follow writes.
-func planOperation(oc *graphql.OperationContext, schema *ast.Schema, l *loaders.Loaders, threshold int) []described {
+func planOperation(oc *graphql.OperationContext, schema *ast.Schema, l *loaders.Loaders) []described {
 	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query {
 		return nil
 	}
-	p := &planner{oc: oc, schema: schema, loaders: l, threshold: threshold,
+	p := &planner{oc: oc, schema: schema, loaders: l,
 		byType: map[string]described{}, scans: map[string]bool{}, want: map[string]bool{}}
 	for _, r := range allResources {
 		p.byType[r.graphQLType()] = r
@@ -174,12 +175,12 @@ func planOperation(oc *graphql.OperationContext, schema *ast.Schema, l *loaders.
 // prefetch is the operation middleware that starts the planned fetches and,
 // before the response goes out, waits for them, so that no fetch outlives
 // its request and extensions.upstream counts them all.
-func prefetch(threshold int) graphql.OperationMiddleware {
+func prefetch() graphql.OperationMiddleware {
 	// The schema the executor was generated from; its parse is shared.
 	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		l := loaders.For(ctx)
-		want := planOperation(graphql.GetOperationContext(ctx), schema, l, threshold)
+		want := planOperation(graphql.GetOperationContext(ctx), schema, l)
 		if len(want) == 0 {
 			return next(ctx)
 		}

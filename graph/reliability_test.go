@@ -73,7 +73,11 @@ func manyContacts(t *testing.T, h *harness, n int) (string, []clevertim.ID) {
 
 func TestLimits_UpstreamBudgetStopsFanOut(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, graph.HandlerConfig{UpstreamBudget: 5})
+	// Loaders that ignore the budget when choosing ids over the collection,
+	// so that the ten ids fan out and the budget has to stop them.
+	opts := testLoaderOptions()
+	opts.Budget = -1
+	h := newHarness(t, graph.HandlerConfig{UpstreamBudget: 5, Loaders: opts})
 	query, _ := manyContacts(t, h, 10) // ten ids: ten GET /contact/{id}
 	h.emu.ResetStats()
 	r := h.do("", query, nil)
@@ -247,6 +251,24 @@ func TestReliability_FaultSoak(t *testing.T) {
 		if x.FirstName != "Soak" || x.Title != fmt.Sprintf("title-%d", last) || x.Description != fmt.Sprintf("desc-%d", last) ||
 			len(x.Tags) != 1 || x.Tags[0] != fmt.Sprintf("w%d", w) {
 			t.Errorf("contact %s after the updates: %q %q %q %v", id, x.FirstName, x.Title, x.Description, x.Tags)
+		}
+	}
+}
+
+// Ten ids with a budget of five: the loaders read the collection instead,
+// so the whole query is answered within the budget.
+func TestLimits_BudgetChoosesTheCollection(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, graph.HandlerConfig{UpstreamBudget: 5})
+	query, _ := manyContacts(t, h, 10)
+	h.emu.ResetStats()
+	r := h.ok("", query, nil)
+	if st := h.emu.Stats(); st.Total != 1 || st.ByRoute["GET /contact"] != 1 {
+		t.Errorf("routes %s, want one GET /contact", describe(st.ByRoute))
+	}
+	for k := range r.Data {
+		if get(r.Data, k, "name") == nil {
+			t.Errorf("%s not answered", k)
 		}
 	}
 }

@@ -162,7 +162,7 @@ type described interface {
 	graphQLType() string
 	loaderOf(*loaders.Loaders) interface {
 		Prefetch(context.Context) func()
-		Small() bool
+		WantsCollection(n int) bool
 	}
 	reverseLinkNames() []string
 	linkedType() clevertim.CustomFieldType
@@ -173,7 +173,7 @@ func (r *resource[T, P, F, OF]) graphQLType() string { return r.typeName }
 
 func (r *resource[T, P, F, OF]) loaderOf(l *loaders.Loaders) interface {
 	Prefetch(context.Context) func()
-	Small() bool
+	WantsCollection(n int) bool
 } {
 	return r.loader(l)
 }

@@ -113,7 +113,7 @@ type cachedCollection[T any] struct {
 // through wraps a resource's fetches with the cache, and returns peek, which
 // answers from the cache alone (nil without a cache). A cached collection
 // also answers gets by id.
-func through[T any](c *Cache, apiKey, resource string, idOf func(*T) clevertim.ID,
+func through[T any](c *Cache, hash [sha256.Size]byte, resource string, idOf func(*T) clevertim.ID,
 	get func(context.Context, clevertim.ID) (*T, error), list func(context.Context) ([]*T, error)) (
 	func(context.Context, clevertim.ID) (*T, error), func(context.Context) (*cachedCollection[T], error), func(clevertim.ID) (*T, bool)) {
 	indexed := func(ctx context.Context) (*cachedCollection[T], error) {
@@ -130,7 +130,6 @@ func through[T any](c *Cache, apiKey, resource string, idOf func(*T) clevertim.I
 	if c == nil {
 		return get, indexed, nil
 	}
-	hash := sha256.Sum256([]byte(apiKey))
 	all := cacheKey{key: hash, resource: resource}
 	peek := func(id clevertim.ID) (*T, bool) {
 		if v, ok := c.get(all); ok {

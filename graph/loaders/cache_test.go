@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -20,8 +21,8 @@ func TestCache_ExpiryKeysAndGenerations(t *testing.T) {
 	get := func(_ context.Context, id clevertim.ID) (*rec, error) { calls++; return &rec{id}, nil }
 	list := func(context.Context) ([]*rec, error) { calls++; return []*rec{{"1"}, {"2"}}, nil }
 	idOf := func(r *rec) clevertim.ID { return r.id }
-	aGet, aList, _ := through(c, "key-a", "thing", idOf, get, list)
-	bGet, _, _ := through(c, "key-b", "thing", idOf, get, list)
+	aGet, aList, _ := through(c, sha256.Sum256([]byte("key-a")), "thing", idOf, get, list)
+	bGet, _, _ := through(c, sha256.Sum256([]byte("key-b")), "thing", idOf, get, list)
 
 	_, _ = aGet(ctx, "7")
 	_, _ = aGet(ctx, "7")
@@ -46,7 +47,7 @@ func TestCache_ExpiryKeysAndGenerations(t *testing.T) {
 	}
 	// A fetch that overlaps an invalidation is not stored.
 	slow := func(_ context.Context, id clevertim.ID) (*rec, error) { calls++; c.Invalidate(); return &rec{id}, nil }
-	sGet, _, _ := through(c, "key-a", "other", idOf, slow, list)
+	sGet, _, _ := through(c, sha256.Sum256([]byte("key-a")), "other", idOf, slow, list)
 	_, _ = sGet(ctx, "9")
 	_, _ = sGet(ctx, "9")
 	if calls != 6 {
@@ -65,7 +66,7 @@ func TestCache_Bounded(t *testing.T) {
 	t.Parallel()
 	c := NewCache(time.Minute, 10)
 	get := func(_ context.Context, id clevertim.ID) (*rec, error) { return &rec{id}, nil }
-	g, _, _ := through(c, "k", "thing", func(r *rec) clevertim.ID { return r.id }, get, nil)
+	g, _, _ := through(c, sha256.Sum256([]byte("k")), "thing", func(r *rec) clevertim.ID { return r.id }, get, nil)
 	for i := range 100 {
 		_, _ = g(context.Background(), clevertim.IDFromInt(int64(i)))
 	}

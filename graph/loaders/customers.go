@@ -81,15 +81,18 @@ func (c *CustomerLoader) LoadMany(ctx context.Context, ids []clevertim.ID) ([]an
 }
 
 // batch looks for each id among contacts first, then among companies, as the
-// official client does, but for the whole batch at once. A large batch
-// starts both collections together so that it costs one round.
+// official client does, but for the whole batch at once. A batch that is
+// cheaper read whole starts the collections together, so that it costs one
+// round.
 func (c *CustomerLoader) batch(ctx context.Context, keys []clevertim.ID) []*dataloader.Result[any] {
-	if len(keys) > c.opts.ListThreshold {
-		var wg sync.WaitGroup
+	var wg sync.WaitGroup
+	if c.contacts.WantsCollection(len(keys)) {
 		wg.Go(func() { _, _ = c.contacts.All(ctx) })
-		wg.Go(func() { _, _ = c.companies.All(ctx) })
-		wg.Wait()
 	}
+	if c.companies.WantsCollection(len(keys)) {
+		wg.Go(func() { _, _ = c.companies.All(ctx) })
+	}
+	wg.Wait()
 	results := make([]*dataloader.Result[any], len(keys))
 	recs, errs := c.contacts.loadEach(ctx, keys)
 	var missing []clevertim.ID

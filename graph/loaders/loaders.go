@@ -4,6 +4,7 @@ package loaders
 
 import (
 	"context"
+	"crypto/sha256"
 	"sync"
 	"time"
 
@@ -16,18 +17,26 @@ type Options struct {
 	// resolvers of one level ask within microseconds of each other, so a
 	// short wait batches a level without adding a noticeable delay.
 	Wait time.Duration
-	// ListThreshold: a batch with more keys than this fetches the whole
-	// collection with one GET /r instead of one GET /r/{id} per key.
+	// ListThreshold is the most keys one batch fetches one by one (GET
+	// /r/{id} each); a larger batch fetches the whole collection (GET /r).
+	// Below it, what the last full read of the collection cost decides (see
+	// cheaperByID). Default: two rounds of Concurrency.
 	ListThreshold int
 	// Concurrency bounds the GET /r/{id} requests one batch has in flight.
 	Concurrency int
+	// Budget is the operation's upstream budget (0 or negative: none); one
+	// batch spends at most half of it by id.
+	Budget int
+	// Stats, if set, remembers collection sizes across requests, so that
+	// the choice between ids and a collection is made on what it costs.
+	Stats *Stats
 	// Cache, if set, keeps reads across requests (see Cache).
 	Cache *Cache
 }
 
 // DefaultOptions suit a remote Clevertim.
 func DefaultOptions() Options {
-	return Options{Wait: 2 * time.Millisecond, ListThreshold: 12, Concurrency: 12}
+	return Options{Wait: 2 * time.Millisecond, ListThreshold: 24, Concurrency: 12}
 }
 
 // WithDefaults fills the zero fields from DefaultOptions.
@@ -36,11 +45,11 @@ func (o Options) WithDefaults() Options {
 	if o.Wait <= 0 {
 		o.Wait = def.Wait
 	}
-	if o.ListThreshold <= 0 {
-		o.ListThreshold = def.ListThreshold
-	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = def.Concurrency
+	}
+	if o.ListThreshold <= 0 {
+		o.ListThreshold = 2 * o.Concurrency
 	}
 	return o
 }
@@ -49,8 +58,9 @@ func (o Options) WithDefaults() Options {
 // resource's loader is made the first time the request asks for it (Of),
 // from the resource's Kind, declared once where the resource is described.
 type Loaders struct {
-	client *clevertim.Client
-	opts   Options
+	client  *clevertim.Client
+	opts    Options
+	keyHash [sha256.Size]byte // of the client's API key, hashed once
 
 	// resources maps a *Kind to its *Resource. Every load looks its loader
 	// up, so reads take no lock; mu orders the making of new ones.
@@ -61,7 +71,7 @@ type Loaders struct {
 
 // New builds the loaders of one request for the client's API key.
 func New(client *clevertim.Client, opts Options) *Loaders {
-	return &Loaders{client: client, opts: opts.WithDefaults()}
+	return &Loaders{client: client, opts: opts.WithDefaults(), keyHash: sha256.Sum256([]byte(client.APIKey()))}
 }
 
 // Kind describes the loader of one resource.
@@ -94,7 +104,7 @@ func Of[T any, P clevertim.RecordPtr[T]](l *Loaders, k *Kind[T]) *Resource[T] {
 	}
 	svc := k.Service(l.client)
 	idOf := func(x *T) clevertim.ID { return P(x).RecordID() }
-	r := newResource(k.Name, l.opts, k.Small, svc.Get, svc.List, idOf, l.client.APIKey())
+	r := newResource(k.Name, l.opts, k.Small, svc.Get, svc.List, idOf, l.keyHash)
 	l.resources.Store(k, r)
 	return r
 }

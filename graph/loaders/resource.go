@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -33,7 +34,8 @@ type Resource[T any] struct {
 	list  func(context.Context) (*cachedCollection[T], error)
 	// peek answers from the cross-request cache without waiting for a
 	// batch; nil without a cache.
-	peek func(clevertim.ID) (*T, bool)
+	peek  func(clevertim.ID) (*T, bool)
+	stats statsKey
 
 	mu     sync.Mutex
 	loader *dataloader.Loader[clevertim.ID, *T]
@@ -50,9 +52,17 @@ type collection[T any] struct {
 
 func newResource[T any](name string, opts Options, small bool,
 	get func(context.Context, clevertim.ID) (*T, error), list func(context.Context) ([]*T, error),
-	idOf func(*T) clevertim.ID, apiKey string) *Resource[T] {
-	get, indexed, peek := through(opts.Cache, apiKey, name, idOf, get, list)
-	r := &Resource[T]{name: name, opts: opts, small: small, get: get, list: indexed, peek: peek}
+	idOf func(*T) clevertim.ID, keyHash [sha256.Size]byte) *Resource[T] {
+	sk := statsKey{key: keyHash, resource: name}
+	measured := func(ctx context.Context) ([]*T, error) {
+		recs, err := list(ctx)
+		if err == nil {
+			opts.Stats.put(sk, measure(recs))
+		}
+		return recs, err
+	}
+	get, indexed, peek := through(opts.Cache, keyHash, name, idOf, get, measured)
+	r := &Resource[T]{name: name, opts: opts, small: small, get: get, list: indexed, peek: peek, stats: sk}
 	r.reset()
 	return r
 }
@@ -221,12 +231,23 @@ func (r *Resource[T]) notFound(id clevertim.ID) error {
 	return &NotFoundError{Resource: r.name, ID: id}
 }
 
-// batch fetches the keys the cheapest way: from the collection when it is
-// small, already fetched or being fetched, or when the batch is large;
-// otherwise one GET per key, a bounded number at a time.
+// WantsCollection reports whether n records of this resource are cheaper
+// read with the whole collection than one by one: always for a small
+// resource or a collection the request already has, else by cheaperByID.
+// The loaders and the query planner decide with it alike.
+func (r *Resource[T]) WantsCollection(n int) bool {
+	if r.small || r.started() != nil {
+		return true
+	}
+	size, known := r.opts.Stats.get(r.stats)
+	return !r.opts.cheaperByID(n, size, known)
+}
+
+// batch fetches the keys the cheapest way (WantsCollection): from the
+// collection, or one GET per key, a bounded number at a time.
 func (r *Resource[T]) batch(ctx context.Context, keys []clevertim.ID) []*dataloader.Result[*T] {
 	results := make([]*dataloader.Result[*T], len(keys))
-	if r.small || r.started() != nil || len(keys) > r.opts.ListThreshold {
+	if r.WantsCollection(len(keys)) {
 		c := r.collection(ctx)
 		for i, id := range keys {
 			rec, err := c.lookup(r, id)
