@@ -50,6 +50,7 @@ type options struct {
 	upstreamTimeout time.Duration
 	batchWait       time.Duration
 	cacheTTL        time.Duration
+	cacheMaxBytes   int64
 	opTimeout       time.Duration
 	budget          int
 	perKey          int
@@ -85,7 +86,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.Int64Var(&o.maxBodyBytes, "max-body-bytes", graph.DefaultMaxBodyBytes, "largest request body accepted; larger ones get 413")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", graph.DefaultUpstreamTimeout, "timeout of each upstream request")
 	fs.DurationVar(&o.batchWait, "batch-wait", loaders.DefaultOptions().Wait, "how long a loader gathers ids before fetching them")
-	fs.DurationVar(&o.cacheTTL, "cache-ttl", 0, "keep upstream reads across requests this long, per API key (0: off)")
+	fs.DurationVar(&o.cacheTTL, "cache-ttl", 0, "keep each API key's collections across requests: fresh this long, served while refreshing up to twice that (0: off)")
+	fs.Int64Var(&o.cacheMaxBytes, "cache-max-bytes", loaders.DefaultReplicaBytes, "most bytes the -cache-ttl replica holds, all keys together; least recently used collections go first")
 	fs.DurationVar(&o.opTimeout, "operation-timeout", graph.DefaultOperationTimeout, "deadline of one GraphQL operation, upstream retries included")
 	fs.IntVar(&o.budget, "upstream-budget", graph.DefaultUpstreamBudget, "most upstream requests one operation may send (-1: no limit)")
 	fs.IntVar(&o.perKey, "upstream-concurrency", graph.DefaultUpstreamConcurrency, "most upstream requests in flight per API key (-1: no limit)")
@@ -151,6 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		UpstreamTimeout:     o.upstreamTimeout,
 		Loaders:             loaders.Options{Wait: o.batchWait},
 		CacheTTL:            o.cacheTTL,
+		CacheMaxBytes:       o.cacheMaxBytes,
 		OperationTimeout:    o.opTimeout,
 		UpstreamBudget:      o.budget,
 		UpstreamConcurrency: o.perKey,

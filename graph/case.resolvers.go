@@ -62,7 +62,7 @@ func (r *mutationResolver) UpdateCase(ctx context.Context, id clevertim.ID, inpu
 }
 
 func (r *mutationResolver) DeleteCase(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Cases.Delete, id)
+	return deleteRecord[clevertim.Case](ctx, loaders.For(ctx).Client().Cases.Delete, id)
 }
 
 func (r *queryResolver) Case(ctx context.Context, id clevertim.ID) (*clevertim.Case, error) {

@@ -66,7 +66,7 @@ func (r *mutationResolver) UpdateCompany(ctx context.Context, id clevertim.ID, i
 }
 
 func (r *mutationResolver) DeleteCompany(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Companies.Delete, id)
+	return deleteRecord[clevertim.Company](ctx, loaders.For(ctx).Client().Companies.Delete, id)
 }
 
 func (r *queryResolver) Company(ctx context.Context, id clevertim.ID) (*clevertim.Company, error) {

@@ -64,7 +64,7 @@ func (r *mutationResolver) UpdateContact(ctx context.Context, id clevertim.ID, i
 }
 
 func (r *mutationResolver) DeleteContact(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Contacts.Delete, id)
+	return deleteRecord[clevertim.Contact](ctx, loaders.For(ctx).Client().Contacts.Delete, id)
 }
 
 func (r *queryResolver) Contact(ctx context.Context, id clevertim.ID) (*clevertim.Contact, error) {

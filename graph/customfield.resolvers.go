@@ -58,7 +58,7 @@ func (r *mutationResolver) UpdateCustomField(ctx context.Context, id clevertim.I
 }
 
 func (r *mutationResolver) DeleteCustomField(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().CustomFields.Delete, id)
+	return deleteRecord[clevertim.CustomField](ctx, loaders.For(ctx).Client().CustomFields.Delete, id)
 }
 
 func (r *queryResolver) CustomField(ctx context.Context, id clevertim.ID) (*clevertim.CustomField, error) {

@@ -47,9 +47,13 @@ type HandlerConfig struct {
 	ComplexityLimit int
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
-	// CacheTTL, when positive, keeps upstream reads across requests for this
-	// long, per API key; the facade's own writes empty it. Off by default.
+	// CacheTTL, when positive, keeps each API key's collections across
+	// requests (loaders.Replica): fresh for CacheTTL, served while a
+	// background refresh runs up to twice that. Off by default.
 	CacheTTL time.Duration
+	// CacheMaxBytes bounds the replica's memory (loaders.DefaultReplicaBytes
+	// when zero).
+	CacheMaxBytes int64
 	// NoPlanning turns off the prefetching of the collections a query will
 	// scan (see plan.go): fewer bytes fetched, more round trips.
 	NoPlanning bool
@@ -109,7 +113,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		cfg.Loaders.Budget = cfg.UpstreamBudget
 	}
 	cfg.Loaders.Stats = loaders.NewStats()
-	cfg.Loaders.Cache = loaders.NewCache(cfg.CacheTTL, 0)
+	cfg.Loaders.Replica = loaders.NewReplica(cfg.CacheTTL, cfg.CacheMaxBytes)
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),

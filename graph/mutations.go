@@ -16,7 +16,7 @@ import (
 
 // createRecord builds a record from its input, creates it, and forgets what
 // the request had loaded so that later fields see the write.
-func createRecord[T any](ctx context.Context, create func(context.Context, *T) (*T, error), build func(*T) error) (*T, error) {
+func createRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, create func(context.Context, *T) (*T, error), build func(*T) error) (*T, error) {
 	rec := new(T)
 	if err := build(rec); err != nil {
 		return nil, err
@@ -25,7 +25,7 @@ func createRecord[T any](ctx context.Context, create func(context.Context, *T) (
 	if err != nil {
 		return nil, err
 	}
-	loaders.For(ctx).Invalidate()
+	wrote[T, P](ctx, P(out).RecordID(), out)
 	return out, nil
 }
 
@@ -35,7 +35,7 @@ func createRecord[T any](ctx context.Context, create func(context.Context, *T) (
 // modified since then is not updated: the answer is the current record with
 // a CONFLICT error. A write between our read and our update can still be
 // overwritten: Clevertim has no conditional update.
-func updateRecord[T any](ctx context.Context, resource string, id clevertim.ID,
+func updateRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, resource string, id clevertim.ID,
 	get func(context.Context, clevertim.ID) (*T, error), update func(context.Context, clevertim.ID, *T) (*T, error),
 	lastModified func(*T) time.Time, expected *time.Time, apply func(*T) error) (*T, error) {
 	rec, err := get(ctx, id)
@@ -55,16 +55,28 @@ func updateRecord[T any](ctx context.Context, resource string, id clevertim.ID,
 	if err != nil {
 		return nil, err
 	}
-	loaders.For(ctx).Invalidate()
+	wrote[T, P](ctx, id, out)
 	return out, nil
 }
 
-func deleteRecord(ctx context.Context, del func(context.Context, clevertim.ID) error, id clevertim.ID) (clevertim.ID, error) {
+func deleteRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, del func(context.Context, clevertim.ID) error, id clevertim.ID) (clevertim.ID, error) {
 	if err := del(ctx, id); err != nil {
 		return "", err
 	}
-	loaders.For(ctx).Invalidate()
+	wrote[T, P](ctx, id, nil)
 	return id, nil
+}
+
+// wrote tells the request's loaders and the replica about a write: rec is
+// the record as Clevertim returned it, nil for a delete.
+func wrote[T any, P clevertim.RecordPtr[T]](ctx context.Context, id clevertim.ID, rec *T) {
+	for _, r := range allResources {
+		if k, ok := r.loaderKind().(*loaders.Kind[T]); ok {
+			loaders.Wrote[T, P](loaders.For(ctx), k, id, rec)
+			return
+		}
+	}
+	panic("graph: a write of a resource missing from allResources") // a wiring bug
 }
 
 // Setters apply one optional input field: absent keeps the current value,

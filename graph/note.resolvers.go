@@ -34,7 +34,7 @@ func (r *mutationResolver) UpdateNote(ctx context.Context, id clevertim.ID, inpu
 }
 
 func (r *mutationResolver) DeleteNote(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Notes.Delete, id)
+	return deleteRecord[clevertim.Note](ctx, loaders.For(ctx).Client().Notes.Delete, id)
 }
 
 func (r *noteResolver) Customers(ctx context.Context, obj *clevertim.Note) ([]model.Customer, error) {

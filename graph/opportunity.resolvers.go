@@ -34,7 +34,7 @@ func (r *mutationResolver) UpdateOpportunity(ctx context.Context, id clevertim.I
 }
 
 func (r *mutationResolver) DeleteOpportunity(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Opportunities.Delete, id)
+	return deleteRecord[clevertim.Opportunity](ctx, loaders.For(ctx).Client().Opportunities.Delete, id)
 }
 
 func (r *opportunityResolver) Customer(ctx context.Context, obj *clevertim.Opportunity) (model.Customer, error) {

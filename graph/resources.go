@@ -165,6 +165,7 @@ type described interface {
 		WantsCollection(n int) bool
 	}
 	reverseLinkNames() []string
+	loaderKind() any // *loaders.Kind[T]
 	linkedType() clevertim.CustomFieldType
 	loadLinked(ctx context.Context, ids []clevertim.ID) ([]model.LinkedRecord, []error)
 }
@@ -187,6 +188,8 @@ func (r *resource[T, P, F, OF]) reverseLinkNames() []string {
 }
 
 func (r *resource[T, P, F, OF]) linkedType() clevertim.CustomFieldType { return r.linkedAs }
+
+func (r *resource[T, P, F, OF]) loaderKind() any { return &r.kind }
 
 func (r *resource[T, P, F, OF]) loadLinked(ctx context.Context, ids []clevertim.ID) ([]model.LinkedRecord, []error) {
 	recs, errs := r.loader(loaders.For(ctx)).LoadMany(ctx, ids)

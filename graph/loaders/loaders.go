@@ -30,8 +30,9 @@ type Options struct {
 	// Stats, if set, remembers collection sizes across requests, so that
 	// the choice between ids and a collection is made on what it costs.
 	Stats *Stats
-	// Cache, if set, keeps reads across requests (see Cache).
-	Cache *Cache
+	// Replica, if set, keeps each key's collections across requests (see
+	// Replica).
+	Replica *Replica
 }
 
 // DefaultOptions suit a remote Clevertim.
@@ -123,11 +124,17 @@ func (l *Loaders) Customers(contacts *Resource[clevertim.Contact], companies *Re
 // Client is the API client of the request's key, for writes.
 func (l *Loaders) Client() *clevertim.Client { return l.client }
 
-// Invalidate forgets everything loaded so far, and empties the shared cache.
-// A mutation calls it, so that what is read next reflects the write (a new
-// note's id in its contact's notes, say).
-func (l *Loaders) Invalidate() {
-	l.opts.Cache.Invalidate()
+// Wrote tells the loaders that the request wrote the record id of kind k:
+// rec is what Clevertim returned, nil for a delete. The request forgets what
+// it loaded, so that what it reads next reflects the write (a new note's id
+// in its contact's notes, say), and the replica updates in place (Replica).
+func Wrote[T any, P clevertim.RecordPtr[T]](l *Loaders, k *Kind[T], id clevertim.ID, rec *T) {
+	Of[T, P](l, k).wrote(id, rec)
+	l.reset()
+}
+
+// reset forgets everything the request loaded.
+func (l *Loaders) reset() {
 	l.resources.Range(func(_, r any) bool {
 		r.(interface{ reset() }).reset()
 		return true

@@ -31,11 +31,13 @@ type Resource[T any] struct {
 	opts  Options
 	small bool
 	get   func(context.Context, clevertim.ID) (*T, error)
-	list  func(context.Context) (*cachedCollection[T], error)
+	list  func(context.Context) (*Snapshot[T], error)
 	// peek answers from the cross-request cache without waiting for a
 	// batch; nil without a cache.
 	peek  func(clevertim.ID) (*T, bool)
 	stats statsKey
+	// wrote applies a write of this request to the replica.
+	wrote func(id clevertim.ID, rec *T)
 
 	mu     sync.Mutex
 	loader *dataloader.Loader[clevertim.ID, *T]
@@ -45,6 +47,7 @@ type Resource[T any] struct {
 // collection is one GET /r shared by everyone in the request who needs it.
 type collection[T any] struct {
 	done chan struct{}
+	snap *Snapshot[T]
 	recs []*T
 	byID map[clevertim.ID]*T
 	err  error
@@ -61,8 +64,9 @@ func newResource[T any](name string, opts Options, small bool,
 		}
 		return recs, err
 	}
-	get, indexed, peek := through(opts.Cache, keyHash, name, idOf, get, measured)
-	r := &Resource[T]{name: name, opts: opts, small: small, get: get, list: indexed, peek: peek, stats: sk}
+	get, indexed, peek := through(opts.Replica, keyHash, idOf, get, measured)
+	r := &Resource[T]{name: name, opts: opts, small: small, get: get, list: indexed, peek: peek, stats: sk,
+		wrote: func(id clevertim.ID, rec *T) { wrote(opts.Replica, keyHash, id, rec, idOf) }}
 	r.reset()
 	return r
 }
@@ -170,11 +174,20 @@ func (r *Resource[T]) loadEach(ctx context.Context, ids []clevertim.ID) ([]*T, [
 }
 
 // All returns every record the key may see, fetching the collection once per
-// request however many resolvers ask, and primes the cache with it.
+// request however many resolvers ask.
 func (r *Resource[T]) All(ctx context.Context) ([]*T, error) {
 	c := r.collection(ctx)
 	<-c.done
 	return c.recs, c.err
+}
+
+// Snapshot is the collection as All reads it, with the indexes built on it:
+// with the replica, shared by every request of the key until it is
+// refreshed.
+func (r *Resource[T]) Snapshot(ctx context.Context) (*Snapshot[T], error) {
+	c := r.collection(ctx)
+	<-c.done
+	return c.snap, c.err
 }
 
 func (r *Resource[T]) started() *collection[T] {
@@ -224,7 +237,7 @@ func (r *Resource[T]) fill(ctx context.Context, c *collection[T]) {
 		c.err = err
 		return
 	}
-	c.recs, c.byID = coll.recs, coll.byID
+	c.snap, c.recs, c.byID = coll, coll.recs, coll.byID
 }
 
 func (r *Resource[T]) notFound(id clevertim.ID) error {

@@ -1,0 +1,495 @@
+package loaders
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"reflect"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
+)
+
+// Replica keeps, per API key, the collections Clevertim returned to that
+// key, across requests, behind -cache-ttl (the staleness bound):
+//
+//   - A collection younger than the TTL is served as is. Older, the copy in
+//     hand is served and one background refresh starts (single flight); a
+//     read waits only when the copy is older than twice the TTL, or absent.
+//     Concurrent misses of one key and resource share one fetch.
+//   - A write through the facade replaces the record in the writer's copy
+//     with what Clevertim returned, and makes the writer's other collections
+//     (whose id lists the write may change) wait for a fresh read; other
+//     keys' copies lose that record (their visibility of the new version may
+//     differ) and refresh in the background. No key's cache is emptied.
+//   - Records that several keys were sent byte for byte alike are stored
+//     once, addressed by a hash of their JSON; each key's copy holds
+//     pointers. A key is only answered from what Clevertim returned to it.
+//   - Memory is bounded in bytes: a record counts its JSON bytes once
+//     however many keys hold it, plus recordOverhead per key holding it;
+//     past maxBytes the least recently used collections, across keys, go.
+type Replica struct {
+	ttl      time.Duration
+	maxBytes int64
+	now      func() time.Time
+	flights  singleflight.Group
+
+	mu      sync.Mutex
+	lru     *list.List // of *replicaEntry, most recently used first
+	entries map[entryKey]*list.Element
+	bytes   int64
+	shared  map[[sha256.Size]byte]*sharedRecord
+	// epochs count the writes that touched an entry, so that a fetch that
+	// started before a write does not overwrite it. Kept when the entry is
+	// evicted; bounded by the keys and resources seen.
+	epochs map[entryKey]uint64
+}
+
+// entryKey names one key's collection of one resource, or one record read
+// by id when id is set.
+type entryKey struct {
+	key      [sha256.Size]byte // of the API key: the replica holds no keys
+	resource reflect.Type
+	id       clevertim.ID
+}
+
+type replicaEntry struct {
+	k          entryKey
+	value      any // *Snapshot[T], or *T for one record
+	fetched    time.Time
+	bytes      int64
+	digests    [][sha256.Size]byte // of the records it holds, released with it
+	refreshing bool
+	expired    bool // must be read again before it is served
+}
+
+type sharedRecord struct {
+	rec  any
+	refs int
+	size int64
+}
+
+// recordOverhead is what a key's copy costs per record besides the record:
+// its pointer, its digest and its place in the id index.
+const recordOverhead = 96
+
+// DefaultReplicaBytes suits a 2-core, 4 GB container: records take about
+// twice their JSON bytes in memory, and the indexes a little more.
+const DefaultReplicaBytes = 1 << 30
+
+// NewReplica returns a replica whose copies are fresh for ttl, holding at
+// most maxBytes (DefaultReplicaBytes when zero or negative). A zero or
+// negative ttl returns nil: no replica.
+func NewReplica(ttl time.Duration, maxBytes int64) *Replica {
+	if ttl <= 0 {
+		return nil
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultReplicaBytes
+	}
+	return &Replica{ttl: ttl, maxBytes: maxBytes, now: time.Now, lru: list.New(),
+		entries: map[entryKey]*list.Element{}, shared: map[[sha256.Size]byte]*sharedRecord{},
+		epochs: map[entryKey]uint64{}}
+}
+
+// Bytes is what the replica holds, as it counts it.
+func (c *Replica) Bytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}
+
+// Len is the number of entries.
+func (c *Replica) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+// freshness is what a read may do with an entry.
+type freshness int
+
+const (
+	absent freshness = iota // or expired, or older than twice the TTL: wait
+	stale                   // serve it, refresh in the background
+	fresh
+)
+
+// lookup returns an entry's value and what may be done with it, and marks
+// it used.
+func (c *Replica) lookup(k entryKey) (any, freshness) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[k]
+	if !ok {
+		return nil, absent
+	}
+	e := el.Value.(*replicaEntry)
+	c.lru.MoveToFront(el)
+	age := c.now().Sub(e.fetched)
+	switch {
+	case e.expired || age > 2*c.ttl:
+		return nil, absent
+	case age > c.ttl:
+		return e.value, stale
+	}
+	return e.value, fresh
+}
+
+func (c *Replica) epoch(k entryKey) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epochs[k]
+}
+
+// startRefresh reports whether the caller should refresh k: only one
+// refresh of an entry runs at a time.
+func (c *Replica) startRefresh(k entryKey) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[k]
+	if !ok {
+		return false
+	}
+	e := el.Value.(*replicaEntry)
+	if e.refreshing {
+		return false
+	}
+	e.refreshing = true
+	return true
+}
+
+func (c *Replica) endRefresh(k entryKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[k]; ok {
+		el.Value.(*replicaEntry).refreshing = false
+	}
+}
+
+// digest addresses a record by its resource and JSON bytes.
+func digest(resource reflect.Type, raw []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte(resource.String()))
+	h.Write([]byte{0})
+	h.Write(raw)
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
+}
+
+// intern returns the stored record equal byte for byte to rec, storing rec
+// when there is none, and counts one more holder. Called with c.mu held.
+func (c *Replica) intern(d [sha256.Size]byte, rec any, size int64) any {
+	if s, ok := c.shared[d]; ok {
+		s.refs++
+		return s.rec
+	}
+	c.shared[d] = &sharedRecord{rec: rec, refs: 1, size: size}
+	c.bytes += size
+	return rec
+}
+
+// release drops an entry's hold on its records. Called with c.mu held.
+func (c *Replica) release(e *replicaEntry) {
+	for _, d := range e.digests {
+		s := c.shared[d]
+		if s == nil {
+			continue
+		}
+		if s.refs--; s.refs == 0 {
+			delete(c.shared, d)
+			c.bytes -= s.size
+		}
+	}
+	c.bytes -= e.bytes
+}
+
+// store keeps an entry unless a write touched it since epoch, then evicts
+// least recently used entries down to maxBytes. Called with c.mu held.
+func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
+	if c.epochs[e.k] != epoch {
+		c.bytes += e.bytes // release takes back what was never added
+		c.release(e)
+		return false
+	}
+	if old, ok := c.entries[e.k]; ok {
+		c.release(old.Value.(*replicaEntry))
+		c.lru.Remove(old)
+	}
+	e.fetched = c.now()
+	c.bytes += e.bytes
+	c.entries[e.k] = c.lru.PushFront(e)
+	for c.bytes > c.maxBytes && c.lru.Len() > 1 {
+		last := c.lru.Back()
+		old := last.Value.(*replicaEntry)
+		c.lru.Remove(last)
+		delete(c.entries, old.k)
+		c.release(old)
+	}
+	return true
+}
+
+// storeCollection interns recs and keeps them as k's snapshot; it returns
+// the snapshot to serve (made of the interned records).
+func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) clevertim.ID, epoch uint64) *Snapshot[T] {
+	// Marshalling and hashing happen outside the lock: they are the cost of
+	// a full read, and other keys' reads must not wait for them.
+	digests := make([][sha256.Size]byte, len(recs))
+	sizes := make([]int64, len(recs))
+	for i, r := range recs {
+		raw, err := json.Marshal(r)
+		if err != nil {
+			// Not addressable: this key keeps its own copy, counted once.
+			raw = []byte(string(idOf(r)))
+		}
+		digests[i] = digest(k.resource, raw)
+		sizes[i] = int64(len(raw))
+	}
+	out := make([]*T, len(recs))
+	e := &replicaEntry{k: k, digests: digests, bytes: int64(len(recs)) * recordOverhead}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, r := range recs {
+		out[i] = c.intern(digests[i], r, sizes[i]).(*T)
+	}
+	snap := newSnapshot(out, idOf)
+	e.value = snap
+	c.store(e, epoch)
+	return snap
+}
+
+func storeRecord[T any](c *Replica, k entryKey, rec *T, epoch uint64) *T {
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return rec
+	}
+	d := digest(k.resource, raw)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.intern(d, rec, int64(len(raw))).(*T)
+	c.store(&replicaEntry{k: k, value: out, digests: [][sha256.Size]byte{d}, bytes: recordOverhead}, epoch)
+	return out
+}
+
+// Snapshot is one read of a collection: its records, an index by id, and
+// the indexes built on demand for it (orderings, reverse links), each built
+// once. It is read only once built: a write makes a new snapshot.
+type Snapshot[T any] struct {
+	recs []*T
+	byID map[clevertim.ID]*T
+
+	mu      sync.Mutex
+	indexes map[string]*snapshotIndex
+}
+
+type snapshotIndex struct {
+	once sync.Once
+	v    any
+}
+
+func newSnapshot[T any](recs []*T, idOf func(*T) clevertim.ID) *Snapshot[T] {
+	byID := make(map[clevertim.ID]*T, len(recs))
+	for _, r := range recs {
+		byID[idOf(r)] = r
+	}
+	return &Snapshot[T]{recs: recs, byID: byID}
+}
+
+// Records are the snapshot's records, in Clevertim's order.
+func (s *Snapshot[T]) Records() []*T { return s.recs }
+
+// Index returns the snapshot's index called name, building it with build
+// the first time: an ordering sorts the collection once per snapshot, not
+// once per query.
+func (s *Snapshot[T]) Index(name string, build func([]*T) any) any {
+	s.mu.Lock()
+	if s.indexes == nil {
+		s.indexes = map[string]*snapshotIndex{}
+	}
+	ix, ok := s.indexes[name]
+	if !ok {
+		ix = &snapshotIndex{}
+		s.indexes[name] = ix
+	}
+	s.mu.Unlock()
+	ix.once.Do(func() { ix.v = build(s.recs) })
+	return ix.v
+}
+
+// with is the snapshot with rec in place of the record of its id (added
+// when absent), or without that record when rec is nil.
+func (s *Snapshot[T]) with(id clevertim.ID, rec *T, idOf func(*T) clevertim.ID) *Snapshot[T] {
+	recs := make([]*T, 0, len(s.recs)+1)
+	found := false
+	for _, r := range s.recs {
+		if idOf(r) != id {
+			recs = append(recs, r)
+			continue
+		}
+		found = true
+		if rec != nil {
+			recs = append(recs, rec)
+		}
+	}
+	if !found && rec != nil {
+		recs = append(recs, rec)
+	}
+	return newSnapshot(recs, idOf)
+}
+
+// wrote applies a write of the record id of resource by the key writer: rec
+// is what Clevertim returned, nil for a delete.
+func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T, idOf func(*T) clevertim.ID) {
+	if c == nil {
+		return
+	}
+	resource := reflect.TypeFor[T]()
+	var raw []byte
+	if rec != nil {
+		raw, _ = json.Marshal(rec)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, el := range c.entries {
+		e := el.Value.(*replicaEntry)
+		switch {
+		case k.key == writer && k.resource != resource && k.id == "":
+			// Its id lists may name the record (a contact's notes): read
+			// again before the writer is served from it.
+			e.expired = true
+			c.epochs[k]++
+		case k.resource != resource:
+		case k.id != "":
+			if k.id == id {
+				c.lru.Remove(el)
+				delete(c.entries, k)
+				c.release(e)
+				c.epochs[k]++
+			}
+		default:
+			snap := e.value.(*Snapshot[T])
+			if k.key == writer {
+				var in *T
+				if rec != nil {
+					// The entry keeps its hold on the previous version's
+					// digest (counted until it is refreshed or evicted):
+					// finding it would take a marshal of the old record.
+					d := digest(resource, raw)
+					in = c.intern(d, rec, int64(len(raw))).(*T)
+					e.digests = append(e.digests, d)
+					e.bytes += recordOverhead
+					c.bytes += recordOverhead
+				}
+				e.value = snap.with(id, in, idOf)
+			} else if _, ok := snap.byID[id]; ok {
+				// Clevertim has not said what this key sees of the new
+				// version: drop it, and refresh in the background.
+				e.value = snap.with(id, nil, idOf)
+				e.fetched = c.now().Add(-c.ttl - time.Nanosecond)
+			}
+			c.epochs[k]++
+		}
+	}
+}
+
+// refreshContext is the context of a background refresh: the request's
+// values (its key's client settings) without its cancellation, deadline or
+// upstream tracker, which belong to a request that may already be answered.
+func refreshContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	ctx = upstream.WithTracker(context.WithoutCancel(ctx), nil)
+	return context.WithTimeout(ctx, timeout)
+}
+
+// flightKey names a fetch in the single flight group.
+func flightKey(k entryKey) string {
+	return string(k.key[:]) + "\x00" + k.resource.String() + "\x00" + string(k.id)
+}
+
+// refreshTimeout bounds a background refresh, which no request waits for.
+const refreshTimeout = time.Minute
+
+// through wraps a resource's fetches with the replica, and returns peek,
+// which answers from the replica alone (nil without one). Without a
+// replica, each list is a snapshot of its own request.
+func through[T any](c *Replica, hash [sha256.Size]byte, idOf func(*T) clevertim.ID,
+	get func(context.Context, clevertim.ID) (*T, error), list func(context.Context) ([]*T, error)) (
+	func(context.Context, clevertim.ID) (*T, error), func(context.Context) (*Snapshot[T], error), func(clevertim.ID) (*T, bool)) {
+	if c == nil {
+		return get, func(ctx context.Context) (*Snapshot[T], error) {
+			recs, err := list(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return newSnapshot(recs, idOf), nil
+		}, nil
+	}
+	all := entryKey{key: hash, resource: reflect.TypeFor[T]()}
+	// fetchAll is shared by the key's concurrent readers (no stampede). It
+	// runs in the context of the reader that started it: the others wait
+	// for it and are counted no request.
+	fetchAll := func(ctx context.Context) (*Snapshot[T], error) {
+		v, err, _ := c.flights.Do(flightKey(all), func() (any, error) {
+			epoch := c.epoch(all)
+			recs, err := list(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return storeCollection(c, all, recs, idOf, epoch), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return v.(*Snapshot[T]), nil
+	}
+	peek := func(id clevertim.ID) (*T, bool) {
+		if v, f := c.lookup(all); f != absent {
+			if rec, ok := v.(*Snapshot[T]).byID[id]; ok {
+				return rec, true
+			}
+		}
+		one := all
+		one.id = id
+		if v, f := c.lookup(one); f != absent {
+			return v.(*T), true
+		}
+		return nil, false
+	}
+	cachedGet := func(ctx context.Context, id clevertim.ID) (*T, error) {
+		if rec, ok := peek(id); ok {
+			return rec, nil
+		}
+		one := all
+		one.id = id
+		epoch := c.epoch(one)
+		rec, err := get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return storeRecord(c, one, rec, epoch), nil
+	}
+	cachedList := func(ctx context.Context) (*Snapshot[T], error) {
+		v, f := c.lookup(all)
+		switch f {
+		case fresh:
+			return v.(*Snapshot[T]), nil
+		case stale:
+			if c.startRefresh(all) {
+				rctx, cancel := refreshContext(ctx, refreshTimeout)
+				go func() {
+					defer cancel()
+					defer c.endRefresh(all)
+					_, _ = fetchAll(rctx)
+				}()
+			}
+			return v.(*Snapshot[T]), nil
+		}
+		return fetchAll(ctx)
+	}
+	return cachedGet, cachedList, peek
+}
