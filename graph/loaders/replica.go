@@ -44,6 +44,9 @@ type Replica struct {
 	entries map[entryKey]*list.Element
 	bytes   int64
 	shared  map[[sha256.Size]byte]*sharedRecord
+	// digestOf finds a stored record's digest from its pointer, so that a
+	// key's copy holds pointers only.
+	digestOf map[any][sha256.Size]byte
 	// epochs count the writes that touched an entry, so that a fetch that
 	// started before a write does not overwrite it. Kept when the entry is
 	// evicted; bounded by the keys and resources seen.
@@ -63,7 +66,6 @@ type replicaEntry struct {
 	value      any // *Snapshot[T], or *T for one record
 	fetched    time.Time
 	bytes      int64
-	digests    [][sha256.Size]byte // of the records it holds, released with it
 	refreshing bool
 	expired    bool // must be read again before it is served
 }
@@ -75,8 +77,8 @@ type sharedRecord struct {
 }
 
 // recordOverhead is what a key's copy costs per record besides the record:
-// its pointer, its digest and its place in the id index.
-const recordOverhead = 96
+// its pointer in the list and its place in the id index.
+const recordOverhead = 48
 
 // DefaultReplicaBytes suits a 2-core, 4 GB container: records take about
 // twice their JSON bytes in memory, and the indexes a little more.
@@ -94,6 +96,7 @@ func NewReplica(ttl time.Duration, maxBytes int64) *Replica {
 	}
 	return &Replica{ttl: ttl, maxBytes: maxBytes, now: time.Now, lru: list.New(),
 		entries: map[entryKey]*list.Element{}, shared: map[[sha256.Size]byte]*sharedRecord{},
+		digestOf: map[any][sha256.Size]byte{},
 		epochs: map[entryKey]uint64{}}
 }
 
@@ -191,21 +194,40 @@ func (c *Replica) intern(d [sha256.Size]byte, rec any, size int64) any {
 		return s.rec
 	}
 	c.shared[d] = &sharedRecord{rec: rec, refs: 1, size: size}
+	c.digestOf[rec] = d
 	c.bytes += size
 	return rec
 }
 
-// release drops an entry's hold on its records. Called with c.mu held.
+// unhold drops one hold on a stored record. Called with c.mu held.
+func (c *Replica) unhold(rec any) {
+	d, ok := c.digestOf[rec]
+	if !ok {
+		return
+	}
+	s := c.shared[d]
+	if s.refs--; s.refs == 0 {
+		delete(c.shared, d)
+		delete(c.digestOf, rec)
+		c.bytes -= s.size
+	}
+}
+
+// holder is a value whose records an entry holds: a snapshot.
+type holder interface{ eachRecord(func(any)) }
+
+func (s *Snapshot[T]) eachRecord(f func(any)) {
+	for _, r := range s.recs {
+		f(r)
+	}
+}
+
+// release drops an entry's holds on its records. Called with c.mu held.
 func (c *Replica) release(e *replicaEntry) {
-	for _, d := range e.digests {
-		s := c.shared[d]
-		if s == nil {
-			continue
-		}
-		if s.refs--; s.refs == 0 {
-			delete(c.shared, d)
-			c.bytes -= s.size
-		}
+	if h, ok := e.value.(holder); ok {
+		h.eachRecord(c.unhold)
+	} else if e.value != nil {
+		c.unhold(e.value)
 	}
 	c.bytes -= e.bytes
 }
@@ -241,18 +263,20 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	// Marshalling and hashing happen outside the lock: they are the cost of
 	// a full read, and other keys' reads must not wait for them.
 	digests := make([][sha256.Size]byte, len(recs))
+	// Marshal and hash outside the lock (see above).
 	sizes := make([]int64, len(recs))
 	for i, r := range recs {
 		raw, err := json.Marshal(r)
 		if err != nil {
-			// Not addressable: this key keeps its own copy, counted once.
-			raw = []byte(string(idOf(r)))
+			// Not addressable: a digest of this key's own, so that no
+			// other key is ever served it.
+			raw = append(k.key[:], idOf(r)...)
 		}
 		digests[i] = digest(k.resource, raw)
 		sizes[i] = int64(len(raw))
 	}
 	out := make([]*T, len(recs))
-	e := &replicaEntry{k: k, digests: digests, bytes: int64(len(recs)) * recordOverhead}
+	e := &replicaEntry{k: k, bytes: int64(len(recs)) * recordOverhead}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, r := range recs {
@@ -273,7 +297,7 @@ func storeRecord[T any](c *Replica, k entryKey, rec *T, epoch uint64) *T {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := c.intern(d, rec, int64(len(raw))).(*T)
-	c.store(&replicaEntry{k: k, value: out, digests: [][sha256.Size]byte{d}, bytes: recordOverhead}, epoch)
+	c.store(&replicaEntry{k: k, value: out, bytes: recordOverhead}, epoch)
 	return out
 }
 
@@ -374,22 +398,30 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 			}
 		default:
 			snap := e.value.(*Snapshot[T])
-			if k.key == writer {
+			old, had := snap.byID[id]
+			switch {
+			case k.key == writer:
 				var in *T
 				if rec != nil {
-					// The entry keeps its hold on the previous version's
-					// digest (counted until it is refreshed or evicted):
-					// finding it would take a marshal of the old record.
-					d := digest(resource, raw)
-					in = c.intern(d, rec, int64(len(raw))).(*T)
-					e.digests = append(e.digests, d)
-					e.bytes += recordOverhead
-					c.bytes += recordOverhead
+					in = c.intern(digest(resource, raw), rec, int64(len(raw))).(*T)
+					if !had {
+						e.bytes += recordOverhead
+						c.bytes += recordOverhead
+					}
+				} else if had {
+					e.bytes -= recordOverhead
+					c.bytes -= recordOverhead
+				}
+				if had {
+					c.unhold(old)
 				}
 				e.value = snap.with(id, in, idOf)
-			} else if _, ok := snap.byID[id]; ok {
+			case had:
 				// Clevertim has not said what this key sees of the new
 				// version: drop it, and refresh in the background.
+				c.unhold(old)
+				e.bytes -= recordOverhead
+				c.bytes -= recordOverhead
 				e.value = snap.with(id, nil, idOf)
 				e.fetched = c.now().Add(-c.ttl - time.Nanosecond)
 			}

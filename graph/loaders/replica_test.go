@@ -1,0 +1,242 @@
+package loaders
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+)
+
+type rec struct {
+	ID   clevertim.ID `json:"id"`
+	Text string       `json:"text"`
+}
+
+func idOf(r *rec) clevertim.ID { return r.ID }
+
+func records(n int, text string) []*rec {
+	out := make([]*rec, n)
+	for i := range out {
+		out[i] = &rec{ID: clevertim.IDFromInt(int64(i + 1)), Text: fmt.Sprintf("%s %d %s", text, i, strings.Repeat("x", 200))}
+	}
+	return out
+}
+
+// upstreamOf counts list calls; a list blocks while gate is held.
+type upstreamOf struct {
+	calls atomic.Int64
+	gate  sync.RWMutex
+	recs  func() []*rec
+}
+
+func (u *upstreamOf) list(context.Context) ([]*rec, error) {
+	u.calls.Add(1)
+	u.gate.RLock()
+	defer u.gate.RUnlock()
+	return u.recs(), nil
+}
+
+func (u *upstreamOf) get(_ context.Context, id clevertim.ID) (*rec, error) {
+	u.calls.Add(1)
+	for _, r := range u.recs() {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return nil, clevertim.ErrNotFound
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func newTestReplica(maxBytes int64) (*Replica, *clock) {
+	c := NewReplica(time.Minute, maxBytes)
+	clk := &clock{now: time.Unix(1e9, 0)}
+	c.now = clk.Now
+	return c, clk
+}
+
+func key(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }
+
+// readAll runs n concurrent reads and returns how many got a snapshot.
+func readAll(t *testing.T, n int, list func(context.Context) (*Snapshot[rec], error)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if s, err := list(context.Background()); err != nil || len(s.Records()) == 0 {
+				t.Errorf("read: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestReplica_MissesShareOneFetch(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestReplica(0)
+	u := &upstreamOf{recs: func() []*rec { return records(10, "a") }}
+	_, list, _ := through(c, key("k"), idOf, u.get, u.list)
+	u.gate.Lock()
+	done := make(chan struct{})
+	go func() { readAll(t, 32, list); close(done) }()
+	// Let the readers pile up on the one fetch in flight, then let it go.
+	for u.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	u.gate.Unlock()
+	<-done
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("32 concurrent misses sent %d fetches, want 1", n)
+	}
+}
+
+func TestReplica_StaleWhileRevalidate(t *testing.T) {
+	t.Parallel()
+	c, clk := newTestReplica(0)
+	version := atomic.Value{}
+	version.Store("v1")
+	u := &upstreamOf{recs: func() []*rec { return records(10, version.Load().(string)) }}
+	_, list, _ := through(c, key("k"), idOf, u.get, u.list)
+	readAll(t, 1, list)
+	clk.Add(59 * time.Second)
+	readAll(t, 8, list)
+	if n := u.calls.Load(); n != 1 {
+		t.Fatalf("reads within the TTL sent %d fetches, want 1", n)
+	}
+	// Stale: every reader gets the copy in hand at once; one refresh runs,
+	// held at the gate while they read.
+	clk.Add(30 * time.Second)
+	version.Store("v2")
+	u.gate.Lock()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			s, err := list(context.Background())
+			if err != nil || !strings.HasPrefix(s.Records()[0].Text, "v1") {
+				t.Errorf("a stale read waited or got %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	u.gate.Unlock()
+	for c.fetchedAt(key("k")) != clk.Now() {
+		time.Sleep(time.Millisecond) // the refresh lands in the background
+	}
+	if n := u.calls.Load(); n != 2 {
+		t.Errorf("16 stale reads sent %d refreshes, want 1", n-1)
+	}
+	if s, _ := list(context.Background()); !strings.HasPrefix(s.Records()[0].Text, "v2") {
+		t.Error("the refresh was not served")
+	}
+	// Older than twice the TTL: the read waits for a fresh copy.
+	clk.Add(121 * time.Second)
+	version.Store("v3")
+	if s, _ := list(context.Background()); !strings.HasPrefix(s.Records()[0].Text, "v3") || u.calls.Load() != 3 {
+		t.Errorf("a copy older than 2×TTL was served (%d fetches)", u.calls.Load())
+	}
+}
+
+// fetchedAt is when k's collection of rec was stored; zero when absent.
+func (c *Replica) fetchedAt(k [sha256.Size]byte) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for ek, el := range c.entries {
+		if ek.key == k && ek.id == "" {
+			return el.Value.(*replicaEntry).fetched
+		}
+	}
+	return time.Time{}
+}
+
+func TestReplica_WritesUpdateTheWriterAndDropFromOthers(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestReplica(0)
+	u := &upstreamOf{recs: func() []*rec { return records(5, "a") }}
+	_, aList, _ := through(c, key("a"), idOf, u.get, u.list)
+	_, bList, _ := through(c, key("b"), idOf, u.get, u.list)
+	readAll(t, 1, aList)
+	readAll(t, 1, bList)
+	wrote(c, key("a"), "3", &rec{ID: "3", Text: "written by a"}, idOf)
+	wrote(c, key("a"), "9", &rec{ID: "9", Text: "created by a"}, idOf)
+	calls := u.calls.Load()
+	a, _ := aList(context.Background())
+	if a.byID["3"].Text != "written by a" || a.byID["9"] == nil || len(a.Records()) != 6 {
+		t.Errorf("the writer's copy: %v", a.Records())
+	}
+	b, _ := bList(context.Background()) // served stale, refreshed behind
+	if _, ok := b.byID["3"]; ok || len(b.Records()) != 4 {
+		t.Errorf("another key kept or got the written record: %d records", len(b.Records()))
+	}
+	if u.calls.Load() != calls && u.calls.Load() != calls+1 {
+		t.Errorf("%d fetches after the write", u.calls.Load()-calls)
+	}
+	wrote[rec](c, key("a"), "9", nil, idOf)
+	if a, _ := aList(context.Background()); a.byID["9"] != nil {
+		t.Error("a deleted record stayed in the writer's copy")
+	}
+}
+
+func TestReplica_EvictsLeastRecentlyUsedBytes(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestReplica(0)
+	u := &upstreamOf{recs: func() []*rec { return records(100, "same") }}
+	_, l1, _ := through(c, key("k1"), idOf, u.get, u.list)
+	readAll(t, 1, l1)
+	one := c.Bytes()
+	// Room for about two keys' worth of distinct records.
+	c, _ = newTestReplica(2*one + one/2)
+	var lists []func(context.Context) (*Snapshot[rec], error)
+	for i := range 4 {
+		text := fmt.Sprintf("key%d", i) // distinct records: nothing shared
+		v := &upstreamOf{recs: func() []*rec { return records(100, text) }}
+		_, l, _ := through(c, key(text), idOf, v.get, v.list)
+		lists = append(lists, l)
+		readAll(t, 1, l)
+		if c.Bytes() > c.maxBytes {
+			t.Fatalf("%d bytes held, bound %d", c.Bytes(), c.maxBytes)
+		}
+	}
+	if c.Len() != 2 {
+		t.Errorf("%d collections kept, want the 2 most recent", c.Len())
+	}
+	if _, f := c.lookup(entryKey{key: key("key0"), resource: reflect.TypeFor[rec]()}); f != absent {
+		t.Error("the least recently used collection was kept")
+	}
+}
+
+func TestReplica_ASecondKeySharesRecords(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestReplica(0)
+	u := &upstreamOf{recs: func() []*rec { return records(1000, "shared") }}
+	_, a, _ := through(c, key("a"), idOf, u.get, u.list)
+	_, b, _ := through(c, key("b"), idOf, u.get, u.list)
+	readAll(t, 1, a)
+	first := c.Bytes()
+	readAll(t, 1, b)
+	added := c.Bytes() - first
+	if added*4 > first {
+		t.Errorf("a second key over the same records added %d bytes to %d (> 25 %%)", added, first)
+	}
+	sa, _ := a(context.Background())
+	sb, _ := b(context.Background())
+	if sa.Records()[0] != sb.Records()[0] {
+		t.Error("identical records are stored twice")
+	}
+}
