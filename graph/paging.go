@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
@@ -46,6 +47,28 @@ func connect[T any, P clevertim.RecordPtr[T]](recs []*T, match func(*T) bool, or
 	if err := p.check(); err != nil {
 		return nil, err
 	}
+	return sortPlaces[T, P](recs, match, ord).page(match, ord, p)
+}
+
+// connectIndexed pages a whole collection through its index in ord, built
+// once per snapshot: a page costs a binary search and the page, a filtered
+// page one pass over the index in order, never a sort.
+func connectIndexed[T any, P clevertim.RecordPtr[T]](snap *loaders.Snapshot[T], match func(*T) bool, ord ordering[T], p page) (*model.Connection[T], error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	ix := snap.Index("order:"+ord.tag(), func(recs []*T) any { return sortPlaces[T, P](recs, nil, ord) }).(*sortedPlaces[T])
+	return ix.page(match, ord, p)
+}
+
+// sortedPlaces are records in one ordering: their places, sorted, and the
+// records the places point into.
+type sortedPlaces[T any] struct {
+	items []place
+	recs  []*T
+}
+
+func sortPlaces[T any, P clevertim.RecordPtr[T]](recs []*T, match func(*T) bool, ord ordering[T]) *sortedPlaces[T] {
 	var coll *collator
 	if slices.Contains(ord.kinds, keyText) {
 		coll = newCollator()
@@ -66,15 +89,36 @@ func connect[T any, P clevertim.RecordPtr[T]](recs []*T, match func(*T) bool, or
 			matched = append(matched, r)
 		}
 	}
-	compare := func(a, b place) int {
-		c := ord.compare(a, b)
-		if ord.desc {
-			return -c
-		}
-		return c
-	}
-	slices.SortFunc(items, compare)
+	slices.SortFunc(items, ord.directed)
+	return &sortedPlaces[T]{items: items, recs: matched}
+}
 
+// directed compares two places in the ordering's direction.
+func (o ordering[T]) directed(a, b place) int {
+	c := o.compare(a, b)
+	if o.desc {
+		return -c
+	}
+	return c
+}
+
+// page cuts the page p out of the sorted places, keeping those that match
+// (all when match is nil, or when the places were sorted already filtered).
+func (s *sortedPlaces[T]) page(match func(*T) bool, ord ordering[T], p page) (*model.Connection[T], error) {
+	items := s.items
+	if match != nil {
+		kept := make([]place, 0, len(items)/4)
+		for _, it := range items {
+			if match(s.recs[it.at]) {
+				kept = append(kept, it)
+			}
+		}
+		items = kept
+	}
+	var coll *collator
+	if (p.after != nil || p.before != nil) && slices.Contains(ord.kinds, keyText) {
+		coll = newCollator()
+	}
 	start, end := 0, len(items)
 	if p.after != nil {
 		after, err := decodeCursor(*p.after, ord, coll, "after")
@@ -82,7 +126,7 @@ func connect[T any, P clevertim.RecordPtr[T]](recs []*T, match func(*T) bool, or
 			return nil, err
 		}
 		start, _ = slices.BinarySearchFunc(items, after, func(it, k place) int {
-			return cmp.Or(compare(it, k), -1) // first item strictly after the cursor
+			return cmp.Or(ord.directed(it, k), -1) // first item strictly after the cursor
 		})
 	}
 	if p.before != nil {
@@ -90,7 +134,7 @@ func connect[T any, P clevertim.RecordPtr[T]](recs []*T, match func(*T) bool, or
 		if err != nil {
 			return nil, err
 		}
-		end, _ = slices.BinarySearchFunc(items, before, compare)
+		end, _ = slices.BinarySearchFunc(items, before, ord.directed)
 	}
 	end = max(end, start)
 	if p.first == nil && p.last == nil {
@@ -106,7 +150,7 @@ func connect[T any, P clevertim.RecordPtr[T]](recs []*T, match func(*T) bool, or
 	pageItems := items[start:end]
 	nodes := make([]*T, len(pageItems))
 	for i, it := range pageItems {
-		nodes[i] = matched[it.at]
+		nodes[i] = s.recs[it.at]
 	}
 	cursor := func(i int) string { return encodeCursor(ord, pageItems[i]) }
 	return model.NewConnection(nodes, cursor, len(items), start > 0, end < len(items)), nil

@@ -89,11 +89,11 @@ func (r *resource[T, P, F, OF]) all(ctx context.Context) ([]*T, error) {
 
 // list is a top-level list: the whole collection, filtered, sorted and paged.
 func (r *resource[T, P, F, OF]) list(ctx context.Context, p page, f *F, o *model.Order[OF]) (*model.Connection[T], error) {
-	all, err := r.all(ctx)
+	snap, err := r.loader(loaders.For(ctx)).Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return connect[T, P](all, r.matcher(f), r.ordering(o), p)
+	return connectIndexed[T, P](snap, r.matcher(f), r.ordering(o), p)
 }
 
 // links is a to-many link that the parent record lists by id, loaded in one
@@ -114,16 +114,21 @@ func (r *resource[T, P, F, OF]) reverseLinks(ctx context.Context, link string, p
 	if !ok {
 		panic(fmt.Sprintf("graph: %s is not a reverse link of %s", link, r.typeName))
 	}
-	all, err := r.all(ctx)
+	snap, err := r.loader(loaders.For(ctx)).Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	match := r.matcher(f)
-	refers := func(rec *T) bool {
-		ref := refOf(rec)
-		return ref != nil && *ref == parent && (match == nil || match(rec))
-	}
-	return connect[T, P](all, refers, r.ordering(o), p)
+	// The link's records by parent, grouped once per snapshot.
+	byParent := snap.Index("link:"+link, func(recs []*T) any {
+		groups := map[clevertim.ID][]*T{}
+		for _, rec := range recs {
+			if ref := refOf(rec); ref != nil {
+				groups[*ref] = append(groups[*ref], rec)
+			}
+		}
+		return groups
+	}).(map[clevertim.ID][]*T)
+	return connect[T, P](byParent[parent], r.matcher(f), r.ordering(o), p)
 }
 
 func (r *resource[T, P, F, OF]) matcher(f *F) func(*T) bool {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"maps"
 	"reflect"
 	"sync"
 	"time"
@@ -97,7 +98,7 @@ func NewReplica(ttl time.Duration, maxBytes int64) *Replica {
 	return &Replica{ttl: ttl, maxBytes: maxBytes, now: time.Now, lru: list.New(),
 		entries: map[entryKey]*list.Element{}, shared: map[[sha256.Size]byte]*sharedRecord{},
 		digestOf: map[any][sha256.Size]byte{},
-		epochs: map[entryKey]uint64{}}
+		epochs:   map[entryKey]uint64{}}
 }
 
 // Bytes is what the replica holds, as it counts it.
@@ -307,6 +308,10 @@ func storeRecord[T any](c *Replica, k entryKey, rec *T, epoch uint64) *T {
 type Snapshot[T any] struct {
 	recs []*T
 	byID map[clevertim.ID]*T
+	// dropped are records another key wrote since the read: they are
+	// fetched by id when asked for, and missing from lists until the
+	// snapshot is refreshed.
+	dropped map[clevertim.ID]bool
 
 	mu      sync.Mutex
 	indexes map[string]*snapshotIndex
@@ -348,7 +353,7 @@ func (s *Snapshot[T]) Index(name string, build func([]*T) any) any {
 
 // with is the snapshot with rec in place of the record of its id (added
 // when absent), or without that record when rec is nil.
-func (s *Snapshot[T]) with(id clevertim.ID, rec *T, idOf func(*T) clevertim.ID) *Snapshot[T] {
+func (s *Snapshot[T]) with(id clevertim.ID, rec *T, idOf func(*T) clevertim.ID, dropped bool) *Snapshot[T] {
 	recs := make([]*T, 0, len(s.recs)+1)
 	found := false
 	for _, r := range s.recs {
@@ -364,7 +369,17 @@ func (s *Snapshot[T]) with(id clevertim.ID, rec *T, idOf func(*T) clevertim.ID) 
 	if !found && rec != nil {
 		recs = append(recs, rec)
 	}
-	return newSnapshot(recs, idOf)
+	out := newSnapshot(recs, idOf)
+	out.dropped = maps.Clone(s.dropped)
+	if dropped {
+		if out.dropped == nil {
+			out.dropped = map[clevertim.ID]bool{}
+		}
+		out.dropped[id] = true
+	} else {
+		delete(out.dropped, id)
+	}
+	return out
 }
 
 // wrote applies a write of the record id of resource by the key writer: rec
@@ -415,14 +430,14 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 				if had {
 					c.unhold(old)
 				}
-				e.value = snap.with(id, in, idOf)
+				e.value = snap.with(id, in, idOf, false)
 			case had:
 				// Clevertim has not said what this key sees of the new
 				// version: drop it, and refresh in the background.
 				c.unhold(old)
 				e.bytes -= recordOverhead
 				c.bytes -= recordOverhead
-				e.value = snap.with(id, nil, idOf)
+				e.value = snap.with(id, nil, idOf, true)
 				e.fetched = c.now().Add(-c.ttl - time.Nanosecond)
 			}
 			c.epochs[k]++

@@ -92,7 +92,7 @@ func (r *Resource[T]) current() *dataloader.Loader[clevertim.ID, *T] {
 // is a *NotFoundError.
 func (r *Resource[T]) Load(ctx context.Context, id clevertim.ID) (*T, error) {
 	if c := r.started(); c != nil {
-		return c.lookup(r, id)
+		return c.lookup(ctx, r, id)
 	}
 	if r.peek != nil {
 		if rec, ok := r.peek(id); ok {
@@ -105,13 +105,22 @@ func (r *Resource[T]) Load(ctx context.Context, id clevertim.ID) (*T, error) {
 // lookup finds a record in the collection, waiting for it if it is still in
 // flight: once a request fetches the collection, no loader needs to wait
 // for a batch.
-func (c *collection[T]) lookup(r *Resource[T], id clevertim.ID) (*T, error) {
+func (c *collection[T]) lookup(ctx context.Context, r *Resource[T], id clevertim.ID) (*T, error) {
 	<-c.done
 	if c.err != nil {
 		return nil, c.err
 	}
 	if rec, ok := c.byID[id]; ok {
 		return rec, nil
+	}
+	if c.snap != nil && c.snap.dropped[id] {
+		// Another key wrote it: what this key sees of it now, only
+		// Clevertim can say.
+		rec, err := r.get(ctx, id)
+		if errors.Is(err, clevertim.ErrNotFound) {
+			err = r.notFound(id)
+		}
+		return rec, err
 	}
 	return nil, r.notFound(id)
 }
@@ -140,7 +149,7 @@ func (r *Resource[T]) loadEach(ctx context.Context, ids []clevertim.ID) ([]*T, [
 	}
 	if c := r.started(); c != nil {
 		for i, id := range ids {
-			recs[i], errs[i] = c.lookup(r, id)
+			recs[i], errs[i] = c.lookup(ctx, r, id)
 		}
 		return recs, errs
 	}
@@ -263,7 +272,7 @@ func (r *Resource[T]) batch(ctx context.Context, keys []clevertim.ID) []*dataloa
 	if r.WantsCollection(len(keys)) {
 		c := r.collection(ctx)
 		for i, id := range keys {
-			rec, err := c.lookup(r, id)
+			rec, err := c.lookup(ctx, r, id)
 			results[i] = &dataloader.Result[*T]{Data: rec, Error: err}
 		}
 		return results

@@ -1,0 +1,63 @@
+package graph_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/clevertim-graphql/clevertim-graphql/graph"
+)
+
+// Warm, the replica answers the README's pages without Clevertim: a first
+// page, a later page (by cursor, in another order), a filtered page, the
+// contact page and the pipeline board.
+func TestReplica_WarmPagesSendNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, graph.HandlerConfig{CacheTTL: time.Hour})
+	first := `{ contacts(first: 10, orderBy: {field: LAST_NAME}) { pageInfo { endCursor } nodes { id lastName } } }`
+	r := h.ok("", first, nil)
+	after := str(r.Data, "contacts", "pageInfo", "endCursor")
+	later := `query($after: String) { contacts(first: 10, after: $after, orderBy: {field: LAST_NAME}) { nodes { id } } }`
+	filtered := `{ contacts(first: 10, filter: {tags: ["vip"]}, orderBy: {field: ADDED_ON, direction: DESC}) { totalCount nodes { id } } }`
+	queries := []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"first page", first, nil},
+		{"later page", later, map[string]any{"after": after}},
+		{"filtered page", filtered, nil},
+		{"contact page", contactPageQuery, map[string]any{"id": "1031"}},
+		{"pipeline board", pipelineBoardQuery, nil},
+	}
+	for _, q := range queries {
+		h.ok("", q.query, q.vars) // cold
+	}
+	for _, q := range queries {
+		if r := h.ok("", q.query, q.vars); r.Extensions.Upstream.Requests != 0 {
+			t.Errorf("%s, warm: %d upstream requests", q.name, r.Extensions.Upstream.Requests)
+		}
+	}
+	// The later page is the one after the first, from the index.
+	r2 := h.ok("", later, map[string]any{"after": after})
+	if n := list(r2.Data, "contacts", "nodes"); len(n) != 10 || str(n[0], "id") == str(list(r.Data, "contacts", "nodes")[0], "id") {
+		t.Errorf("later page: %v", r2.Data)
+	}
+}
+
+// A writer reads its update back from its own copy; another key that sees
+// the record is answered from what Clevertim sends it, not the writer's copy.
+func TestReplica_WriteReadBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, graph.HandlerConfig{CacheTTL: time.Hour})
+	const q = `{ contact(id: "1031") { id title } contacts(first: 1000) { totalCount } }`
+	h.ok("", q, nil)
+	h.ok(adminKey, q, nil)
+	h.ok("", `mutation { updateContact(id: "1031", input: {title: "Chief Replica Officer"}) { id } }`, nil)
+	r := h.ok("", q, nil)
+	if str(r.Data, "contact", "title") != "Chief Replica Officer" || r.Extensions.Upstream.Requests != 0 {
+		t.Errorf("the writer read %v with %d requests; want its write from its copy", r.Data, r.Extensions.Upstream.Requests)
+	}
+	r = h.ok(adminKey, q, nil)
+	if str(r.Data, "contact", "title") != "Chief Replica Officer" || r.Extensions.Upstream.Requests != 1 {
+		t.Errorf("another key read %v with %d requests; want the record from Clevertim (1 GET by id)", r.Data, r.Extensions.Upstream.Requests)
+	}
+}
