@@ -21,6 +21,7 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
+	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 )
 
 // HandlerConfig is what the GraphQL handler needs.
@@ -64,6 +65,9 @@ type HandlerConfig struct {
 	// MaxDepth and MaxAliases bound an operation's nesting and the aliases
 	// of one field in one selection set (see limits.go).
 	MaxDepth, MaxAliases int
+	// Telemetry receives the logs, metrics and spans of every operation;
+	// nil means slog.Default() and neither metrics served nor spans exported.
+	Telemetry *telemetry.Telemetry
 }
 
 // Defaults for the zero HandlerConfig fields.
@@ -104,14 +108,19 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	}
 	cfg.Loaders = cfg.Loaders.WithDefaults()
 	cfg.Loaders.Cache = loaders.NewCache(cfg.CacheTTL, 0)
+	tel := cfg.Telemetry
+	if tel == nil {
+		tel = telemetry.New(nil, nil, nil)
+	}
+	cfg.Loaders.Tracer = tel.Tracer()
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),
 		// The limiter comes first, so that time spent waiting for a slot is
 		// not counted as time on the wire: rounds stay honest.
-		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Limiter{
-			Base: &upstream.Transport{Base: cfg.Transport}, PerKey: cfg.UpstreamConcurrency,
-		}}),
+		clevertim.WithHTTPClient(&http.Client{Transport: tel.AroundLimiter(&upstream.Limiter{
+			Base: &upstream.Transport{Base: tel.UpstreamTransport(cfg.Transport, urlPath(cfg.UpstreamURL))}, PerKey: cfg.UpstreamConcurrency,
+		})}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),
 	)
@@ -125,6 +134,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
+	srv.Use(observer{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(limits{maxDepth: cfg.MaxDepth, maxAliases: cfg.MaxAliases, maxComplexity: cfg.ComplexityLimit})
 	srv.SetErrorPresenter(presentError)
@@ -135,8 +145,9 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		srv.AroundOperations(prefetch(cfg.Loaders.ListThreshold))
 	}
 
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return observed(tel, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := apiKey(r, cfg.DefaultAPIKey, cfg.RequireAuth)
+		telemetry.OperationFrom(r.Context()).SetKey(key)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Basic realm="Clevertim API key", Bearer`)
 			writeGraphQLError(w, http.StatusUnauthorized, err.Error(), CodeUnauthenticated)
@@ -150,7 +161,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		ctx = upstream.WithTracker(ctx, upstream.NewTracker(cfg.UpstreamBudget))
 		ctx = loaders.With(ctx, loaders.New(client.WithAPIKey(key), cfg.Loaders))
 		srv.ServeHTTP(w, r.WithContext(ctx))
-	}), nil
+	})), nil
 }
 
 // orDefault maps 0 to the default and a negative value to 0 (no limit).

@@ -60,7 +60,8 @@ func newResource[T any](name string, opts Options, small bool,
 func (r *Resource[T]) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.loader = dataloader.NewBatchedLoader(r.batch, dataloader.WithWait[clevertim.ID, *T](r.opts.Wait))
+	r.loader = dataloader.NewBatchedLoader(r.batch, append(tracerOption[clevertim.ID, *T](r.opts.Tracer, r.name),
+		dataloader.WithWait[clevertim.ID, *T](r.opts.Wait))...)
 	r.all = nil
 }
 

@@ -1,0 +1,101 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
+	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
+)
+
+// observed wraps the GraphQL endpoint so that every request, refused or
+// answered, is one telemetry.Operation: a span continuing the caller's
+// trace, metrics, and one log line.
+func observed(tel *telemetry.Telemetry, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, op := tel.Begin(r)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() { op.End(ctx, sw.status) }()
+		next.ServeHTTP(sw, r.WithContext(ctx))
+	})
+}
+
+// statusWriter remembers the status of the answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wroteHeader {
+		s.status, s.wroteHeader = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushing,
+// deadlines) through the wrapper.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// observer tells the request's telemetry.Operation what gqlgen learnt: the
+// operation's name and type once parsed, and its answer's errors.
+type observer struct{}
+
+var (
+	_ graphql.HandlerExtension     = observer{}
+	_ graphql.OperationInterceptor = observer{}
+	_ graphql.ResponseInterceptor  = observer{}
+)
+
+func (observer) ExtensionName() string                   { return "Telemetry" }
+func (observer) Validate(graphql.ExecutableSchema) error { return nil }
+func (observer) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if op := telemetry.OperationFrom(ctx); op != nil && graphql.HasOperationContext(ctx) {
+		oc := graphql.GetOperationContext(ctx)
+		typ := "unknown"
+		if oc.Operation != nil {
+			typ = string(oc.Operation.Operation)
+		}
+		op.Identify(oc.OperationName, typ)
+	}
+	return next(ctx)
+}
+
+func (observer) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	op := telemetry.OperationFrom(ctx)
+	if resp == nil || op == nil {
+		return resp
+	}
+	codes := make([]string, 0, len(resp.Errors))
+	for _, e := range resp.Errors {
+		code, _ := e.Extensions["code"].(string)
+		if code == "" {
+			code = fmt.Sprint(e.Extensions["code"])
+		}
+		codes = append(codes, code)
+	}
+	var cost upstream.Summary
+	if t := upstream.FromContext(ctx); t != nil {
+		cost = t.Summary()
+	}
+	data := bytes.TrimSpace(resp.Data)
+	op.Answered(len(data) > 0 && !bytes.Equal(data, []byte("null")), codes, cost.Requests, cost.Rounds)
+	return resp
+}
+
+// urlPath is the path of the upstream API root, for naming resources in
+// metrics; a URL that does not parse has been refused by the client already.
+func urlPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Path
+}
