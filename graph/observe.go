@@ -58,11 +58,13 @@ func (observer) Validate(graphql.ExecutableSchema) error { return nil }
 func (observer) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	if op := telemetry.OperationFrom(ctx); op != nil && graphql.HasOperationContext(ctx) {
 		oc := graphql.GetOperationContext(ctx)
-		typ := "unknown"
+		// The name is the document's: operationName may be absent when
+		// the document holds one operation.
+		name, typ := oc.OperationName, "unknown"
 		if oc.Operation != nil {
-			typ = string(oc.Operation.Operation)
+			name, typ = oc.Operation.Name, string(oc.Operation.Operation)
 		}
-		op.Identify(oc.OperationName, typ)
+		op.Identify(name, typ)
 	}
 	return next(ctx)
 }
