@@ -332,7 +332,7 @@ func TestTraces_ExportedWithTheIncomingTraceID(t *testing.T) {
 	rc, endpoint := startReceiver(t)
 	base, _, stop := start(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint},
 		"-upstream", up.URL, "-api-key", emulator.OwnerKey)
-	r := query(t, base+"/query", `query Board { opportunities(first: 2) { nodes { name leadUser { name } } } }`,
+	r := query(t, base+"/query", `query Board { opportunities(first: 2) { nodes { name leadUser { name } } } contact(id: "1031") { name } }`,
 		map[string]string{"Authorization": "Bearer " + testKey, "traceparent": traceparent, "baggage": "tenant=acme"})
 	if r["errors"] != nil {
 		t.Fatalf("query: %v", r)
@@ -341,7 +341,7 @@ func TestTraces_ExportedWithTheIncomingTraceID(t *testing.T) {
 
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	var operation, client *tracepb.Span
+	var operation, client, batch *tracepb.Span
 	for _, s := range rc.spans {
 		if hex.EncodeToString(s.TraceId) != incomingTraceID {
 			continue
@@ -351,14 +351,16 @@ func TestTraces_ExportedWithTheIncomingTraceID(t *testing.T) {
 			operation = s
 		case s.Kind == tracepb.Span_SPAN_KIND_CLIENT && strings.HasPrefix(s.Name, "GET "):
 			client = s
+		case s.Name == "loader batch contact":
+			batch = s
 		}
 	}
-	if operation == nil || client == nil {
+	if operation == nil || client == nil || batch == nil {
 		names := []string{}
 		for _, s := range rc.spans {
 			names = append(names, s.Name+" "+hex.EncodeToString(s.TraceId))
 		}
-		t.Fatalf("want an operation span and a client span in trace %s; got %v", incomingTraceID, names)
+		t.Fatalf("want an operation span, a loader batch span and a client span in trace %s; got %v", incomingTraceID, names)
 	}
 	if hex.EncodeToString(operation.ParentSpanId) != "00f067aa0ba902b7" {
 		t.Errorf("the operation span's parent is %x, not the caller's span", operation.ParentSpanId)
@@ -374,13 +376,15 @@ func TestTraces_ExportedWithTheIncomingTraceID(t *testing.T) {
 	}
 	// Upstream requests carried the trace and the caller's baggage.
 	var carried bool
+	var seen []string
 	for _, h := range up.received() {
+		seen = append(seen, h.Get("Traceparent")+" / "+h.Get("Baggage"))
 		if strings.Contains(h.Get("Traceparent"), incomingTraceID) && strings.Contains(h.Get("Baggage"), "tenant=acme") {
 			carried = true
 		}
 	}
 	if !carried {
-		t.Errorf("no upstream request carried traceparent and baggage: %v", up.received())
+		t.Errorf("no upstream request carried traceparent and baggage (traceparent / baggage): %q", seen)
 	}
 	for _, raw := range rc.raw {
 		for _, secret := range []string{testKey, emulator.OwnerKey, base64.StdEncoding.EncodeToString([]byte(emulator.OwnerKey + ":X"))} {
