@@ -387,7 +387,7 @@ func TestTraces_ExportedWithTheIncomingTraceID(t *testing.T) {
 		t.Errorf("no upstream request carried traceparent and baggage (traceparent / baggage): %q", seen)
 	}
 	for _, raw := range rc.raw {
-		for _, secret := range []string{testKey, emulator.OwnerKey, base64.StdEncoding.EncodeToString([]byte(emulator.OwnerKey + ":X"))} {
+		for _, secret := range []string{testKey, emulator.OwnerKey, base64.StdEncoding.EncodeToString([]byte(testKey + ":X"))} {
 			if bytes.Contains(raw, []byte(secret)) {
 				t.Errorf("an exported span holds %q", secret)
 			}

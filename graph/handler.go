@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -65,9 +67,14 @@ type HandlerConfig struct {
 	// MaxDepth and MaxAliases bound an operation's nesting and the aliases
 	// of one field in one selection set (see limits.go).
 	MaxDepth, MaxAliases int
-	// Telemetry receives the logs, metrics and spans of every operation;
-	// nil means slog.Default() and neither metrics served nor spans exported.
+	// Telemetry receives the logs, metrics and spans of every operation.
+	// nil: warnings and errors to stderr, no line per operation, metrics
+	// kept but not served, no spans.
 	Telemetry *telemetry.Telemetry
+	// APQCache holds the automatic persisted queries (hash → query); nil
+	// means an in-process LRU of 100. A shared one (Redis) lets a hash
+	// registered on one replica be known on all.
+	APQCache graphql.Cache[string]
 }
 
 // Defaults for the zero HandlerConfig fields.
@@ -110,7 +117,10 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	cfg.Loaders.Cache = loaders.NewCache(cfg.CacheTTL, 0)
 	tel := cfg.Telemetry
 	if tel == nil {
-		tel = telemetry.New(nil, nil, nil)
+		tel = telemetry.New(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil, nil)
+	}
+	if cfg.APQCache == nil {
+		cfg.APQCache = lru.New[string](100)
 	}
 	cfg.Loaders.Tracer = tel.Tracer()
 	client, err := clevertim.NewClient(
@@ -135,7 +145,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(observer{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: cfg.APQCache})
 	srv.Use(limits{maxDepth: cfg.MaxDepth, maxAliases: cfg.MaxAliases, maxComplexity: cfg.ComplexityLimit})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
