@@ -43,11 +43,11 @@ func upstreamCheck(client *http.Client, apiRoot, apiKey string) func(context.Con
 		}
 		resp, err := client.Do(req)
 		if err != nil {
-			return fmt.Errorf("Clevertim unreachable: %w", err)
+			return fmt.Errorf("clevertim unreachable: %w", err)
 		}
 		resp.Body.Close()
 		if apiKey != "" && resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("Clevertim answered %d to an authenticated read", resp.StatusCode)
+			return fmt.Errorf("clevertim answered %d to an authenticated read", resp.StatusCode)
 		}
 		return nil
 	}

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
+
+	"github.com/felixge/httpsnoop"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -18,30 +21,26 @@ import (
 // trace, metrics, and one log line.
 func observed(tel *telemetry.Telemetry, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r) // a CORS preflight is no operation
+			return
+		}
 		ctx, op := tel.Begin(r)
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		defer func() { op.End(ctx, sw.status) }()
-		next.ServeHTTP(sw, r.WithContext(ctx))
+		status := http.StatusOK
+		var once sync.Once
+		// httpsnoop keeps the writer's optional interfaces (Flusher for SSE
+		// and multipart, Hijacker for websockets), which a plain wrapper
+		// would hide.
+		w = httpsnoop.Wrap(w, httpsnoop.Hooks{WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
+			return func(code int) {
+				once.Do(func() { status = code })
+				next(code)
+			}
+		}})
+		defer func() { op.End(ctx, status) }()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
-
-// statusWriter remembers the status of the answer.
-type statusWriter struct {
-	http.ResponseWriter
-	status      int
-	wroteHeader bool
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if !s.wroteHeader {
-		s.status, s.wroteHeader = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the connection (flushing,
-// deadlines) through the wrapper.
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // observer tells the request's telemetry.Operation what gqlgen learnt: the
 // operation's name and type once parsed, and its answer's errors.
