@@ -177,11 +177,11 @@ func TestMetrics_GrowWithQueries(t *testing.T) {
 	}
 }
 
-func TestMetrics_BudgetRefusalsAndOwnListener(t *testing.T) {
+func TestMetrics_BudgetCacheAndOwnListener(t *testing.T) {
 	t.Parallel()
 	up := startUpstream(t)
 	base, out, _ := start(t, nil, "-upstream", up.URL, "-api-key", emulator.OwnerKey,
-		"-upstream-budget", "1", "-metrics-addr", "127.0.0.1:0", "-log-format", "json")
+		"-upstream-budget", "1", "-metrics-addr", "127.0.0.1:0", "-log-format", "json", "-cache-ttl", "1m")
 	// Two collections, one request allowed: one is refused.
 	query(t, base+"/query", `{ users { totalCount } groups { totalCount } }`, nil)
 	if status, _ := get(t, base+"/metrics"); status != http.StatusNotFound {
@@ -201,6 +201,9 @@ func TestMetrics_BudgetRefusalsAndOwnListener(t *testing.T) {
 		m[`clevertim_graphql_errors_total{code="UPSTREAM_BUDGET_EXCEEDED"}`] != 1 {
 		t.Errorf("budget refusals: %v, errors %v", m["clevertim_graphql_upstream_budget_refusals_total"],
 			m[`clevertim_graphql_errors_total{code="UPSTREAM_BUDGET_EXCEEDED"}`])
+	}
+	if m["clevertim_graphql_cache_entries"] != 1 {
+		t.Errorf("cache entries: %v, want 1 (the users fetched)", m["clevertim_graphql_cache_entries"])
 	}
 }
 

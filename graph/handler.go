@@ -123,6 +123,9 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		cfg.APQCache = lru.New[string](100)
 	}
 	cfg.Loaders.Tracer = tel.Tracer()
+	if cfg.Loaders.Cache != nil {
+		tel.Metrics.WatchCache(cfg.Loaders.Cache.Len)
+	}
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),

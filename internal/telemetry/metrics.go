@@ -90,6 +90,15 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
+// WatchCache exposes the size of the cross-request cache, read at each
+// scrape. Only the first cache watched is shown when several handlers share
+// these metrics.
+func (m *Metrics) WatchCache(entries func() int) {
+	_ = m.registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "clevertim_graphql", Name: "cache_entries",
+		Help: "Records and collections in the cross-request cache (-cache-ttl), expired ones not yet dropped included."},
+		func() float64 { return float64(entries()) }))
+}
+
 // Registry is where the collectors live, for tests and extra collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
