@@ -397,3 +397,52 @@ func TestTraces_ExportedWithTheIncomingTraceID(t *testing.T) {
 		}
 	}
 }
+
+func TestTraces_OversizedBaggageIsNotSentUpstream(t *testing.T) {
+	t.Parallel()
+	up := startUpstream(t)
+	base, _, _ := start(t, nil, "-upstream", up.URL, "-api-key", emulator.OwnerKey)
+	huge := "k=" + strings.Repeat("v", 9000)
+	if r := query(t, base+"/query", `{ users { totalCount } }`, map[string]string{"baggage": huge, "traceparent": traceparent}); r["errors"] != nil {
+		t.Fatalf("query with a 9 kB baggage: %v", r)
+	}
+	got := up.received()
+	if len(got) == 0 {
+		t.Fatal("no upstream request")
+	}
+	for _, h := range got {
+		if h.Get("Baggage") != "" || !strings.Contains(h.Get("Traceparent"), incomingTraceID) {
+			t.Errorf("upstream got baggage of %d bytes, traceparent %q", len(h.Get("Baggage")), h.Get("Traceparent"))
+		}
+	}
+}
+
+func TestLogs_LevelFormatAndBadSettings(t *testing.T) {
+	t.Parallel()
+	base, out, stop := start(t, nil, "-log-level", "warn")
+	query(t, base+"/query", `query Quiet { users { totalCount } }`, nil)
+	stop()
+	if strings.Contains(out.String(), "Quiet") || strings.Contains(out.String(), `"msg":"operation"`) {
+		t.Errorf("an operation line at -log-level warn:\n%s", out)
+	}
+	base, out, stop = start(t, nil, "-log-format", "text")
+	query(t, base+"/query", `query Spoken { users { totalCount } }`, nil)
+	stop()
+	if !strings.Contains(out.String(), "msg=operation operation=Spoken type=query") {
+		t.Errorf("no text operation line:\n%s", out)
+	}
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"-log-format", "xml"}, nil, "log format"},
+		{[]string{"-log-level", "loud"}, nil, "log level"},
+		{nil, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "http/protobuf"},
+	} {
+		err := run(t.Context(), append([]string{"-addr", "127.0.0.1:0"}, c.args...), func(k string) string { return c.env[k] }, &bytes.Buffer{}, nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %v: %v, want an error about %s", c.args, c.env, err, c.want)
+		}
+	}
+}
