@@ -43,6 +43,24 @@ func newTelemetry(ctx context.Context, o productionOptions, getenv func(string) 
 	return telemetry.New(logger, telemetry.NewMetrics(o.maxOperationNames), provider), flush, nil
 }
 
+// mountProduction adds /readyz and /metrics to mux, or serves /metrics on
+// -metrics-addr; stop closes that listener.
+func mountProduction(mux *http.ServeMux, base string, o options, tel *telemetry.Telemetry) (
+	readyz *readiness, metricsURL string, stop func(), err error) {
+	readyz = &readiness{check: upstreamCheck(&http.Client{Timeout: 5 * time.Second}, o.upstreamURL, o.apiKey),
+		interval: o.prod.readyCheckInterval}
+	mux.Handle("GET /readyz", readyz)
+	if o.prod.metricsAddr == "" {
+		mux.Handle("GET /metrics", tel.Metrics.Handler())
+		return readyz, base + "/metrics", func() {}, nil
+	}
+	addr, stop, err := metricsListener(o.prod.metricsAddr, tel.Metrics.Handler(), tel.Logger)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return readyz, "http://" + addr + "/metrics", stop, nil
+}
+
 // metricsListener serves /metrics on its own address, so that it need not
 // be exposed where /query is; stop closes it.
 func metricsListener(addr string, metrics http.Handler, logger *slog.Logger) (bound string, stop func(), err error) {

@@ -171,20 +171,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
 	})
-	readyz := &readiness{check: upstreamCheck(&http.Client{Timeout: 5 * time.Second}, o.upstreamURL, o.apiKey),
-		interval: o.prod.readyCheckInterval}
-	mux.Handle("GET /readyz", readyz)
-	metricsURL := base + "/metrics"
-	if o.prod.metricsAddr == "" {
-		mux.Handle("GET /metrics", tel.Metrics.Handler())
-	} else {
-		addr, stopMetrics, err := metricsListener(o.prod.metricsAddr, tel.Metrics.Handler(), logger)
-		if err != nil {
-			return err
-		}
-		defer stopMetrics()
-		metricsURL = "http://" + addr + "/metrics"
+	readyz, metricsURL, stopMetrics, err := mountProduction(mux, base, o, tel)
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
 
 	srv := &http.Server{
 		Handler:           mux,
