@@ -122,7 +122,9 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	if cfg.APQCache == nil {
 		cfg.APQCache = lru.New[string](100)
 	}
-	cfg.Loaders.Tracer = tel.Tracer()
+	if tel.Tracing() {
+		cfg.Loaders.Tracer = tel.Tracer()
+	}
 	if cfg.Loaders.Cache != nil {
 		tel.Metrics.WatchCache(cfg.Loaders.Cache.Len)
 	}

@@ -23,7 +23,6 @@ type Operation struct {
 
 	mu        sync.Mutex
 	name, typ string
-	named     bool
 	keyHash   string
 	codes     []string
 	answered  bool
@@ -47,7 +46,7 @@ func OperationFrom(ctx context.Context) *Operation {
 func (t *Telemetry) Begin(r *http.Request) (context.Context, *Operation) {
 	ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, span := t.tracer.Start(ctx, "GraphQL operation", trace.WithSpanKind(trace.SpanKindServer))
-	op := &Operation{tel: t, start: time.Now(), span: span, typ: "unknown", sent: map[string]struct{}{}}
+	op := &Operation{tel: t, start: time.Now(), span: span, typ: "unknown"}
 	t.Metrics.inFlight.Inc()
 	ctx = context.WithValue(ctx, operationKey{}, op)
 	return WithLogger(ctx, t.Logger), op
@@ -57,8 +56,11 @@ func (t *Telemetry) Begin(r *http.Request) (context.Context, *Operation) {
 // when unnamed) and its type (query, mutation, subscription).
 func (op *Operation) Identify(name, typ string) {
 	op.mu.Lock()
-	op.name, op.typ, op.named = name, typ, true
+	op.name, op.typ = name, typ
 	op.mu.Unlock()
+	if !op.span.IsRecording() {
+		return
+	}
 	spanName := typ
 	if name != "" {
 		spanName += " " + name
@@ -99,6 +101,9 @@ func (op *Operation) repeated(method, url string) bool {
 	if _, ok := op.sent[k]; ok {
 		return true
 	}
+	if op.sent == nil {
+		op.sent = map[string]struct{}{}
+	}
 	op.sent[k] = struct{}{}
 	return false
 }
@@ -134,22 +139,27 @@ func (op *Operation) End(ctx context.Context, status int) {
 		m.errors.WithLabelValues(c).Inc()
 	}
 
-	op.span.SetAttributes(
-		attribute.Int("clevertim.upstream.requests", requests),
-		attribute.Int("clevertim.upstream.rounds", rounds),
-		attribute.Int("http.response.status_code", status),
-	)
-	if len(errorCodes) > 0 {
-		op.span.SetAttributes(attribute.StringSlice("graphql.error.codes", errorCodes))
-	}
-	if outcome == "error" {
-		op.span.SetStatus(codes.Error, outcome)
+	if op.span.IsRecording() {
+		op.span.SetAttributes(
+			attribute.Int("clevertim.upstream.requests", requests),
+			attribute.Int("clevertim.upstream.rounds", rounds),
+			attribute.Int("http.response.status_code", status),
+		)
+		if len(errorCodes) > 0 {
+			op.span.SetAttributes(attribute.StringSlice("graphql.error.codes", errorCodes))
+		}
+		if outcome == "error" {
+			op.span.SetStatus(codes.Error, outcome)
+		}
 	}
 	op.span.End()
 
 	level := slog.LevelInfo
 	if slices.Contains(errorCodes, "INTERNAL_SERVER_ERROR") {
 		level = slog.LevelError
+	}
+	if !op.tel.Logger.Enabled(ctx, level) {
+		return
 	}
 	attrs := []slog.Attr{
 		slog.String("operation", label),

@@ -19,6 +19,7 @@ type Telemetry struct {
 	Logger     *slog.Logger
 	Metrics    *Metrics
 	provider   trace.TracerProvider
+	tracing    bool // spans are exported
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
 }
@@ -34,10 +35,12 @@ func New(logger *slog.Logger, metrics *Metrics, provider trace.TracerProvider) *
 	if metrics == nil {
 		metrics = NewMetrics(0)
 	}
+	tracing := provider != nil
 	if provider == nil {
 		provider = noop.NewTracerProvider()
 	}
 	return &Telemetry{
+		tracing:    tracing,
 		Logger:     logger,
 		Metrics:    metrics,
 		provider:   provider,
@@ -48,6 +51,10 @@ func New(logger *slog.Logger, metrics *Metrics, provider trace.TracerProvider) *
 
 // Tracer is the tracer of the server's spans.
 func (t *Telemetry) Tracer() trace.Tracer { return t.tracer }
+
+// Tracing says whether spans are exported: without, work done only for
+// spans (a tracer in each request's loaders) can be skipped.
+func (t *Telemetry) Tracing() bool { return t.tracing }
 
 // KeyHash names an API key in logs without revealing it: the first 12 hex
 // digits of its SHA-256, enough to tell a caller's lines apart and to match
