@@ -177,6 +177,23 @@ func TestMetrics_GrowWithQueries(t *testing.T) {
 	}
 }
 
+func TestMetrics_RefusalsBeforeGraphQLCountTheirCode(t *testing.T) {
+	t.Parallel()
+	base, out, _ := start(t, nil, "-require-auth")
+	if r := query(t, base+"/query", `query Anonymous { users { totalCount } }`, nil); r["errors"] == nil {
+		t.Fatalf("no key accepted: %v", r)
+	}
+	m, _ := metrics(t, base+"/metrics")
+	if m[`clevertim_graphql_errors_total{code="UNAUTHENTICATED"}`] != 1 ||
+		m[`clevertim_graphql_operations_total{name="(unnamed)",outcome="error",type="unknown"}`] != 1 {
+		t.Errorf("a request without a key: errors %v, operations %v", m[`clevertim_graphql_errors_total{code="UNAUTHENTICATED"}`],
+			m[`clevertim_graphql_operations_total{name="(unnamed)",outcome="error",type="unknown"}`])
+	}
+	if !strings.Contains(out.String(), `"status":401`) || !strings.Contains(out.String(), `"errors":["UNAUTHENTICATED"]`) {
+		t.Errorf("no log line for the refusal:\n%s", out)
+	}
+}
+
 func TestMetrics_BudgetCacheAndOwnListener(t *testing.T) {
 	t.Parallel()
 	up := startUpstream(t)

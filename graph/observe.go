@@ -28,16 +28,30 @@ func observed(tel *telemetry.Telemetry, next http.Handler) http.Handler {
 		ctx, op := tel.Begin(r)
 		status := http.StatusOK
 		var once sync.Once
+		// A refusal written before GraphQL ran (no key, say) is kept, to
+		// count its extensions.code; a few KiB hold any such answer.
+		var refusal bytes.Buffer
+		const maxRefusal = 4 << 10
 		// httpsnoop keeps the writer's optional interfaces (Flusher for SSE
 		// and multipart, Hijacker for websockets), which a plain wrapper
 		// would hide.
-		w = httpsnoop.Wrap(w, httpsnoop.Hooks{WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
-			return func(code int) {
-				once.Do(func() { status = code })
-				next(code)
-			}
-		}})
-		defer func() { op.End(ctx, status) }()
+		w = httpsnoop.Wrap(w, httpsnoop.Hooks{
+			WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
+				return func(code int) {
+					once.Do(func() { status = code })
+					next(code)
+				}
+			},
+			Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
+				return func(b []byte) (int, error) {
+					if status >= http.StatusBadRequest && !op.IsAnswered() {
+						refusal.Write(b[:min(len(b), maxRefusal-refusal.Len())])
+					}
+					return next(b)
+				}
+			},
+		})
+		defer func() { op.End(ctx, status, refusal.Bytes()) }()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -76,9 +90,9 @@ func (observer) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 	}
 	codes := make([]string, 0, len(resp.Errors))
 	for _, e := range resp.Errors {
-		code, _ := e.Extensions["code"].(string)
-		if code == "" {
-			code = fmt.Sprint(e.Extensions["code"])
+		code := telemetry.NoCode
+		if c, ok := e.Extensions["code"]; ok && c != nil {
+			code = fmt.Sprint(c)
 		}
 		codes = append(codes, code)
 	}

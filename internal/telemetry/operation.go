@@ -1,9 +1,12 @@
 package telemetry
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -92,6 +95,34 @@ func (op *Operation) Answered(hasData bool, errorCodes []string, requests, round
 	op.requests, op.rounds = requests, rounds
 }
 
+var errorCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
+
+// NoCode stands for an error that carries no extensions.code.
+const NoCode = "(none)"
+
+// refusalCodes reads the codes of a GraphQL error answer; an answer that is
+// not one (cut short, or plain text) counts as one error without a code.
+func refusalCodes(body []byte) []string {
+	if len(body) == 0 {
+		return nil
+	}
+	var answer struct {
+		Errors []struct {
+			Extensions struct {
+				Code string `json:"code"`
+			} `json:"extensions"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &answer) != nil || len(answer.Errors) == 0 {
+		return []string{NoCode}
+	}
+	codes := make([]string, 0, len(answer.Errors))
+	for _, e := range answer.Errors {
+		codes = append(codes, cmp.Or(e.Extensions.Code, NoCode))
+	}
+	return codes
+}
+
 // repeated records an upstream request and says whether the operation had
 // already sent the same one.
 func (op *Operation) repeated(method, url string) bool {
@@ -108,10 +139,17 @@ func (op *Operation) repeated(method, url string) bool {
 	return false
 }
 
-// End reports the operation; status is the HTTP status of its answer. An
-// answer refused before GraphQL ran (no key, a body too large) has no
-// GraphQL errors recorded; its status says what happened.
-func (op *Operation) End(ctx context.Context, status int) {
+// IsAnswered says whether Answered was called: GraphQL ran.
+func (op *Operation) IsAnswered() bool {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	return op.answered
+}
+
+// End reports the operation; status is the HTTP status of its answer.
+// refusal is the start of an answer written before GraphQL ran (no key, a
+// body too large), whose errors' codes are counted like GraphQL's.
+func (op *Operation) End(ctx context.Context, status int, refusal []byte) {
 	elapsed := time.Since(op.start)
 	m := op.tel.Metrics
 	m.inFlight.Dec()
@@ -119,6 +157,9 @@ func (op *Operation) End(ctx context.Context, status int) {
 	op.mu.Lock()
 	name, typ, keyHash := op.name, op.typ, op.keyHash
 	errorCodes := append([]string{}, op.codes...)
+	if !op.answered {
+		errorCodes = append(errorCodes, refusalCodes(refusal)...)
+	}
 	outcome := "ok"
 	switch {
 	case !op.answered && status >= 400, op.answered && !op.hasData && len(errorCodes) > 0:
@@ -136,6 +177,9 @@ func (op *Operation) End(ctx context.Context, status int) {
 	m.operations.WithLabelValues(label, typ, outcome).Inc()
 	m.operationDuration.WithLabelValues(typ).Observe(elapsed.Seconds())
 	for _, c := range errorCodes {
+		if !errorCode.MatchString(c) && c != NoCode {
+			c = "(other)" // codes are ours, but a label must stay bounded
+		}
 		m.errors.WithLabelValues(c).Inc()
 	}
 
