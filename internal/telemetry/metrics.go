@@ -99,9 +99,6 @@ func (m *Metrics) WatchCache(entries func() int) {
 		func() float64 { return float64(entries()) }))
 }
 
-// Registry is where the collectors live, for tests and extra collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
-
 var operationName = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
 
 // nameSet bounds the operation names used as label values: callers choose

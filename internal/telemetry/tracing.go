@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // TracingEnabled says whether the standard OTEL_* environment asks for
@@ -62,6 +61,3 @@ func NewTracerProvider(ctx context.Context, getenv func(string) string) (*sdktra
 	}
 	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res)), nil
 }
-
-// Provider is the tracer provider, for code that starts its own spans.
-func (t *Telemetry) Provider() trace.TracerProvider { return t.provider }
