@@ -199,8 +199,15 @@ func TestMetrics_BudgetCacheAndOwnListener(t *testing.T) {
 	up := startUpstream(t)
 	base, out, _ := start(t, nil, "-upstream", up.URL, "-api-key", emulator.OwnerKey,
 		"-upstream-budget", "1", "-metrics-addr", "127.0.0.1:0", "-log-format", "json", "-cache-ttl", "1m")
-	// Two collections, one request allowed: one is refused.
-	query(t, base+"/query", `{ users { totalCount } groups { totalCount } }`, nil)
+	// The users, fetched then found in the cache (no upstream request, no
+	// budget spent); then two collections with one request allowed: one is
+	// refused.
+	for range 2 {
+		if r := query(t, base+"/query", `{ users { totalCount } }`, nil); r["errors"] != nil {
+			t.Fatalf("users: %v", r)
+		}
+	}
+	query(t, base+"/query", `{ groups { totalCount } customFields { totalCount } }`, nil)
 	if status, _ := get(t, base+"/metrics"); status != http.StatusNotFound {
 		t.Errorf("/metrics on the main address with -metrics-addr: %d", status)
 	}
@@ -214,13 +221,19 @@ func TestMetrics_BudgetCacheAndOwnListener(t *testing.T) {
 		t.Fatalf("no metrics address in the startup line:\n%s", out)
 	}
 	m, _ := metrics(t, started.Metrics)
+	if m[`clevertim_graphql_cache_lookups_total{resource="user",result="miss"}`] != 1 ||
+		m[`clevertim_graphql_cache_lookups_total{resource="user",result="hit"}`] != 1 {
+		t.Errorf("cache lookups of users: %v misses, %v hits; want 1 and 1",
+			m[`clevertim_graphql_cache_lookups_total{resource="user",result="miss"}`],
+			m[`clevertim_graphql_cache_lookups_total{resource="user",result="hit"}`])
+	}
 	if m["clevertim_graphql_upstream_budget_refusals_total"] != 1 ||
 		m[`clevertim_graphql_errors_total{code="UPSTREAM_BUDGET_EXCEEDED"}`] != 1 {
 		t.Errorf("budget refusals: %v, errors %v", m["clevertim_graphql_upstream_budget_refusals_total"],
 			m[`clevertim_graphql_errors_total{code="UPSTREAM_BUDGET_EXCEEDED"}`])
 	}
-	if m["clevertim_graphql_cache_entries"] != 1 {
-		t.Errorf("cache entries: %v, want 1 (the users fetched)", m["clevertim_graphql_cache_entries"])
+	if m["clevertim_graphql_cache_entries"] != 2 {
+		t.Errorf("cache entries: %v, want 2 (the users, and the groups or the custom fields)", m["clevertim_graphql_cache_entries"])
 	}
 }
 

@@ -127,6 +127,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	}
 	if cfg.Loaders.Cache != nil {
 		tel.Metrics.WatchCache(cfg.Loaders.Cache.Len)
+		cfg.Loaders.Cache.Observe(tel.Metrics)
 	}
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),

@@ -36,6 +36,8 @@ type Metrics struct {
 	upstreamRetries   *prometheus.CounterVec
 	limiterWait       prometheus.Histogram
 	budgetRefusals    prometheus.Counter
+	cacheLookups      *prometheus.CounterVec
+	cacheEvictions    prometheus.Counter
 
 	names *nameSet
 }
@@ -77,13 +79,31 @@ func NewMetrics(maxNames int) *Metrics {
 			Buckets: []float64{.0001, .001, .005, .01, .025, .05, .1, .25, .5, 1, 5}}),
 		budgetRefusals: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "upstream_budget_refusals_total",
 			Help: "Upstream requests refused because their operation had spent its budget (-upstream-budget)."}),
+		cacheLookups: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "cache_lookups_total",
+			Help: "Reads looked up in the cross-request cache (-cache-ttl), by resource and result (hit, miss)."},
+			[]string{"resource", "result"}),
+		cacheEvictions: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "cache_evictions_total",
+			Help: "Cache entries dropped because the cache was full, expired ones included."}),
 		names: &nameSet{max: maxNames, seen: map[string]struct{}{}},
 	}
 	m.registry.MustRegister(m.operations, m.operationDuration, m.inFlight, m.errors,
 		m.upstreamRequests, m.upstreamDuration, m.upstreamRetries, m.limiterWait, m.budgetRefusals,
+		m.cacheLookups, m.cacheEvictions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// CacheLookup counts a read answered from the cross-request cache or not.
+func (m *Metrics) CacheLookup(resource string, hit bool) {
+	result := "miss"
+	if hit {
+		result = "hit"
+	}
+	m.cacheLookups.WithLabelValues(resource, result).Inc()
+}
+
+// CacheEvicted counts entries dropped to keep the cache in bounds.
+func (m *Metrics) CacheEvicted(n int) { m.cacheEvictions.Add(float64(n)) }
 
 // Handler serves the metrics in Prometheus' text format.
 func (m *Metrics) Handler() http.Handler {
