@@ -374,7 +374,7 @@ func TestTraces_ExportedWithTheIncomingTraceID(t *testing.T) {
 
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	var operation, client, batch *tracepb.Span
+	var operation, client, batch, collection *tracepb.Span
 	for _, s := range rc.spans {
 		if hex.EncodeToString(s.TraceId) != incomingTraceID {
 			continue
@@ -386,14 +386,16 @@ func TestTraces_ExportedWithTheIncomingTraceID(t *testing.T) {
 			client = s
 		case s.Name == "loader batch contact":
 			batch = s
+		case s.Name == "collection opportunity":
+			collection = s
 		}
 	}
-	if operation == nil || client == nil || batch == nil {
+	if operation == nil || client == nil || batch == nil || collection == nil {
 		names := []string{}
 		for _, s := range rc.spans {
 			names = append(names, s.Name+" "+hex.EncodeToString(s.TraceId))
 		}
-		t.Fatalf("want an operation span, a loader batch span and a client span in trace %s; got %v", incomingTraceID, names)
+		t.Fatalf("want an operation span, a loader batch span, a collection span and a client span in trace %s; got %v", incomingTraceID, names)
 	}
 	if hex.EncodeToString(operation.ParentSpanId) != "00f067aa0ba902b7" {
 		t.Errorf("the operation span's parent is %x, not the caller's span", operation.ParentSpanId)

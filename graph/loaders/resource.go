@@ -203,6 +203,8 @@ func (r *Resource[T]) claim() (c *collection[T], fresh bool) {
 
 func (r *Resource[T]) fill(ctx context.Context, c *collection[T]) {
 	defer close(c.done)
+	ctx, end := collectionSpan(ctx, r.opts.Tracer, r.name)
+	defer end()
 	// Loads look records up in the index (lookup) rather than in the
 	// loader's cache: priming thousands of thunks per request costs more
 	// than it saves.

@@ -24,6 +24,16 @@ func (t batchTracer[K, V]) TraceBatch(ctx context.Context, keys []K) (context.Co
 	return ctx, func([]*dataloader.Result[V]) { span.End() }
 }
 
+// collectionSpan covers the fetch of a whole collection, prefetched by the
+// query plan or asked for by a batch; without a tracer it does nothing.
+func collectionSpan(ctx context.Context, tracer trace.Tracer, resource string) (context.Context, func()) {
+	if tracer == nil {
+		return ctx, func() {}
+	}
+	ctx, span := tracer.Start(ctx, "collection "+resource, trace.WithAttributes(attribute.String("loader.resource", resource)))
+	return ctx, func() { span.End() }
+}
+
 // tracerOption is the dataloader option that traces batches, or none.
 func tracerOption[K comparable, V any](tracer trace.Tracer, resource string) []dataloader.Option[K, V] {
 	if tracer == nil {
