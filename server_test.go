@@ -85,7 +85,7 @@ func post(t *testing.T, url, auth, query string) (int, map[string]any) {
 
 func TestRun_ZeroConfigurationDemo(t *testing.T) {
 	t.Parallel()
-	base, out, _ := start(t, nil)
+	base, out, _ := start(t, nil, "-log-format", "text") // the banner is for people: text only
 	for _, want := range []string{"GraphiQL:", base + "/query", emulator.OwnerKey, "demo-readonly-key"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)

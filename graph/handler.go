@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
+	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 )
 
 // HandlerConfig is what the GraphQL handler needs.
@@ -70,6 +73,14 @@ type HandlerConfig struct {
 	MaxDepth, MaxAliases int
 	// HTTPOptions are the endpoint's persisted documents (see transport.go).
 	HTTPOptions
+	// Telemetry receives the logs, metrics and spans of every operation.
+	// nil: warnings and errors to stderr, no line per operation, metrics
+	// kept but not served, no spans.
+	Telemetry *telemetry.Telemetry
+	// APQCache holds the automatic persisted queries (hash → query); nil
+	// means an in-process LRU of 100. A shared one (Redis) lets a hash
+	// registered on one replica be known on all.
+	APQCache graphql.Cache[string]
 }
 
 // Defaults for the zero HandlerConfig fields.
@@ -114,14 +125,28 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	}
 	cfg.Loaders.Stats = loaders.NewStats()
 	cfg.Loaders.Replica = loaders.NewReplica(cfg.CacheTTL, cfg.CacheMaxBytes)
+	tel := cfg.Telemetry
+	if tel == nil {
+		tel = telemetry.New(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil, nil)
+	}
+	if cfg.APQCache == nil {
+		cfg.APQCache = lru.New[string](100)
+	}
+	if tel.Tracing() {
+		cfg.Loaders.Tracer = tel.Tracer()
+	}
+	if cfg.Loaders.Replica != nil {
+		tel.Metrics.WatchCache(cfg.Loaders.Replica.Len)
+		cfg.Loaders.Replica.Observe(tel.Metrics)
+	}
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),
 		// The limiter comes first, so that time spent waiting for a slot is
 		// not counted as time on the wire: rounds stay honest.
-		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Limiter{
-			Base: &upstream.Transport{Base: cfg.Transport}, PerKey: cfg.UpstreamConcurrency,
-		}}),
+		clevertim.WithHTTPClient(&http.Client{Transport: tel.AroundLimiter(&upstream.Limiter{
+			Base: &upstream.Transport{Base: tel.UpstreamTransport(cfg.Transport, urlPath(cfg.UpstreamURL))}, PerKey: cfg.UpstreamConcurrency,
+		})}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),
 	)
@@ -133,8 +158,9 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.AddTransport(newHTTPTransport(cfg.HTTPOptions))
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
+	srv.Use(observer{})
 	if !cfg.OnlyPersisted {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+		srv.Use(extension.AutomaticPersistedQuery{Cache: cfg.APQCache})
 	}
 	srv.Use(limits{maxDepth: cfg.MaxDepth, maxAliases: cfg.MaxAliases, maxComplexity: cfg.ComplexityLimit})
 	srv.SetErrorPresenter(presentError)
@@ -145,8 +171,9 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		srv.AroundOperations(prefetch())
 	}
 
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return observed(tel, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := apiKey(r, cfg.DefaultAPIKey, cfg.RequireAuth)
+		telemetry.OperationFrom(r.Context()).SetKey(key)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Basic realm="Clevertim API key", Bearer`)
 			writeGraphQLError(w, http.StatusUnauthorized, err.Error(), CodeUnauthenticated)
@@ -160,7 +187,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		ctx = upstream.WithTracker(ctx, upstream.NewTracker(cfg.UpstreamBudget))
 		ctx = loaders.With(ctx, loaders.New(client.WithAPIKey(key), cfg.Loaders))
 		srv.ServeHTTP(w, r.WithContext(ctx))
-	}), nil
+	})), nil
 }
 
 // orDefault maps 0 to the default and a negative value to 0 (no limit).

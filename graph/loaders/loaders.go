@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 )
 
@@ -33,6 +35,8 @@ type Options struct {
 	// Replica, if set, keeps each key's collections across requests (see
 	// Replica).
 	Replica *Replica
+	// Tracer, if set, gives every batch a span.
+	Tracer trace.Tracer
 }
 
 // DefaultOptions suit a remote Clevertim.

@@ -39,6 +39,7 @@ type Replica struct {
 	maxBytes int64
 	now      func() time.Time
 	flights  singleflight.Group
+	observer CacheObserver // see Observe
 
 	mu      sync.Mutex
 	lru     *list.List // of *replicaEntry, most recently used first
@@ -248,13 +249,16 @@ func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
 	e.fetched = c.now()
 	c.bytes += e.bytes
 	c.entries[e.k] = c.lru.PushFront(e)
+	evicted := 0
 	for c.bytes > c.maxBytes && c.lru.Len() > 1 {
 		last := c.lru.Back()
 		old := last.Value.(*replicaEntry)
 		c.lru.Remove(last)
 		delete(c.entries, old.k)
 		c.release(old)
+		evicted++
 	}
+	c.evicted(evicted)
 	return true
 }
 
@@ -464,7 +468,7 @@ const refreshTimeout = time.Minute
 // through wraps a resource's fetches with the replica, and returns peek,
 // which answers from the replica alone (nil without one). Without a
 // replica, each list is a snapshot of its own request.
-func through[T any](c *Replica, hash [sha256.Size]byte, idOf func(*T) clevertim.ID,
+func through[T any](c *Replica, hash [sha256.Size]byte, resource string, idOf func(*T) clevertim.ID,
 	get func(context.Context, clevertim.ID) (*T, error), list func(context.Context) ([]*T, error)) (
 	func(context.Context, clevertim.ID) (*T, error), func(context.Context) (*Snapshot[T], error), func(clevertim.ID) (*T, bool)) {
 	if c == nil {
@@ -508,7 +512,9 @@ func through[T any](c *Replica, hash [sha256.Size]byte, idOf func(*T) clevertim.
 		return nil, false
 	}
 	cachedGet := func(ctx context.Context, id clevertim.ID) (*T, error) {
-		if rec, ok := peek(id); ok {
+		rec, ok := peek(id)
+		c.looked(resource, ok)
+		if ok {
 			return rec, nil
 		}
 		one := all
@@ -522,6 +528,7 @@ func through[T any](c *Replica, hash [sha256.Size]byte, idOf func(*T) clevertim.
 	}
 	cachedList := func(ctx context.Context) (*Snapshot[T], error) {
 		v, f := c.lookup(all)
+		c.looked(resource, f != absent)
 		switch f {
 		case fresh:
 			return v.(*Snapshot[T]), nil

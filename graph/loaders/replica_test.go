@@ -92,7 +92,7 @@ func TestReplica_MissesShareOneFetch(t *testing.T) {
 	t.Parallel()
 	c, _ := newTestReplica(0)
 	u := &upstreamOf{recs: func() []*rec { return records(10, "a") }}
-	_, list, _ := through(c, key("k"), idOf, u.get, u.list)
+	_, list, _ := through(c, key("k"), "rec", idOf, u.get, u.list)
 	u.gate.Lock()
 	done := make(chan struct{})
 	go func() { readAll(t, 32, list); close(done) }()
@@ -113,7 +113,7 @@ func TestReplica_StaleWhileRevalidate(t *testing.T) {
 	version := atomic.Value{}
 	version.Store("v1")
 	u := &upstreamOf{recs: func() []*rec { return records(10, version.Load().(string)) }}
-	_, list, _ := through(c, key("k"), idOf, u.get, u.list)
+	_, list, _ := through(c, key("k"), "rec", idOf, u.get, u.list)
 	readAll(t, 1, list)
 	clk.Add(59 * time.Second)
 	readAll(t, 8, list)
@@ -169,8 +169,8 @@ func TestReplica_WritesUpdateTheWriterAndDropFromOthers(t *testing.T) {
 	t.Parallel()
 	c, _ := newTestReplica(0)
 	u := &upstreamOf{recs: func() []*rec { return records(5, "a") }}
-	_, aList, _ := through(c, key("a"), idOf, u.get, u.list)
-	_, bList, _ := through(c, key("b"), idOf, u.get, u.list)
+	_, aList, _ := through(c, key("a"), "rec", idOf, u.get, u.list)
+	_, bList, _ := through(c, key("b"), "rec", idOf, u.get, u.list)
 	readAll(t, 1, aList)
 	readAll(t, 1, bList)
 	wrote(c, key("a"), "3", &rec{ID: "3", Text: "written by a"}, idOf)
@@ -197,17 +197,15 @@ func TestReplica_EvictsLeastRecentlyUsedBytes(t *testing.T) {
 	t.Parallel()
 	c, _ := newTestReplica(0)
 	u := &upstreamOf{recs: func() []*rec { return records(100, "same") }}
-	_, l1, _ := through(c, key("k1"), idOf, u.get, u.list)
+	_, l1, _ := through(c, key("k1"), "rec", idOf, u.get, u.list)
 	readAll(t, 1, l1)
 	one := c.Bytes()
 	// Room for about two keys' worth of distinct records.
 	c, _ = newTestReplica(2*one + one/2)
-	var lists []func(context.Context) (*Snapshot[rec], error)
 	for i := range 4 {
 		text := fmt.Sprintf("key%d", i) // distinct records: nothing shared
 		v := &upstreamOf{recs: func() []*rec { return records(100, text) }}
-		_, l, _ := through(c, key(text), idOf, v.get, v.list)
-		lists = append(lists, l)
+		_, l, _ := through(c, key(text), "rec", idOf, v.get, v.list)
 		readAll(t, 1, l)
 		if c.Bytes() > c.maxBytes {
 			t.Fatalf("%d bytes held, bound %d", c.Bytes(), c.maxBytes)
@@ -225,8 +223,8 @@ func TestReplica_ASecondKeySharesRecords(t *testing.T) {
 	t.Parallel()
 	c, _ := newTestReplica(0)
 	u := &upstreamOf{recs: func() []*rec { return records(1000, "shared") }}
-	_, a, _ := through(c, key("a"), idOf, u.get, u.list)
-	_, b, _ := through(c, key("b"), idOf, u.get, u.list)
+	_, a, _ := through(c, key("a"), "rec", idOf, u.get, u.list)
+	_, b, _ := through(c, key("b"), "rec", idOf, u.get, u.list)
 	readAll(t, 1, a)
 	first := c.Bytes()
 	readAll(t, 1, b)
