@@ -57,6 +57,9 @@ type HandlerConfig struct {
 	// CacheMaxBytes bounds the replica's memory (loaders.DefaultReplicaBytes
 	// when zero).
 	CacheMaxBytes int64
+	// Replica, if set, is used instead of one made from CacheTTL and
+	// CacheMaxBytes, so that a benchmark can read its size.
+	Replica *loaders.Replica
 	// NoPlanning turns off the prefetching of the collections a query will
 	// scan (see plan.go): fewer bytes fetched, more round trips.
 	NoPlanning bool
@@ -124,7 +127,10 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		cfg.Loaders.Budget = cfg.UpstreamBudget
 	}
 	cfg.Loaders.Stats = loaders.NewStats()
-	cfg.Loaders.Replica = loaders.NewReplica(cfg.CacheTTL, cfg.CacheMaxBytes)
+	cfg.Loaders.Replica = cfg.Replica
+	if cfg.Loaders.Replica == nil {
+		cfg.Loaders.Replica = loaders.NewReplica(cfg.CacheTTL, cfg.CacheMaxBytes)
+	}
 	tel := cfg.Telemetry
 	if tel == nil {
 		tel = telemetry.New(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil, nil)
