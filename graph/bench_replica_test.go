@@ -25,7 +25,7 @@ func replicaSizes(contacts int) emulator.Sizes {
 		Cases: s.Cases * k, Tasks: s.Tasks * k, Notes: s.Notes * k, Comments: s.Comments * k, ExtraUsers: s.ExtraUsers}
 }
 
-// BenchmarkReplica measures the warm replica (-cache-ttl 30s) at 1k, 10k and
+// BenchmarkReplica measures the warm replica (-cache-ttl) at 1k, 10k and
 // 50k contacts (-short: 1k and 10k), in-process: a first page and the
 // pipeline board with no upstream request, and the replica's memory against
 // the JSON bytes of the collections it holds, for one key and a second key
@@ -49,9 +49,12 @@ func benchReplica(b *testing.B, contacts int) {
 	emuSrv := httptest.NewServer(emu)
 	b.Cleanup(func() { emuSrv.Close(); emu.Close() })
 	var counter byteCounter
-	replica := loaders.NewReplica(30*time.Second, 0)
+	// Warm is within the TTL; filling a 50k account on a loaded machine
+	// can take longer than 30 s, so the copies are kept fresh for an hour:
+	// a warm read does the same work whatever the TTL.
+	replica := loaders.NewReplica(time.Hour, 0)
 	h, err := graph.NewHandler(graph.HandlerConfig{UpstreamURL: emuSrv.URL + "/api", DefaultAPIKey: ownerKey,
-		CacheTTL: 30 * time.Second, Replica: replica, Transport: &counter})
+		CacheTTL: time.Hour, Replica: replica, Transport: &counter})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
@@ -49,10 +50,13 @@ type Replica struct {
 	// digestOf finds a stored record's digest from its pointer, so that a
 	// key's copy holds pointers only.
 	digestOf map[any][sha256.Size]byte
-	// epochs count the writes that touched an entry, so that a fetch that
-	// started before a write does not overwrite it. Kept when the entry is
-	// evicted; bounded by the keys and resources seen.
-	epochs map[entryKey]uint64
+	// writes numbers the writes through the facade; lastWrite is, per entry
+	// a write touched, the number of the latest, so that a fetch that
+	// started before a write does not overwrite it. lastWrite is bounded:
+	// what it forgets is covered by forgotten, the latest write it dropped.
+	writes    uint64
+	lastWrite *lru.Cache[entryKey, uint64]
+	forgotten uint64
 }
 
 // entryKey names one key's collection of one resource, or one record read
@@ -96,10 +100,13 @@ func NewReplica(ttl time.Duration, maxBytes int64) *Replica {
 	if maxBytes <= 0 {
 		maxBytes = DefaultReplicaBytes
 	}
-	return &Replica{ttl: ttl, maxBytes: maxBytes, now: time.Now, lru: list.New(),
+	c := &Replica{ttl: ttl, maxBytes: maxBytes, now: time.Now, lru: list.New(),
 		entries: map[entryKey]*list.Element{}, shared: map[[sha256.Size]byte]*sharedRecord{},
 		digestOf: map[any][sha256.Size]byte{},
-		epochs:   map[entryKey]uint64{}}
+	}
+	// Evictions happen inside Add, under c.mu.
+	c.lastWrite, _ = lru.NewWithEvict(maxStats, func(_ entryKey, seq uint64) { c.forgotten = max(c.forgotten, seq) })
+	return c
 }
 
 // Bytes is what the replica holds, as it counts it.
@@ -146,11 +153,24 @@ func (c *Replica) lookup(k entryKey) (any, freshness) {
 	return e.value, fresh
 }
 
-func (c *Replica) epoch(k entryKey) uint64 {
+// epoch is the write count a fetch starts at, for store.
+func (c *Replica) epoch() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.epochs[k]
+	return c.writes
 }
+
+// lastWritten is the number of the latest write that touched k. Called with
+// c.mu held.
+func (c *Replica) lastWritten(k entryKey) uint64 {
+	if seq, ok := c.lastWrite.Peek(k); ok {
+		return seq
+	}
+	return c.forgotten
+}
+
+// touched records a write to k. Called with c.mu held.
+func (c *Replica) touched(k entryKey) { c.lastWrite.Add(k, c.writes) }
 
 // startRefresh reports whether the caller should refresh k: only one
 // refresh of an entry runs at a time.
@@ -237,7 +257,9 @@ func (c *Replica) release(e *replicaEntry) {
 // store keeps an entry unless a write touched it since epoch, then evicts
 // least recently used entries down to maxBytes. Called with c.mu held.
 func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
-	if c.epochs[e.k] != epoch {
+	// The writer's whole key counts too: a fetch of a collection it had no
+	// copy of yet may have started before its write.
+	if c.lastWritten(e.k) > epoch || c.lastWritten(entryKey{key: e.k.key}) > epoch {
 		c.bytes += e.bytes // release takes back what was never added
 		c.release(e)
 		return false
@@ -399,6 +421,8 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.writes++
+	c.touched(entryKey{key: writer})
 	for k, el := range c.entries {
 		e := el.Value.(*replicaEntry)
 		switch {
@@ -406,14 +430,14 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 			// Its id lists may name the record (a contact's notes): read
 			// again before the writer is served from it.
 			e.expired = true
-			c.epochs[k]++
+			c.touched(k)
 		case k.resource != resource:
 		case k.id != "":
 			if k.id == id {
 				c.lru.Remove(el)
 				delete(c.entries, k)
 				c.release(e)
-				c.epochs[k]++
+				c.touched(k)
 			}
 		default:
 			snap := e.value.(*Snapshot[T])
@@ -444,7 +468,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 				e.value = snap.with(id, nil, idOf, true)
 				e.fetched = c.now().Add(-c.ttl - time.Nanosecond)
 			}
-			c.epochs[k]++
+			c.touched(k)
 		}
 	}
 }
@@ -486,7 +510,12 @@ func through[T any](c *Replica, hash [sha256.Size]byte, resource string, idOf fu
 	// for it and are counted no request.
 	fetchAll := func(ctx context.Context) (*Snapshot[T], error) {
 		v, err, _ := c.flights.Do(flightKey(all), func() (any, error) {
-			epoch := c.epoch(all)
+			// A flight that ended between the caller's lookup and this one
+			// has stored a fresh copy: no second fetch.
+			if v, f := c.lookup(all); f == fresh {
+				return v, nil
+			}
+			epoch := c.epoch()
 			recs, err := list(ctx)
 			if err != nil {
 				return nil, err
@@ -519,7 +548,7 @@ func through[T any](c *Replica, hash [sha256.Size]byte, resource string, idOf fu
 		}
 		one := all
 		one.id = id
-		epoch := c.epoch(one)
+		epoch := c.epoch()
 		rec, err := get(ctx, id)
 		if err != nil {
 			return nil, err

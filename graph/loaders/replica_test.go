@@ -238,3 +238,23 @@ func TestReplica_ASecondKeySharesRecords(t *testing.T) {
 		t.Error("identical records are stored twice")
 	}
 }
+
+// A fetch that started before a write of its key does not overwrite the
+// write: its answer is served to its reader but not kept.
+func TestReplica_AFetchThatRacedAWriteIsNotKept(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestReplica(0)
+	var u *upstreamOf
+	u = &upstreamOf{recs: func() []*rec {
+		if u.calls.Load() == 1 {
+			wrote(c, key("k"), "1", &rec{ID: "1", Text: "new"}, idOf)
+		}
+		return records(3, "old")
+	}}
+	_, list, _ := through(c, key("k"), "rec", idOf, u.get, u.list)
+	readAll(t, 1, list)
+	readAll(t, 1, list)
+	if n := u.calls.Load(); n != 2 {
+		t.Errorf("%d fetches: the read that raced the write was kept", n)
+	}
+}
