@@ -10,7 +10,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
@@ -65,18 +64,6 @@ func deleteRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, del func
 	}
 	wrote[T, P](ctx, id, nil)
 	return id, nil
-}
-
-// wrote tells the request's loaders and the replica about a write: rec is
-// the record as Clevertim returned it, nil for a delete.
-func wrote[T any, P clevertim.RecordPtr[T]](ctx context.Context, id clevertim.ID, rec *T) {
-	for _, r := range allResources {
-		if k, ok := r.loaderKind().(*loaders.Kind[T]); ok {
-			loaders.Wrote[T, P](loaders.For(ctx), k, id, rec)
-			return
-		}
-	}
-	panic("graph: a write of a resource missing from allResources") // a wiring bug
 }
 
 // Setters apply one optional input field: absent keeps the current value,

@@ -153,6 +153,24 @@ func (c *Replica) lookup(k entryKey) (any, freshness) {
 	return e.value, fresh
 }
 
+// expire makes the next read of k wait for a fresh copy.
+func (c *Replica) expire(k entryKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[k]; ok {
+		el.Value.(*replicaEntry).expired = true
+	}
+	c.touched(k)
+}
+
+// holds reports whether k is kept.
+func (c *Replica) holds(k entryKey) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.entries[k]
+	return ok
+}
+
 // epoch is the write count a fetch starts at, for store.
 func (c *Replica) epoch() uint64 {
 	c.mu.Lock()
@@ -409,8 +427,10 @@ func (s *Snapshot[T]) with(id clevertim.ID, rec *T, idOf func(*T) clevertim.ID, 
 }
 
 // wrote applies a write of the record id of resource by the key writer: rec
-// is what Clevertim returned, nil for a delete.
-func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T, idOf func(*T) clevertim.ID) {
+// is what Clevertim returned, nil for a delete. With others, the record is
+// also dropped from other keys' copies; without, only the writer's copy
+// changes (a parent read again after its id lists changed).
+func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T, idOf func(*T) clevertim.ID, others bool) {
 	if c == nil {
 		return
 	}
@@ -426,12 +446,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 	for k, el := range c.entries {
 		e := el.Value.(*replicaEntry)
 		switch {
-		case k.key == writer && k.resource != resource && k.id == "":
-			// Its id lists may name the record (a contact's notes): read
-			// again before the writer is served from it.
-			e.expired = true
-			c.touched(k)
-		case k.resource != resource:
+		case k.resource != resource, !others && k.key != writer:
 		case k.id != "":
 			if k.id == id {
 				c.lru.Remove(el)
@@ -461,12 +476,13 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 				e.value = snap.with(id, in, idOf, false)
 			case had:
 				// Clevertim has not said what this key sees of the new
-				// version: drop it, and refresh in the background.
+				// version: asked for by id, it is fetched as this key;
+				// lists miss it until the copy's next refresh (within the
+				// TTL, as for writes made outside the facade).
 				c.unhold(old)
 				e.bytes -= recordOverhead
 				c.bytes -= recordOverhead
 				e.value = snap.with(id, nil, idOf, true)
-				e.fetched = c.now().Add(-c.ttl - time.Nanosecond)
 			}
 			c.touched(k)
 		}

@@ -173,8 +173,8 @@ func TestReplica_WritesUpdateTheWriterAndDropFromOthers(t *testing.T) {
 	_, bList, _ := through(c, key("b"), "rec", idOf, u.get, u.list)
 	readAll(t, 1, aList)
 	readAll(t, 1, bList)
-	wrote(c, key("a"), "3", &rec{ID: "3", Text: "written by a"}, idOf)
-	wrote(c, key("a"), "9", &rec{ID: "9", Text: "created by a"}, idOf)
+	wrote(c, key("a"), "3", &rec{ID: "3", Text: "written by a"}, idOf, true)
+	wrote(c, key("a"), "9", &rec{ID: "9", Text: "created by a"}, idOf, true)
 	calls := u.calls.Load()
 	a, _ := aList(context.Background())
 	if a.byID["3"].Text != "written by a" || a.byID["9"] == nil || len(a.Records()) != 6 {
@@ -187,7 +187,7 @@ func TestReplica_WritesUpdateTheWriterAndDropFromOthers(t *testing.T) {
 	if u.calls.Load() != calls && u.calls.Load() != calls+1 {
 		t.Errorf("%d fetches after the write", u.calls.Load()-calls)
 	}
-	wrote[rec](c, key("a"), "9", nil, idOf)
+	wrote[rec](c, key("a"), "9", nil, idOf, true)
 	if a, _ := aList(context.Background()); a.byID["9"] != nil {
 		t.Error("a deleted record stayed in the writer's copy")
 	}
@@ -247,7 +247,7 @@ func TestReplica_AFetchThatRacedAWriteIsNotKept(t *testing.T) {
 	var u *upstreamOf
 	u = &upstreamOf{recs: func() []*rec {
 		if u.calls.Load() == 1 {
-			wrote(c, key("k"), "1", &rec{ID: "1", Text: "new"}, idOf)
+			wrote(c, key("k"), "1", &rec{ID: "1", Text: "new"}, idOf, true)
 		}
 		return records(3, "old")
 	}}
