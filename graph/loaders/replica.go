@@ -25,10 +25,11 @@ import (
 //     read waits only when the copy is older than twice the TTL, or absent.
 //     Concurrent misses of one key and resource share one fetch.
 //   - A write through the facade replaces the record in the writer's copy
-//     with what Clevertim returned, and makes the writer's other collections
-//     (whose id lists the write may change) wait for a fresh read; other
-//     keys' copies lose that record (their visibility of the new version may
-//     differ) and refresh in the background. No key's cache is emptied.
+//     with what Clevertim returned, and the parents whose id lists it
+//     changes are read again by id (Reread); other keys' copies lose that
+//     record (their visibility of the new version may differ): by id it is
+//     fetched for them, lists miss it until their next refresh. No key's
+//     cache is emptied.
 //   - Records that several keys were sent byte for byte alike are stored
 //     once, addressed by a hash of their JSON; each key's copy holds
 //     pointers. A key is only answered from what Clevertim returned to it.
