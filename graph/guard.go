@@ -31,8 +31,12 @@ const (
 type Metrics struct {
 	// Validations counts documents handed to gqlgen's validator.
 	Validations atomic.Int64
-	// Shed counts operations answered OVERLOADED.
-	Shed atomic.Int64
+	// Queued counts operations that had to wait for a slot; Shed those
+	// answered OVERLOADED after waiting.
+	Queued, Shed atomic.Int64
+	// CutOff counts answers not written whole: the client read too slowly
+	// or went away.
+	CutOff atomic.Int64
 }
 
 // guard bounds a document before gqlgen validates it. gqlgen parses and

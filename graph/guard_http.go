@@ -28,9 +28,10 @@ const (
 // semaphores are buffered channels here: the standard idiom, cancellable
 // with select, and it keeps this branch's go.mod untouched.
 type shedder struct {
-	global chan struct{}
-	perKey int
-	wait   time.Duration
+	global  chan struct{}
+	perKey  int
+	wait    time.Duration
+	metrics *Metrics
 
 	mu   sync.Mutex
 	keys map[[32]byte]*keySlots // by hash, so no API key is kept in memory
@@ -41,8 +42,8 @@ type keySlots struct {
 	users  int // requests holding or waiting for this key's slots
 }
 
-func newShedder(global, perKey int, wait time.Duration) *shedder {
-	s := &shedder{perKey: perKey, wait: wait, keys: map[[32]byte]*keySlots{}}
+func newShedder(global, perKey int, wait time.Duration, m *Metrics) *shedder {
+	s := &shedder{perKey: perKey, wait: wait, metrics: m, keys: map[[32]byte]*keySlots{}}
 	if global > 0 {
 		s.global = make(chan struct{}, global)
 	}
@@ -77,11 +78,11 @@ func (s *shedder) acquire(ctx context.Context, key string) (release func(), ok b
 	}
 	// The key's slot first: a key over its share waits without holding one
 	// of everyone's slots.
-	if ks != nil && !take(ctx, ks.tokens) {
+	if ks != nil && !s.take(ctx, ks.tokens) {
 		leave()
 		return nil, false
 	}
-	if s.global != nil && !take(ctx, s.global) {
+	if s.global != nil && !s.take(ctx, s.global) {
 		if ks != nil {
 			<-ks.tokens
 		}
@@ -99,7 +100,13 @@ func (s *shedder) acquire(ctx context.Context, key string) (release func(), ok b
 	}, true
 }
 
-func take(ctx context.Context, sem chan struct{}) bool {
+func (s *shedder) take(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	s.metrics.Queued.Add(1)
 	select {
 	case sem <- struct{}{}:
 		return true

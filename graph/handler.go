@@ -173,7 +173,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		srv.AroundOperations(prefetch(cfg.Loaders.ListThreshold))
 	}
 
-	shed := newShedder(cfg.MaxOperations, cfg.MaxOperationsPerKey, cfg.QueueWait)
+	shed := newShedder(cfg.MaxOperations, cfg.MaxOperationsPerKey, cfg.QueueWait, cfg.Metrics)
 	// execute runs one operation into a buffer; what it held (loaders,
 	// records, the execution tree) is garbage once it returns.
 	execute := func(w http.ResponseWriter, r *http.Request, key string) *captured {
@@ -218,7 +218,9 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 			status, body = http.StatusOK, tooLarge(cfg.MaxResponseBytes)
 			w.Header().Set("Content-Type", "application/json")
 		}
-		_ = writeAnswer(w, status, body, cfg.WriteChunk, cfg.WriteTimeout)
+		if err := writeAnswer(w, status, body, cfg.WriteChunk, cfg.WriteTimeout); err != nil {
+			cfg.Metrics.CutOff.Add(1)
+		}
 	}), nil
 }
 
