@@ -66,22 +66,14 @@ func start(t *testing.T, env map[string]string, args ...string) (base string, ou
 	return base, out, stop
 }
 
+// post sends a query and waits for its answer; the answer must be JSON.
 func post(t *testing.T, url, auth, query string) (int, map[string]any) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"query": query})
-	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
+	r := <-postAsync(url, auth, query)
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return r.status, r.body
 }
 
 func TestRun_ZeroConfigurationDemo(t *testing.T) {
