@@ -6,8 +6,10 @@ require (
 	github.com/99designs/gqlgen v0.17.98
 	github.com/go-resty/resty/v2 v2.17.2
 	github.com/graph-gophers/dataloader/v7 v7.1.0
+	github.com/rs/cors v1.11.1
 	github.com/vektah/gqlparser/v2 v2.5.64
 	go.etcd.io/bbolt v1.5.0
+	golang.org/x/text v0.43.0
 )
 
 require (
@@ -23,7 +25,6 @@ require (
 	golang.org/x/net v0.61.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
 )
 

@@ -15,8 +15,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -45,6 +43,12 @@ type options struct {
 	allowAnonymous  bool
 	allowedHosts    string
 	corsOrigins     string
+	corsHeaders     string
+	corsMaxAge      time.Duration
+	persisted       string
+	onlyPersisted   bool
+	printSchema     bool
+	maxBodyBytes    int64
 	upstreamTimeout time.Duration
 	batchWait       time.Duration
 	cacheTTL        time.Duration
@@ -79,6 +83,14 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		"comma-separated host names the server answers to when requests without a key are allowed (env ALLOWED_HOSTS); IP addresses of the listen address and, on loopback, localhost always")
 	fs.StringVar(&o.corsOrigins, "cors-origins", getenv("CORS_ORIGINS"),
 		"comma-separated browser origins allowed to call /query, or * for any (env CORS_ORIGINS); empty: same origin only")
+	fs.StringVar(&o.corsHeaders, "cors-headers", envOr(getenv, "CORS_HEADERS", defaultCORSHeaders),
+		"comma-separated request headers browsers may send cross-origin (env CORS_HEADERS)")
+	fs.DurationVar(&o.corsMaxAge, "cors-max-age", 10*time.Minute, "how long browsers may cache a CORS preflight's answer")
+	fs.StringVar(&o.persisted, "persisted-operations", "",
+		"JSON manifest of id → document (GraphQL Code Generator, Relay, Apollo) served by id as documentId or persistedQuery hash")
+	fs.BoolVar(&o.onlyPersisted, "only-persisted", false, "run only the documents of -persisted-operations; refuse any other")
+	fs.BoolVar(&o.printSchema, "print-schema", false, "print the schema as SDL and exit")
+	fs.Int64Var(&o.maxBodyBytes, "max-body-bytes", graph.DefaultMaxBodyBytes, "largest request body accepted; larger ones get 413")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", graph.DefaultUpstreamTimeout, "timeout of each upstream request")
 	fs.DurationVar(&o.batchWait, "batch-wait", loaders.DefaultOptions().Wait, "how long a loader gathers ids before fetching them")
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", 0, "keep upstream reads across requests this long, per API key (0: off)")
@@ -110,6 +122,14 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 // is called with the listening address.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready func(addr string)) error {
 	o, err := parseFlags(args, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	if o.printSchema {
+		_, err := io.WriteString(stdout, graph.SchemaSDL())
+		return err
+	}
+	httpOptions, err := frontendOptions(o)
 	if err != nil {
 		return err
 	}
@@ -157,13 +177,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxDepth:            o.maxDepth,
 		MaxAliases:          o.maxAliases,
 		ComplexityLimit:     o.maxComplexity,
+		HTTPOptions:         httpOptions,
+		MaxBodyBytes:        o.maxBodyBytes,
 	}
 	o.guard.apply(&cfg)
 	gql, err := graph.NewHandler(cfg)
 	if err != nil {
 		return err
 	}
-	mux.Handle("/query", cors(o.corsOrigins, gql))
+	api, err := cors(corsConfig{origins: o.corsOrigins, headers: o.corsHeaders, maxAge: o.corsMaxAge}, gql)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/query", api)
+	mux.Handle("GET /schema.graphql", schemaSDL())
 	graphiql := web.GraphiQL()
 	mux.Handle("GET /{$}", graphiql)
 	mux.Handle("GET /graphiql/", graphiql)
@@ -235,35 +262,4 @@ func printBanner(w io.Writer, base string, o options, emulated, anonymous bool) 
 	for _, u := range emulator.DemoUsers() {
 		fmt.Fprintf(w, "  %-2s %-13s %-56s %s\n", u.ID, u.Name, u.APIKey, u.Role)
 	}
-}
-
-// cors lets the listed browser origins call the API with an Authorization
-// header. No origins: no CORS headers, so only same-origin pages may call.
-func cors(origins string, next http.Handler) http.Handler {
-	var allowed []string
-	for _, o := range strings.Split(origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			allowed = append(allowed, o)
-		}
-	}
-	if len(allowed) == 0 {
-		return next
-	}
-	anyOrigin := slices.Contains(allowed, "*")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin != "" && (anyOrigin || slices.Contains(allowed, origin)) {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-			h.Set("Access-Control-Max-Age", "600")
-			if r.Method == http.MethodOptions {
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 }

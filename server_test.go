@@ -146,7 +146,7 @@ func TestRun_RequireAuthAndCORS(t *testing.T) {
 		return resp
 	}
 	if resp := pre("https://app.example"); resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
-		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		!strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "authorization") {
 		t.Errorf("allowed origin: %d %v", resp.StatusCode, resp.Header)
 	}
 	if resp := pre("https://evil.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" {

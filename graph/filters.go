@@ -10,10 +10,11 @@ import (
 )
 
 // Filters run over the lists the facade fetched, since Clevertim has no
-// filtering. Each returns a predicate; a nil filter matches everything.
+// filtering. Each xMatches reports whether a record matches a filter; the
+// resource table (resources.go) names it.
 
-// logic applies a filter's and/or/not around its own conditions.
-func logic[F any](own bool, and, or []*F, not *F, match func(*F) bool) bool {
+// combine applies a filter's and/or/not around its own conditions (own).
+func combine[F any](own bool, and, or []*F, not *F, match func(*F) bool) bool {
 	if !own {
 		return false
 	}
@@ -63,27 +64,13 @@ func refIs(ref *clevertim.ID, want *clevertim.ID) bool {
 
 func since(lm time.Time, t *time.Time) bool { return t == nil || !lm.Before(*t) }
 
-func contactMatcher(f *model.ContactFilter) func(*clevertim.Contact) bool {
-	if f == nil {
-		return nil
-	}
-	return func(c *clevertim.Contact) bool { return contactMatches(f, c) }
-}
-
 func contactMatches(f *model.ContactFilter, c *clevertim.Contact) bool {
 	own := containsFold(f.Search.Value(), append([]string{c.Name(), c.Title}, c.Emails...)...) &&
 		hasAllTags(c.Tags, f.Tags.Value()) &&
 		oneOf(c.CustomerType, f.CustomerType.Value()) &&
 		refIs(c.CompanyID, f.CompanyID.Value()) &&
 		since(c.LastModified, f.ModifiedSince.Value())
-	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.ContactFilter) bool { return contactMatches(g, c) })
-}
-
-func companyMatcher(f *model.CompanyFilter) func(*clevertim.Company) bool {
-	if f == nil {
-		return nil
-	}
-	return func(c *clevertim.Company) bool { return companyMatches(f, c) }
+	return combine(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.ContactFilter) bool { return contactMatches(g, c) })
 }
 
 func companyMatches(f *model.CompanyFilter, c *clevertim.Company) bool {
@@ -91,14 +78,7 @@ func companyMatches(f *model.CompanyFilter, c *clevertim.Company) bool {
 		hasAllTags(c.Tags, f.Tags.Value()) &&
 		oneOf(c.CustomerType, f.CustomerType.Value()) &&
 		since(c.LastModified, f.ModifiedSince.Value())
-	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.CompanyFilter) bool { return companyMatches(g, c) })
-}
-
-func opportunityMatcher(f *model.OpportunityFilter) func(*clevertim.Opportunity) bool {
-	if f == nil {
-		return nil
-	}
-	return func(o *clevertim.Opportunity) bool { return opportunityMatches(f, o) }
+	return combine(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.CompanyFilter) bool { return companyMatches(g, c) })
 }
 
 func opportunityMatches(f *model.OpportunityFilter, o *clevertim.Opportunity) bool {
@@ -109,14 +89,7 @@ func opportunityMatches(f *model.OpportunityFilter, o *clevertim.Opportunity) bo
 		refIs(o.CustomerID, f.CustomerID.Value()) &&
 		hasAllTags(o.Tags, f.Tags.Value()) &&
 		since(o.LastModified, f.ModifiedSince.Value())
-	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.OpportunityFilter) bool { return opportunityMatches(g, o) })
-}
-
-func caseMatcher(f *model.CaseFilter) func(*clevertim.Case) bool {
-	if f == nil {
-		return nil
-	}
-	return func(c *clevertim.Case) bool { return caseMatches(f, c) }
+	return combine(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.OpportunityFilter) bool { return opportunityMatches(g, o) })
 }
 
 func caseMatches(f *model.CaseFilter, c *clevertim.Case) bool {
@@ -125,14 +98,7 @@ func caseMatches(f *model.CaseFilter, c *clevertim.Case) bool {
 		refIs(c.CustomerID, f.CustomerID.Value()) &&
 		hasAllTags(c.Tags, f.Tags.Value()) &&
 		since(c.LastModified, f.ModifiedSince.Value())
-	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.CaseFilter) bool { return caseMatches(g, c) })
-}
-
-func taskMatcher(f *model.TaskFilter) func(*clevertim.Task) bool {
-	if f == nil {
-		return nil
-	}
-	return func(t *clevertim.Task) bool { return taskMatches(f, t) }
+	return combine(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.CaseFilter) bool { return caseMatches(g, c) })
 }
 
 func taskMatches(f *model.TaskFilter, t *clevertim.Task) bool {
@@ -145,14 +111,7 @@ func taskMatches(f *model.TaskFilter, t *clevertim.Task) bool {
 		refIs(t.OpportunityID, f.OpportunityID.Value()) &&
 		(completed == nil || *completed == t.IsCompleted) &&
 		since(t.LastModified, f.ModifiedSince.Value())
-	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.TaskFilter) bool { return taskMatches(g, t) })
-}
-
-func noteMatcher(f *model.NoteFilter) func(*clevertim.Note) bool {
-	if f == nil {
-		return nil
-	}
-	return func(n *clevertim.Note) bool { return noteMatches(f, n) }
+	return combine(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.TaskFilter) bool { return taskMatches(g, t) })
 }
 
 func noteMatches(f *model.NoteFilter, n *clevertim.Note) bool {
@@ -162,40 +121,25 @@ func noteMatches(f *model.NoteFilter, n *clevertim.Note) bool {
 		(cust == nil || n.CustomerIDs.Contains(*cust)) &&
 		refIs(n.CaseID, f.CaseID.Value()) &&
 		refIs(n.OpportunityID, f.OpportunityID.Value()) &&
-		oneOf(userID(n.CreatedBy), f.CreatedByID.Value()) &&
+		oneOf(optionalID(n.CreatedBy), f.CreatedByID.Value()) &&
 		since(n.LastModified, f.ModifiedSince.Value())
-	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.NoteFilter) bool { return noteMatches(g, n) })
-}
-
-func commentMatcher(f *model.CommentFilter) func(*clevertim.Comment) bool {
-	if f == nil {
-		return nil
-	}
-	return func(c *clevertim.Comment) bool { return commentMatches(f, c) }
+	return combine(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.NoteFilter) bool { return noteMatches(g, n) })
 }
 
 func commentMatches(f *model.CommentFilter, c *clevertim.Comment) bool {
 	own := containsFold(f.Search.Value(), c.Text) &&
-		oneOf(userID(c.CreatedBy), f.AuthorID.Value()) &&
+		oneOf(optionalID(c.CreatedBy), f.AuthorID.Value()) &&
 		since(c.LastModified, f.ModifiedSince.Value())
-	return logic(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.CommentFilter) bool { return commentMatches(g, c) })
+	return combine(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.CommentFilter) bool { return commentMatches(g, c) })
 }
 
-func customFieldMatcher(f *model.CustomFieldFilter) func(*clevertim.CustomField) bool {
-	if f == nil {
-		return nil
-	}
-	return func(c *clevertim.CustomField) bool {
-		scope := f.Scope.Value()
-		return containsFold(f.Search.Value(), c.Name, c.FullName) &&
-			(scope == nil || c.AppliesTo(*scope)) &&
-			oneOf(&c.Type, f.Type.Value())
-	}
+func customFieldMatches(f *model.CustomFieldFilter, c *clevertim.CustomField) bool {
+	scope := f.Scope.Value()
+	return containsFold(f.Search.Value(), c.Name, c.FullName) &&
+		(scope == nil || c.AppliesTo(*scope)) &&
+		oneOf(&c.Type, f.Type.Value())
 }
 
-func userMatcher(f *model.UserFilter) func(*clevertim.User) bool {
-	if f == nil {
-		return nil
-	}
-	return func(u *clevertim.User) bool { return containsFold(f.Search.Value(), u.Name, u.Email) }
+func userMatches(f *model.UserFilter, u *clevertim.User) bool {
+	return containsFold(f.Search.Value(), u.Name, u.Email)
 }

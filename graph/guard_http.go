@@ -2,9 +2,11 @@ package graph
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -185,16 +187,23 @@ func valueSize(v any) int64 {
 // captured holds an operation's answer until the operation is done, so that
 // the answer's size is checked before anything is sent, and the operation's
 // memory (loaders, records, the execution tree) can be dropped before a slow
-// client is written to.
+// client is written to. An answer delivered incrementally (@defer over
+// multipart/mixed) flushes: from then on it streams, each write with its
+// deadline, and stops at the size cap.
 type captured struct {
-	header http.Header
+	w      http.ResponseWriter
+	out    *answerWriter
 	status int
 	body   bytes.Buffer
 	limit  int
 	over   bool
+	// streaming is set at the first Flush; sent counts what was streamed.
+	streaming bool
+	sent      int
+	err       error
 }
 
-func (c *captured) Header() http.Header { return c.header }
+func (c *captured) Header() http.Header { return c.w.Header() }
 func (c *captured) WriteHeader(status int) {
 	if c.status == 0 {
 		c.status = status
@@ -205,35 +214,81 @@ func (c *captured) Write(p []byte) (int, error) {
 	if c.status == 0 {
 		c.status = http.StatusOK
 	}
-	if c.limit > 0 && c.body.Len()+len(p) > c.limit {
+	if c.limit > 0 && c.sent+c.body.Len()+len(p) > c.limit {
 		c.over = true
+		if c.streaming {
+			return 0, errTooLarge(int64(c.limit))
+		}
 		return len(p), nil // dropped; the caller answers RESPONSE_TOO_LARGE
+	}
+	if c.streaming {
+		c.sent += len(p)
+		return len(p), c.out.write(p)
 	}
 	return c.body.Write(p)
 }
 
-// writeAnswer sends the answer in chunks, each with its own write deadline,
-// so a client reading slower than chunk bytes per timeout is cut off instead
-// of holding the answer's memory and a slot for minutes.
-func writeAnswer(w http.ResponseWriter, status int, body []byte, chunk int, timeout time.Duration) error {
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
+// Flush starts streaming: what is buffered is sent, and what follows is
+// sent as it comes.
+func (c *captured) Flush() {
+	if c.err != nil {
+		return
+	}
+	if !c.streaming {
+		c.streaming = true
+		c.w.WriteHeader(cmp.Or(c.status, http.StatusOK))
+		c.sent = c.body.Len()
+		c.err = c.out.write(c.body.Bytes())
+		c.body = bytes.Buffer{}
+	}
+	if c.err == nil {
+		c.err = c.out.rc.Flush()
+	}
+}
+
+// answerWriter writes to the client in chunks, each with its own write
+// deadline, so a client reading slower than chunk bytes per timeout is cut
+// off instead of holding the answer's memory and a slot for minutes.
+type answerWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	chunk   int
+	timeout time.Duration
+}
+
+func newAnswerWriter(w http.ResponseWriter, chunk int, timeout time.Duration) *answerWriter {
+	return &answerWriter{w: w, rc: http.NewResponseController(w), chunk: chunk, timeout: timeout}
+}
+
+func (a *answerWriter) write(body []byte) error {
 	for len(body) > 0 {
-		n := min(chunk, len(body))
-		if timeout > 0 {
-			// Not every ResponseWriter has a connection (recorders in tests).
-			_ = rc.SetWriteDeadline(time.Now().Add(timeout))
-		}
-		if _, err := w.Write(body[:n]); err != nil {
+		n := min(a.chunk, len(body))
+		// Not every ResponseWriter has a connection (recorders in tests).
+		_ = a.rc.SetWriteDeadline(time.Now().Add(a.timeout))
+		if _, err := a.w.Write(body[:n]); err != nil {
 			return fmt.Errorf("writing the answer: %w", err)
 		}
-		if err := rc.Flush(); err != nil && err != http.ErrNotSupported {
+		if err := a.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 			return fmt.Errorf("writing the answer: %w", err)
 		}
 		body = body[n:]
 	}
 	return nil
+}
+
+// finish sends a buffered answer whole, with its length.
+func (c *captured) finish() error {
+	if c.streaming {
+		return c.err
+	}
+	status, body := c.status, c.body.Bytes()
+	if c.over {
+		status, body = http.StatusOK, tooLarge(c.limit)
+		c.w.Header().Set("Content-Type", "application/json")
+	}
+	c.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	c.w.WriteHeader(cmp.Or(status, http.StatusOK))
+	return c.out.write(body)
 }
 
 func overloaded(w http.ResponseWriter, wait time.Duration) {

@@ -15,10 +15,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 )
@@ -83,6 +83,8 @@ type HandlerConfig struct {
 	WriteChunk   int
 	// Metrics, if set, counts validations and shed operations.
 	Metrics *Metrics
+	// HTTPOptions are the endpoint's persisted documents (see transport.go).
+	HTTPOptions
 }
 
 // Defaults for the zero HandlerConfig fields.
@@ -150,16 +152,16 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		return nil, err
 	}
 
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{}}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}}))
+	srv.AddTransport(newHTTPTransport(cfg.HTTPOptions))
 	passed := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(passed)
 	srv.SetParserTokenLimit(cfg.MaxTokens)
 	srv.SetValidationRulesFn(validationRules(cfg.MaxErrors, cfg.Metrics))
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	if !cfg.OnlyPersisted {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	}
 	// After the persisted query is looked up, before gqlgen validates.
 	srv.Use(guard{passed: passed, docLimits: docLimits{tokens: cfg.MaxTokens, fields: cfg.MaxFields,
 		fragments: cfg.MaxFragments, directives: cfg.MaxDirectives, depth: cfg.MaxDepth, aliases: cfg.MaxAliases}})
@@ -189,7 +191,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		if size.limit > 0 {
 			ctx = context.WithValue(ctx, answerSizeKey{}, size)
 		}
-		out := &captured{header: w.Header(), limit: cfg.MaxResponseBytes}
+		out := &captured{w: w, out: newAnswerWriter(w, cfg.WriteChunk, cfg.WriteTimeout), limit: cfg.MaxResponseBytes}
 		srv.ServeHTTP(out, r.WithContext(ctx))
 		out.over = out.over || size.over.Load()
 		return out
@@ -212,13 +214,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		// memory are at most MaxOperations of MaxResponseBytes.
 		defer release()
 		r.Body = http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes)
-		out := execute(w, r, key)
-		status, body := out.status, out.body.Bytes()
-		if out.over {
-			status, body = http.StatusOK, tooLarge(cfg.MaxResponseBytes)
-			w.Header().Set("Content-Type", "application/json")
-		}
-		if err := writeAnswer(w, status, body, cfg.WriteChunk, cfg.WriteTimeout); err != nil {
+		if err := execute(w, r, key).finish(); err != nil {
 			cfg.Metrics.CutOff.Add(1)
 		}
 	}), nil

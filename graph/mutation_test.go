@@ -259,6 +259,7 @@ func TestMutations_InputErrors(t *testing.T) {
 	for _, f := range fields {
 		byName[f.Name] = f.ID
 	}
+	plainNote := str(list(h.ok("", `{ notes(first: 1, filter: {type: [NOTE]}) { nodes { id } } }`, nil).Data, "notes", "nodes")[0], "id")
 	cases := []struct {
 		name, query string
 		vars        map[string]any
@@ -269,9 +270,9 @@ func TestMutations_InputErrors(t *testing.T) {
 		{"unknown company", `mutation { createContact(input: {firstName: "x", companyId: "424242"}) { id } }`, nil, "companyId"},
 		{"unknown custom field", `mutation { createContact(input: {firstName: "x", customFields: [{fieldId: "424242", value: "v"}]}) { id } }`, nil, "customFields[0].fieldId"},
 		{"select value", `mutation($f: ID!) { createContact(input: {firstName: "x", customFields: [{fieldId: $f, value: "Mining"}]}) { id } }`,
-			map[string]any{"f": byName["Industry"]}, "customFields.Industry"},
+			map[string]any{"f": byName["Industry"]}, "customFields[0].value"},
 		{"date value", `mutation($f: ID!) { createContact(input: {firstName: "x", customFields: [{fieldId: $f, value: "12/31/1990"}]}) { id } }`,
-			map[string]any{"f": byName["Birthday"]}, "customFields.Birthday"},
+			map[string]any{"f": byName["Birthday"]}, "customFields[0].value"},
 		{"field of another scope", `mutation($f: ID!) { createContact(input: {firstName: "x", customFields: [{fieldId: $f, value: "Low"}]}) { id } }`,
 			map[string]any{"f": byName["Severity"]}, "customFields[0].fieldId"},
 		{"value and values", `mutation($f: ID!) { createContact(input: {firstName: "x", customFields: [{fieldId: $f, value: "Beta", values: ["Beta"]}]}) { id } }`,
@@ -280,6 +281,10 @@ func TestMutations_InputErrors(t *testing.T) {
 		{"unknown group", `mutation { createNote(input: {text: "x", visibility: {groupIds: ["999"]}}) { id } }`, nil, "visibility.groupIds"},
 		{"unknown user", `mutation { createCase(input: {name: "x", leadUserId: "999"}) { id } }`, nil, "leadUserId"},
 		{"dropped email", `mutation { createNote(input: {text: "x", type: EMAIL_RECEIVED}) { id } }`, nil, "type"},
+		{"note made a dropped email", `mutation($n: ID!) { updateNote(id: $n, input: {type: EMAIL_RECEIVED}) { id } }`,
+			map[string]any{"n": plainNote}, "type"},
+		{"second value", `mutation($f: ID!) { updateContact(id: "1031", input: {customFields: [{fieldId: $f, value: "Retail"}, {fieldId: $f, values: ["Retail", "Finance"]}]}) { id } }`,
+			map[string]any{"f": byName["Industry"]}, "customFields[1].value"},
 		{"unknown customer", `mutation { createNote(input: {text: "x", customerIds: ["424242"]}) { id } }`, nil, "customerIds"},
 		{"comment on nothing", `mutation { createComment(input: {text: "x"}) { id } }`, nil, "noteId"},
 		{"bad date", `mutation { createTask(input: {name: "x", start: {date: "2026-02-30"}}) { id } }`, nil, "start"},

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -96,39 +97,26 @@ func setList[L ~[]E, E any](dst *L, in graphql.Omittable[[]E]) {
 	}
 }
 
-// customerChanges gathers the inputs contacts and companies share.
-type customerChanges struct {
-	description  graphql.Omittable[*string]
-	emails       graphql.Omittable[[]string]
-	phones       graphql.Omittable[[]*model.PhoneInput]
-	websites     graphql.Omittable[[]string]
-	address      graphql.Omittable[*model.AddressInput]
-	socialMedia  graphql.Omittable[[]*model.SocialMediaIDInput]
-	customerType graphql.Omittable[*clevertim.CustomerType]
-	tags         graphql.Omittable[[]string]
-	customFields graphql.Omittable[[]*model.CustomFieldValueInput]
-	visibility   graphql.Omittable[*model.VisibilityInput]
-}
-
-func (ch customerChanges) apply(ctx context.Context, c *clevertim.Customer, scope clevertim.CustomFieldScope) error {
-	setText(&c.Description, ch.description)
-	setList(&c.Emails, ch.emails)
-	setList(&c.Websites, ch.websites)
-	setList(&c.Tags, ch.tags)
-	setPtr(&c.CustomerType, ch.customerType)
-	if v, ok := ch.phones.ValueOK(); ok {
+// applyCustomer applies the changes contacts and companies share.
+func applyCustomer(ctx context.Context, c *clevertim.Customer, ch model.CustomerChanges, scope clevertim.CustomFieldScope) error {
+	setText(&c.Description, ch.Description)
+	setList(&c.Emails, ch.Emails)
+	setList(&c.Websites, ch.Websites)
+	setList(&c.Tags, ch.Tags)
+	setPtr(&c.CustomerType, ch.CustomerType)
+	if v, ok := ch.Phones.ValueOK(); ok {
 		c.Phones = make([]clevertim.Phone, len(v))
 		for i, p := range v {
 			c.Phones[i] = clevertim.Phone{Type: p.Type, Number: p.Number}
 		}
 	}
-	if v, ok := ch.socialMedia.ValueOK(); ok {
+	if v, ok := ch.SocialMedia.ValueOK(); ok {
 		c.SocialMedia = make([]clevertim.SocialMediaID, len(v))
 		for i, s := range v {
 			c.SocialMedia[i] = clevertim.SocialMediaID{Venue: s.Venue, Handle: s.Handle}
 		}
 	}
-	if a, ok := ch.address.ValueOK(); ok && a == nil {
+	if a, ok := ch.Address.ValueOK(); ok && a == nil {
 		c.Address, c.City, c.Postcode, c.Region, c.Country = "", "", "", "", ""
 	} else if ok {
 		setText(&c.Address, a.Street)
@@ -137,10 +125,10 @@ func (ch customerChanges) apply(ctx context.Context, c *clevertim.Customer, scop
 		setText(&c.Region, a.Region)
 		setText(&c.Country, a.Country)
 	}
-	if err := applyCustomFields(ctx, &c.CustomFields, ch.customFields, scope); err != nil {
+	if err := applyCustomFields(ctx, &c.CustomFields, ch.CustomFields, scope); err != nil {
 		return err
 	}
-	return applyVisibility(ctx, &c.Visibility, ch.visibility)
+	return applyVisibility(ctx, &c.Visibility, ch.Visibility)
 }
 
 // applyCustomFields changes the values the input names and keeps the others,
@@ -150,7 +138,7 @@ func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in
 	if len(inputs) == 0 {
 		return nil
 	}
-	defs, err := loaders.For(ctx).CustomFields.All(ctx)
+	defs, err := customFields.all(ctx)
 	if err != nil {
 		return err
 	}
@@ -159,36 +147,41 @@ func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in
 	}
 	for i, v := range inputs {
 		field := "customFields[" + strconv.Itoa(i) + "]"
-		at := slices.IndexFunc(defs, func(d *clevertim.CustomField) bool { return d.ID == v.FieldID })
-		if at < 0 {
-			return inputError(field+".fieldId", "there is no custom field with id %s", v.FieldID)
-		}
-		def := defs[at]
-		if !def.AppliesTo(scope) {
-			return inputError(field+".fieldId", "the field %q applies to %v, not to %s", def.Name, def.Scopes, scope)
-		}
 		value, hasValue := v.Value.ValueOK()
 		values, hasValues := v.Values.ValueOK()
 		if hasValue && value != nil && hasValues && values != nil {
 			return inputError(field, "give value or values, not both")
 		}
-		val := clevertim.CustomFieldValue{List: def.Multiple}
+		var val clevertim.CustomFieldValue
 		switch {
 		case hasValue && value != nil:
 			val.Values = []string{*value}
 		case hasValues && values != nil:
 			val.Values = values
 		}
+		def, err := clevertim.CheckCustomFieldValue(defs, scope, v.FieldID, val)
+		if err != nil {
+			return inInput(field, err)
+		}
 		if len(val.Values) == 0 {
 			delete(*dst, def.ID)
 			continue
 		}
-		if err := def.CheckValue(val); err != nil {
-			return err
-		}
+		val.List = def.Multiple
 		(*dst)[def.ID] = val
 	}
 	return nil
+}
+
+// inInput places a client validation error, whose field is relative, at
+// field in the caller's input: "customFields[2]" and "value" make
+// "customFields[2].value".
+func inInput(field string, err error) error {
+	var invalid *clevertim.ValidationError
+	if errors.As(err, &invalid) {
+		return inputError(field+"."+invalid.Field, "%s", invalid.Message)
+	}
+	return err
 }
 
 // applyVisibility sets who may see a record: one user, some groups, or
@@ -202,18 +195,18 @@ func applyVisibility(ctx context.Context, dst *clevertim.Visibility, in graphql.
 	if v == nil {
 		return nil
 	}
-	user, groups := v.PrivateTo.Value(), v.GroupIds.Value()
+	user, groupIDs := v.PrivateTo.Value(), v.GroupIds.Value()
 	switch {
-	case user != nil && len(groups) > 0:
+	case user != nil && len(groupIDs) > 0:
 		return inputError("visibility", "give privateTo or groupIds, not both")
 	case user != nil:
-		if _, err := loaders.For(ctx).Users.Load(ctx, *user); err != nil {
+		if _, err := users.get(ctx, *user); err != nil {
 			return refError(err, "visibility.privateTo", "user", *user)
 		}
 		dst.IsPrivate, dst.PrivateTo = true, user
-	case len(groups) > 0:
-		for _, id := range groups {
-			g, err := loaders.For(ctx).Groups.Load(ctx, id)
+	case len(groupIDs) > 0:
+		for _, id := range groupIDs {
+			g, err := groups.get(ctx, id)
 			if err != nil {
 				return refError(err, "visibility.groupIds", "group", id)
 			}

@@ -57,6 +57,10 @@ func newResource[T any](name string, opts Options, small bool,
 	return r
 }
 
+// Small reports whether the collection is always fetched whole: users,
+// groups, custom fields and folders are few.
+func (r *Resource[T]) Small() bool { return r.small }
+
 func (r *Resource[T]) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
