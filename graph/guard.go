@@ -109,6 +109,19 @@ func (g guard) check(query string) *gqlerror.Error {
 			return err
 		}
 	}
+	// Validation walks the fragments no operation spreads too.
+	for _, def := range doc.Fragments {
+		sz, err := s.fragment(def.Name, 1)
+		if err != nil {
+			return err
+		}
+		if err := s.checkNames(sz.names); err != nil {
+			return err
+		}
+		if err := s.add(total, sz, false); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -134,14 +147,23 @@ func (s *sizer) selectionSet(set ast.SelectionSet, depth int) (*size, *gqlerror.
 	if err != nil {
 		return nil, err
 	}
-	for name, n := range sz.names {
-		if s.aliases > 0 && n > s.aliases {
-			return nil, limitError(map[string]any{"code": CodeAliasLimit, "field": strings.TrimPrefix(name, "as "), "count": n, "limit": s.aliases},
-				"the field %q is asked for %d times in one selection set, over the limit of %d", strings.TrimPrefix(name, "as "), n, s.aliases)
-		}
+	if err := s.checkNames(sz.names); err != nil {
+		return nil, err
 	}
 	sz.names = nil // counted; the parent level counts its own
 	return sz, nil
+}
+
+// checkNames applies the alias cap to the names of one selection set.
+func (s *sizer) checkNames(names map[string]int) *gqlerror.Error {
+	for name, n := range names {
+		if s.aliases > 0 && n > s.aliases {
+			field := strings.TrimPrefix(name, "as ")
+			return limitError(map[string]any{"code": CodeAliasLimit, "field": field, "count": n, "limit": s.aliases},
+				"the field %q is asked for %d times in one selection set, over the limit of %d", field, n, s.aliases)
+		}
+	}
+	return nil
 }
 
 // level measures the selections of one level, inline fragments and spreads

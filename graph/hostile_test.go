@@ -65,6 +65,7 @@ func hostileDocs() []hostileDoc {
 		{"101 @include", repeat("", 101, func(i int) string { return fmt.Sprintf("f%d @include(if: true)", i) }, ""), graph.CodeDirectiveLimit, false},
 		{"totalCount 31 times", "{ contacts " + repeat("", 31, func(int) string { return "totalCount" }, "") + " }", graph.CodeAliasLimit, false},
 		{"depth 16", "{ contacts(first: 1) " + strings.Repeat("{ nodes { company { contacts(first: 1) ", 5) + "{ totalCount }" + strings.Repeat(" } } }", 5) + " }", graph.CodeDepthLimit, false},
+		{"unused fragment chain, depth 64", "{ __typename }\n" + fragmentChain(64)[len("{ ...F0 }\n"):], graph.CodeFragmentLimit, false},
 		{"fragment spreading itself", "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }", graph.CodeValidationFailed, false},
 		// Within every cap: answered.
 		{"fragment chain, depth 3", fragmentChain(3), "", true},
