@@ -67,6 +67,10 @@ func hostileDocs() []hostileDoc {
 		{"depth 16", "{ contacts(first: 1) " + strings.Repeat("{ nodes { company { contacts(first: 1) ", 5) + "{ totalCount }" + strings.Repeat(" } } }", 5) + " }", graph.CodeDepthLimit, false},
 		{"unused fragment chain, depth 64", "{ __typename }\n" + fragmentChain(64)[len("{ ...F0 }\n"):], graph.CodeFragmentLimit, false},
 		{"fragment spreading itself", "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }", graph.CodeValidationFailed, false},
+		// The most a quadratic validation rule gets: 30 fields of one name
+		// (a field name is capped as well as a response name), 435
+		// conflicting pairs, 20 errors reported.
+		{"30 conflicting fields under one name", repeat("", 30, func(i int) string { return fmt.Sprintf(`c: contact(id: "%d") { name }`, i) }, ""), graph.CodeValidationFailed, true},
 		// Within every cap: answered.
 		{"fragment chain, depth 3", fragmentChain(3), "", true},
 		{"40 unknown fields", repeat("", 40, func(i int) string { return fmt.Sprintf("f%d", i) }, ""), graph.CodeValidationFailed, true},
