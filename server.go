@@ -22,6 +22,7 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 	"github.com/clevertim-graphql/clevertim-graphql/web"
 )
 
@@ -64,12 +65,31 @@ type options struct {
 	emuFaultRate    float64
 	emuDB           string
 	emuSeed         uint64
+	prod            productionOptions
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("clevertim-graphql", flag.ContinueOnError)
+	fs := newFlagSet(&o, getenv)
 	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	from, err := applyEnv(fs, getenv)
+	o.prod.flags, o.prod.from = fs, from
+	if err == nil && o.requireAuth && o.allowAnonymous {
+		err = errors.New("-require-auth and -allow-anonymous contradict each other: choose one")
+	}
+	return o, err
+}
+
+// newFlagSet defines the flags, into o; getenv gives the older variables
+// that are their defaults (see applyEnv for the generic ones).
+func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
+	fs := flag.NewFlagSet("clevertim-graphql", flag.ContinueOnError)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&o.upstreamURL, "upstream", getenv("CLEVERTIM_URL"),
 		"Clevertim API root (env CLEVERTIM_URL); with neither it nor a key, the embedded emulator serves the demo account")
@@ -79,8 +99,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		"refuse requests without their own API key (the default unless listening on loopback or serving the embedded emulator)")
 	fs.BoolVar(&o.allowAnonymous, "allow-anonymous", false,
 		"let requests without a key act as the default key even when listening beyond loopback (prints a warning)")
-	fs.StringVar(&o.allowedHosts, "allowed-hosts", getenv("ALLOWED_HOSTS"),
-		"comma-separated host names the server answers to when requests without a key are allowed (env ALLOWED_HOSTS); IP addresses of the listen address and, on loopback, localhost always")
+	fs.StringVar(&o.allowedHosts, "allowed-hosts", "",
+		"comma-separated host names the server answers to when requests without a key are allowed; IP addresses of the listen address and, on loopback, localhost always")
 	fs.StringVar(&o.corsOrigins, "cors-origins", getenv("CORS_ORIGINS"),
 		"comma-separated browser origins allowed to call /query, or * for any (env CORS_ORIGINS); empty: same origin only")
 	fs.StringVar(&o.corsHeaders, "cors-headers", envOr(getenv, "CORS_HEADERS", defaultCORSHeaders),
@@ -106,16 +126,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.Float64Var(&o.emuFaultRate, "emulator-fault-rate", 0, "emulator: fraction of API requests that fail (503 or cut connection)")
 	fs.StringVar(&o.emuDB, "emulator-db", "", "emulator: keep the account in this bbolt file across restarts")
 	fs.Uint64Var(&o.emuSeed, "emulator-seed", 1, "emulator: seed of the demo account")
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	if o.requireAuth && o.allowAnonymous {
-		return o, errors.New("-require-auth and -allow-anonymous contradict each other: choose one")
-	}
-	return o, nil
+	addProductionFlags(fs, &o.prod)
+	return fs
 }
 
 // run serves until ctx is done, then shuts down gracefully. ready, if set,
@@ -129,6 +141,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		_, err := io.WriteString(stdout, graph.SchemaSDL())
 		return err
 	}
+	if o.prod.printConfig {
+		return printConfig(stdout, o.prod.flags, o.prod.from, getenv)
+	}
+	tel, flushSpans, err := newTelemetry(ctx, o.prod, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	defer flushSpans()
+	logger := tel.Logger
 	httpOptions, err := frontendOptions(o)
 	if err != nil {
 		return err
@@ -179,6 +200,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ComplexityLimit:     o.maxComplexity,
 		HTTPOptions:         httpOptions,
 		MaxBodyBytes:        o.maxBodyBytes,
+		Telemetry:           tel,
 	}
 	o.guard.apply(&cfg)
 	gql, err := graph.NewHandler(cfg)
@@ -198,6 +220,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
 	})
+	readyz, metricsURL, stopMetrics, err := mountProduction(mux, base, o, tel)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	var handler http.Handler = mux
 	if anonymous {
@@ -212,9 +239,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	printBanner(stdout, base, o, useEmulator, anonymous)
+	if telemetry.IsText(stdout, o.prod.logFormat) {
+		printBanner(stdout, base, o, useEmulator, anonymous)
+	}
+	logger.Info("listening", "graphql", base+"/query", "metrics", metricsURL, "upstream", masked("upstream", o.upstreamURL),
+		"emulator", useEmulator, "traces", telemetry.TracingEnabled(getenv), "anonymous", anonymous)
+	if o.allowAnonymous && !isLoopback(ln.Addr()) && !useEmulator {
+		logger.Warn("-allow-anonymous: anyone who can reach the server acts as the configured default API key", "graphql", base+"/query")
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -226,7 +260,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	case <-ctx.Done():
 	}
-	fmt.Fprintln(stdout, "shutting down: finishing in-flight requests")
+	readyz.draining.Store(true)
+	logger.Info("shutting down: finishing in-flight requests", "grace", o.shutdownGrace.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -235,6 +270,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	logger.Info("stopped")
 	return nil
 }
 
@@ -245,7 +281,7 @@ func printBanner(w io.Writer, base string, o options, emulated, anonymous bool) 
 		switch {
 		case o.apiKey == "":
 		case anonymous && o.allowAnonymous:
-			fmt.Fprintf(w, "WARNING: -allow-anonymous: anyone who can reach %s acts as the configured default key.\n", base)
+			fmt.Fprintln(w, "Requests without an API key use the configured default key (-allow-anonymous).")
 		case anonymous:
 			fmt.Fprintln(w, "Requests without an API key use the configured default key (listening on loopback only).")
 		default:

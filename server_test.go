@@ -78,7 +78,7 @@ func post(t *testing.T, url, auth, query string) (int, map[string]any) {
 
 func TestRun_ZeroConfigurationDemo(t *testing.T) {
 	t.Parallel()
-	base, out, _ := start(t, nil)
+	base, out, _ := start(t, nil, "-log-format", "text") // the banner is for people: text only
 	for _, want := range []string{"GraphiQL:", base + "/query", emulator.OwnerKey, "demo-readonly-key"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
@@ -226,7 +226,7 @@ func TestRun_GracefulShutdownFinishesInFlight(t *testing.T) {
 	done := 0
 	for _, ch := range results {
 		r := <-ch
-		if r.err != nil || r.status != 200 || r.body["errors"] != nil || get(r.body, "data", "contact", "company", "name") == nil {
+		if r.err != nil || r.status != 200 || r.body["errors"] != nil || jsonAt(r.body, "data", "contact", "company", "name") == nil {
 			t.Errorf("in flight during shutdown: %d %v %v", r.status, r.err, r.body)
 			continue
 		}
@@ -238,8 +238,8 @@ func TestRun_GracefulShutdownFinishesInFlight(t *testing.T) {
 	}
 }
 
-// get walks a decoded JSON value by keys.
-func get(v any, keys ...string) any {
+// jsonAt walks a decoded JSON value by keys.
+func jsonAt(v any, keys ...string) any {
 	for _, k := range keys {
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -277,7 +277,7 @@ func TestRun_SecureDefaults(t *testing.T) {
 	}
 
 	open, out, _ := start(t, env, "-addr", ":0", "-allow-anonymous")
-	if !strings.Contains(out.String(), "WARNING: -allow-anonymous") {
+	if !strings.Contains(out.String(), `"level":"WARN","msg":"-allow-anonymous`) {
 		t.Errorf("no warning:\n%s", out)
 	}
 	if status, _ := post(t, open+"/query", "", q); status != 200 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"net/http"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
+	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 )
 
 // Error codes in extensions.code. Clients branch on these, never on messages.
@@ -79,7 +79,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Message = message
 	}
 	if code == CodeInternal {
-		slog.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err)
+		telemetry.Logger(ctx).ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err)
 	}
 	return gqlErr
 }
@@ -160,7 +160,7 @@ func classifyUpstream(e *clevertim.Error) (code, message string, extra map[strin
 // recoverPanic turns a resolver panic into an internal error, logged with
 // its value, instead of a crashed request.
 func recoverPanic(ctx context.Context, p any) error {
-	slog.ErrorContext(ctx, "resolver panic", "panic", p)
+	telemetry.Logger(ctx).ErrorContext(ctx, "resolver panic", "panic", p)
 	err := gqlerror.Errorf("internal error")
 	err.Extensions = map[string]any{"code": CodeInternal}
 	return err

@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
+	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 )
 
 // HandlerConfig is what the GraphQL handler needs.
@@ -85,6 +88,14 @@ type HandlerConfig struct {
 	Metrics *Metrics
 	// HTTPOptions are the endpoint's persisted documents (see transport.go).
 	HTTPOptions
+	// Telemetry receives the logs, metrics and spans of every operation.
+	// nil: warnings and errors to stderr, no line per operation, metrics
+	// kept but not served, no spans.
+	Telemetry *telemetry.Telemetry
+	// APQCache holds the automatic persisted queries (hash → query); nil
+	// means an in-process LRU of 100. A shared one (Redis) lets a hash
+	// registered on one replica be known on all.
+	APQCache graphql.Cache[string]
 }
 
 // Defaults for the zero HandlerConfig fields.
@@ -137,14 +148,28 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	}
 	cfg.Loaders = cfg.Loaders.WithDefaults()
 	cfg.Loaders.Cache = loaders.NewCache(cfg.CacheTTL, 0)
+	tel := cfg.Telemetry
+	if tel == nil {
+		tel = telemetry.New(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil, nil)
+	}
+	if cfg.APQCache == nil {
+		cfg.APQCache = lru.New[string](100)
+	}
+	if tel.Tracing() {
+		cfg.Loaders.Tracer = tel.Tracer()
+	}
+	if cfg.Loaders.Cache != nil {
+		tel.Metrics.WatchCache(cfg.Loaders.Cache.Len)
+		cfg.Loaders.Cache.Observe(tel.Metrics)
+	}
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),
 		// The limiter comes first, so that time spent waiting for a slot is
 		// not counted as time on the wire: rounds stay honest.
-		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Limiter{
-			Base: &upstream.Transport{Base: cfg.Transport}, PerKey: cfg.UpstreamConcurrency,
-		}}),
+		clevertim.WithHTTPClient(&http.Client{Transport: tel.AroundLimiter(&upstream.Limiter{
+			Base: &upstream.Transport{Base: tel.UpstreamTransport(cfg.Transport, urlPath(cfg.UpstreamURL))}, PerKey: cfg.UpstreamConcurrency,
+		})}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),
 	)
@@ -159,8 +184,9 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.SetParserTokenLimit(cfg.MaxTokens)
 	srv.SetValidationRulesFn(validationRules(cfg.MaxErrors, cfg.Metrics))
 	srv.Use(extension.Introspection{})
+	srv.Use(observer{})
 	if !cfg.OnlyPersisted {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+		srv.Use(extension.AutomaticPersistedQuery{Cache: cfg.APQCache})
 	}
 	// After the persisted query is looked up, before gqlgen validates.
 	srv.Use(guard{passed: passed, docLimits: docLimits{tokens: cfg.MaxTokens, fields: cfg.MaxFields,
@@ -197,8 +223,9 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		return out
 	}
 
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return observed(tel, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := apiKey(r, cfg.DefaultAPIKey, cfg.RequireAuth)
+		telemetry.OperationFrom(r.Context()).SetKey(key)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Basic realm="Clevertim API key", Bearer`)
 			writeGraphQLError(w, http.StatusUnauthorized, err.Error(), CodeUnauthenticated)
@@ -217,7 +244,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		if err := execute(w, r, key).finish(); err != nil {
 			cfg.Metrics.CutOff.Add(1)
 		}
-	}), nil
+	})), nil
 }
 
 // orDefault maps 0 to the default and a negative value to 0 (no limit).

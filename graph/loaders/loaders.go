@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 )
 
@@ -23,6 +25,8 @@ type Options struct {
 	Concurrency int
 	// Cache, if set, keeps reads across requests (see Cache).
 	Cache *Cache
+	// Tracer, if set, gives every batch a span.
+	Tracer trace.Tracer
 }
 
 // DefaultOptions suit a remote Clevertim.
