@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -79,13 +78,7 @@ func BenchmarkHostileSlowReaders(b *testing.B) {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	var q strings.Builder
-	q.WriteString("{")
-	for i := range 18 {
-		fmt.Fprintf(&q, " c%d: contacts(first: 1000) { nodes { id name title description emails tags lastModified } }", i)
-	}
-	q.WriteString(" }")
-	big, _ := json.Marshal(map[string]any{"query": q.String()})
+	big := largeAnswerQuery(18)
 	small, _ := json.Marshal(map[string]any{"query": `{ users { totalCount } }`})
 
 	for b.Loop() {

@@ -187,13 +187,7 @@ func TestHostile_SlowReaderIsCutOff(t *testing.T) {
 	srv.Listener = smallBuffers{srv.Listener}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	var q strings.Builder
-	q.WriteString("{")
-	for i := range 3 {
-		fmt.Fprintf(&q, " c%d: contacts(first: 1000) { nodes { id name title description emails tags lastModified } }", i)
-	}
-	q.WriteString(" }")
-	body, _ := json.Marshal(map[string]any{"query": q.String()})
+	body := largeAnswerQuery(3)
 
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
@@ -226,4 +220,17 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// largeAnswerQuery is a request body asking for n pages of 1,000 contacts
+// (≈ 160 KB of answer each with emulator.BenchmarkSizes).
+func largeAnswerQuery(n int) []byte {
+	var q strings.Builder
+	q.WriteString("{")
+	for i := range n {
+		fmt.Fprintf(&q, " c%d: contacts(first: 1000) { nodes { id name title description emails tags lastModified } }", i)
+	}
+	q.WriteString(" }")
+	body, _ := json.Marshal(map[string]any{"query": q.String()})
+	return body
 }
