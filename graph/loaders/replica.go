@@ -87,9 +87,11 @@ type sharedRecord struct {
 // its pointer in the list and its place in the id index.
 const recordOverhead = 48
 
-// DefaultReplicaBytes suits a 2-core, 4 GB container: records take about
-// twice their JSON bytes in memory, and the indexes a little more.
-const DefaultReplicaBytes = 1 << 30
+// DefaultReplicaBytes suits a 2-core, 4 GB container: the heap the replica
+// takes is about 2.2 times what it counts (decoded records are larger than
+// their JSON; indexes and content addresses), and the garbage collector
+// lets the heap grow to twice the live data.
+const DefaultReplicaBytes = 512 << 20
 
 // NewReplica returns a replica whose copies are fresh for ttl, holding at
 // most maxBytes (DefaultReplicaBytes when zero or negative). A zero or
