@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
@@ -42,6 +43,9 @@ type parentRef struct {
 
 // parentsOf are the records whose id lists name rec; nil for a nil rec.
 func parentsOf(rec any) []parentRef {
+	if v := reflect.ValueOf(rec); !v.IsValid() || v.IsNil() {
+		return nil // a delete's new version, or a record the replica did not hold
+	}
 	var out []parentRef
 	add := func(kind string, id *clevertim.ID) {
 		if id != nil && *id != "" {
@@ -50,36 +54,21 @@ func parentsOf(rec any) []parentRef {
 	}
 	switch r := rec.(type) {
 	case *clevertim.Note:
-		if r == nil {
-			return nil
-		}
 		for _, c := range r.CustomerIDs {
 			add("customer", &c)
 		}
 		add("case", r.CaseID)
 		add("opportunity", r.OpportunityID)
 	case *clevertim.Task:
-		if r == nil {
-			return nil
-		}
 		add("customer", r.CustomerID)
 		add("case", r.CaseID)
 		add("opportunity", r.OpportunityID)
 	case *clevertim.Comment:
-		if r == nil {
-			return nil
-		}
 		add("note", r.NoteID)
 		add("task", r.TaskID)
 	case *clevertim.Opportunity:
-		if r == nil {
-			return nil
-		}
 		add("customer", r.CustomerID)
 	case *clevertim.Case:
-		if r == nil {
-			return nil
-		}
 		add("customer", r.CustomerID)
 	}
 	return out
