@@ -311,7 +311,6 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	// Marshalling and hashing happen outside the lock: they are the cost of
 	// a full read, and other keys' reads must not wait for them.
 	digests := make([][sha256.Size]byte, len(recs))
-	// Marshal and hash outside the lock (see above).
 	sizes := make([]int64, len(recs))
 	for i, r := range recs {
 		raw, err := json.Marshal(r)
@@ -326,12 +325,16 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	out := make([]*T, len(recs))
 	e := &replicaEntry{k: k, bytes: int64(len(recs)) * recordOverhead}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for i, r := range recs {
 		out[i] = c.intern(digests[i], r, sizes[i]).(*T)
 	}
+	c.mu.Unlock()
+	// The index by id is built outside the lock too; the records are held
+	// already, so nothing can release them meanwhile.
 	snap := newSnapshot(out, idOf)
 	e.value = snap
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.store(e, epoch)
 	return snap
 }
