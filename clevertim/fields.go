@@ -103,10 +103,19 @@ func (id ID) Compare(other ID) int {
 	return strings.Compare(string(id), string(other))
 }
 
-// FieldValue is a record's value for one custom field, with the field's id.
+// FieldValue is a record's value for one custom field, with the field's id
+// and the record's kind and id: together they identify the value, so a
+// client cache can tell one record's value from another's.
 type FieldValue struct {
-	FieldID ID
-	Values  []string
+	RecordKind string
+	RecordID   ID
+	FieldID    ID
+	Values     []string
+}
+
+// Key identifies the value among all records' values: kind:record:field.
+func (v *FieldValue) Key() string {
+	return v.RecordKind + ":" + string(v.RecordID) + ":" + string(v.FieldID)
 }
 
 // Value is the value as text, or nil when the field is empty.
@@ -118,12 +127,13 @@ func (v *FieldValue) Value() *string {
 	return &s
 }
 
-// List is the values that are set, in field id order.
-func (v CustomFieldValues) List() []*FieldValue {
+// List is the values that are set, in field id order, of the record of this
+// kind (its resource name, such as "contact") and id.
+func (v CustomFieldValues) List(kind string, record ID) []*FieldValue {
 	out := make([]*FieldValue, 0, len(v))
 	for id, value := range v {
 		if len(value.Values) > 0 {
-			out = append(out, &FieldValue{FieldID: id, Values: value.Values})
+			out = append(out, &FieldValue{RecordKind: kind, RecordID: record, FieldID: id, Values: value.Values})
 		}
 	}
 	slices.SortFunc(out, func(a, b *FieldValue) int { return a.FieldID.Compare(b.FieldID) })
@@ -131,10 +141,15 @@ func (v CustomFieldValues) List() []*FieldValue {
 }
 
 // CustomFieldList is the custom field values that are set, in field id order.
-func (c *Customer) CustomFieldList() []*FieldValue { return c.CustomFields.List() }
+func (c *Contact) CustomFieldList() []*FieldValue { return c.CustomFields.List("contact", c.ID) }
 
 // CustomFieldList is the custom field values that are set, in field id order.
-func (o *Opportunity) CustomFieldList() []*FieldValue { return o.CustomFields.List() }
+func (c *Company) CustomFieldList() []*FieldValue { return c.CustomFields.List("company", c.ID) }
 
 // CustomFieldList is the custom field values that are set, in field id order.
-func (c *Case) CustomFieldList() []*FieldValue { return c.CustomFields.List() }
+func (o *Opportunity) CustomFieldList() []*FieldValue {
+	return o.CustomFields.List("opportunity", o.ID)
+}
+
+// CustomFieldList is the custom field values that are set, in field id order.
+func (c *Case) CustomFieldList() []*FieldValue { return c.CustomFields.List("case", c.ID) }

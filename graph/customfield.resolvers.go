@@ -15,6 +15,10 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
+func (r *customFieldValueResolver) ID(ctx context.Context, obj *clevertim.FieldValue) (clevertim.ID, error) {
+	return model.GlobalID("CustomFieldValue", obj.Key()), nil
+}
+
 func (r *customFieldValueResolver) Field(ctx context.Context, obj *clevertim.FieldValue) (*clevertim.CustomField, error) {
 	return customFields.get(ctx, obj.FieldID)
 }

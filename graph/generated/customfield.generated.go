@@ -19,6 +19,7 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type CustomFieldValueResolver interface {
+	ID(ctx context.Context, obj *clevertim.FieldValue) (clevertim.ID, error)
 	Field(ctx context.Context, obj *clevertim.FieldValue) (*clevertim.CustomField, error)
 
 	LinkedRecord(ctx context.Context, obj *clevertim.FieldValue) (model.LinkedRecord, error)
@@ -412,6 +413,29 @@ func (ec *executionContext) _CustomFieldEdge_cursor(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_CustomFieldEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomFieldValue_id(ctx context.Context, field graphql.CollectedField, obj *clevertim.FieldValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomFieldValue_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomFieldValue().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomFieldValue_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomFieldValue", field, true, true, "ID")
 }
 
 func (ec *executionContext) _CustomFieldValue_field(ctx context.Context, field graphql.CollectedField, obj *clevertim.FieldValue) (ret graphql.Marshaler) {
@@ -1038,6 +1062,12 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CustomFieldValue")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomFieldValue_id(ctx, field, obj)
+				})
 		case "field":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

@@ -1377,6 +1377,11 @@ union LinkedRecord = User | Contact | Company | Case | Opportunity
 
 "A record's value for one custom field."
 type CustomFieldValue {
+  """
+  Opaque id of this value: the record and the custom field together, so a client cache keeps each record's
+  value apart and an update's answer refreshes the value it changed.
+  """
+  id: ID!
   "The custom field."
   field: CustomField!
   """
@@ -3081,6 +3086,8 @@ func (ec *executionContext) childFields_CustomFieldEdge(ctx context.Context, fie
 
 func (ec *executionContext) childFields_CustomFieldValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomFieldValue_id(ctx, field)
 	case "field":
 		return ec.fieldContext_CustomFieldValue_field(ctx, field)
 	case "value":
