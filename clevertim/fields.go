@@ -62,12 +62,19 @@ func (c *Case) TagList() []string { return c.Tags }
 func (f *CustomField) OptionList() []string { return f.Options }
 
 // Amount is the value as Clevertim wrote it, or nil when unset.
-func (o *Opportunity) Amount() *string {
+func (o *Opportunity) Amount() *Decimal {
 	if o.Value == "" {
 		return nil
 	}
-	s := string(o.Value)
-	return &s
+	return &o.Value
+}
+
+// CurrencyCode is the currency, or nil when unset.
+func (o *Opportunity) CurrencyCode() *string {
+	if o.Currency == "" {
+		return nil
+	}
+	return &o.Currency
 }
 
 // RecurrenceRule is a task's recurrence as one value.

@@ -51,6 +51,28 @@ func hasAllTags(have []string, want []string) bool {
 	return true
 }
 
+// amountBetween reports whether an amount lies within the bounds given,
+// compared exactly; an amount that is unset or not a number matches no bound.
+func amountBetween(v clevertim.Decimal, lo, hi *clevertim.Decimal) bool {
+	if lo == nil && hi == nil {
+		return true
+	}
+	k := decimalKey(v)
+	return !k.null &&
+		(lo == nil || keyNumber.compare(k, decimalKey(*lo)) >= 0) &&
+		(hi == nil || keyNumber.compare(k, decimalKey(*hi)) <= 0)
+}
+
+// dateBetween reports whether a YYYY-MM-DD date lies within the bounds
+// given, in the same form (so text order is date order); no date matches no
+// bound.
+func dateBetween(date, from, until *string) bool {
+	if from == nil && until == nil {
+		return true
+	}
+	return date != nil && (from == nil || *date >= *from) && (until == nil || *date <= *until)
+}
+
 func oneOf[T comparable](v *T, allowed []T) bool {
 	if len(allowed) == 0 {
 		return true
@@ -88,6 +110,8 @@ func opportunityMatches(f *model.OpportunityFilter, o *clevertim.Opportunity) bo
 		oneOf(o.LeadUserID, f.LeadUserID.Value()) &&
 		refIs(o.CustomerID, f.CustomerID.Value()) &&
 		hasAllTags(o.Tags, f.Tags.Value()) &&
+		amountBetween(o.Value, f.ValueMin.Value(), f.ValueMax.Value()) &&
+		oneOf(o.CurrencyCode(), f.Currency.Value()) &&
 		since(o.LastModified, f.ModifiedSince.Value())
 	return combine(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.OpportunityFilter) bool { return opportunityMatches(g, o) })
 }
@@ -110,6 +134,7 @@ func taskMatches(f *model.TaskFilter, t *clevertim.Task) bool {
 		refIs(t.CaseID, f.CaseID.Value()) &&
 		refIs(t.OpportunityID, f.OpportunityID.Value()) &&
 		(completed == nil || *completed == t.IsCompleted) &&
+		dateBetween(t.Start.Date(), f.StartFrom.Value(), f.StartUntil.Value()) &&
 		since(t.LastModified, f.ModifiedSince.Value())
 	return combine(own, f.And.Value(), f.Or.Value(), f.Not.Value(), func(g *model.TaskFilter) bool { return taskMatches(g, t) })
 }

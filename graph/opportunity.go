@@ -17,7 +17,7 @@ func applyOpportunity(ctx context.Context, o *clevertim.Opportunity, ch model.Op
 	if v, ok := ch.Value.ValueOK(); ok {
 		o.Value = ""
 		if v != nil {
-			o.Value = clevertim.Decimal(*v)
+			o.Value = *v
 		}
 	}
 	if err := setCustomer(ctx, &o.CustomerID, ch.CustomerID, "customerId"); err != nil {

@@ -261,6 +261,7 @@ var (
 		orders: map[model.TaskOrderField]sortBy[clevertim.Task]{
 			model.TaskOrderFieldName:         byText(func(t *clevertim.Task) string { return t.Name }),
 			model.TaskOrderFieldStart:        byTaskDate(func(t *clevertim.Task) *clevertim.TaskDate { return t.Start }),
+			model.TaskOrderFieldEnd:          byTaskDate(func(t *clevertim.Task) *clevertim.TaskDate { return t.End }),
 			model.TaskOrderFieldAddedOn:      byTime(func(t *clevertim.Task) *time.Time { return &t.AddedOn }),
 			model.TaskOrderFieldLastModified: byTime(func(t *clevertim.Task) *time.Time { return &t.LastModified }),
 		},

@@ -295,15 +295,15 @@ func (ec *executionContext) _Opportunity_value(ctx context.Context, field graphq
 			return obj.Amount(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *clevertim.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐDecimal(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Opportunity_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Opportunity", field, true, false, "String")
+	return graphql.NewScalarFieldContext("Opportunity", field, true, false, "Decimal")
 }
 
 func (ec *executionContext) _Opportunity_currency(ctx context.Context, field graphql.CollectedField, obj *clevertim.Opportunity) (ret graphql.Marshaler) {
@@ -315,18 +315,18 @@ func (ec *executionContext) _Opportunity_currency(ctx context.Context, field gra
 			return ec.fieldContext_Opportunity_currency(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Currency, nil
+			return obj.CurrencyCode(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOCurrencyCode2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Opportunity_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Opportunity", field, true, false, "CurrencyCode")
 }
 
 func (ec *executionContext) _Opportunity_customer(ctx context.Context, field graphql.CollectedField, obj *clevertim.Opportunity) (ret graphql.Marshaler) {
@@ -865,14 +865,14 @@ func (ec *executionContext) unmarshalInputCreateOpportunityInput(ctx context.Con
 			it.Status = graphql.OmittableOf(data)
 		case "value":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐDecimal(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Value = graphql.OmittableOf(data)
 		case "currency":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOCurrencyCode2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -940,7 +940,7 @@ func (ec *executionContext) unmarshalInputOpportunityFilter(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"search", "status", "leadUserId", "customerId", "tags", "modifiedSince", "and", "or", "not"}
+	fieldsInOrder := [...]string{"search", "status", "leadUserId", "customerId", "tags", "valueMin", "valueMax", "currency", "modifiedSince", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -982,6 +982,27 @@ func (ec *executionContext) unmarshalInputOpportunityFilter(ctx context.Context,
 				return it, err
 			}
 			it.Tags = graphql.OmittableOf(data)
+		case "valueMin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueMin"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueMin = graphql.OmittableOf(data)
+		case "valueMax":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueMax"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueMax = graphql.OmittableOf(data)
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOCurrencyCode2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = graphql.OmittableOf(data)
 		case "modifiedSince":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modifiedSince"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
@@ -1121,14 +1142,14 @@ func (ec *executionContext) unmarshalInputUpdateOpportunityInput(ctx context.Con
 			it.Status = graphql.OmittableOf(data)
 		case "value":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐDecimal(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Value = graphql.OmittableOf(data)
 		case "currency":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOCurrencyCode2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}

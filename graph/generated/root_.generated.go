@@ -1974,13 +1974,10 @@ type Opportunity {
   description: String
   "Pipeline state, free text: Open, Closed, Won and Lost by default, but an account may define its own."
   status: String
-  """
-  The deal's amount, a decimal number as a string such as "1000.50" (point as separator, no grouping); null
-  when not set.
-  """
-  value: String
-  "ISO 4217 code of the value's currency, such as EUR; empty when not set."
-  currency: String
+  "The deal's amount, exact, such as \"1000.50\"; null when not set."
+  value: Decimal
+  "The currency of the value, such as EUR; null when not set."
+  currency: CurrencyCode
   "The contact or company the deal is with; null if none or no longer there."
   customer: Customer
   "The user who leads the deal: the salesperson responsible for it."
@@ -2066,6 +2063,12 @@ input OpportunityFilter {
   customerId: ID
   "Opportunities with every one of these tags, compared without regard to case."
   tags: [String!]
+  "Opportunities whose value is at least this amount, compared exactly; those without a value do not match."
+  valueMin: Decimal
+  "Opportunities whose value is at most this amount, compared exactly; those without a value do not match."
+  valueMax: Decimal
+  "Opportunities in any of these currencies."
+  currency: [CurrencyCode!]
   "Opportunities last modified at or after this instant."
   modifiedSince: DateTime
   "Also every one of these filters must match."
@@ -2082,7 +2085,7 @@ enum OpportunityOrderField {
   ID
   "By name, alphabetically, without regard to case."
   NAME
-  "By amount, as a number; deals without a value sort as the smallest."
+  "By amount, as an exact decimal number; deals without a value sort as the smallest."
   VALUE
   "By pipeline state, alphabetically, without regard to case."
   STATUS
@@ -2108,13 +2111,10 @@ input CreateOpportunityInput {
   description: String
   "Pipeline state, free text (Open, Closed, Won, Lost or one the account defined); Open when left out."
   status: String
-  """
-  The amount, a decimal number as a string such as "1000.50" or "-20": digits, an optional minus and decimal
-  point, no grouping.
-  """
-  value: String
-  "ISO 4217 code of the value's currency: three capital letters such as EUR."
-  currency: String
+  "The amount, such as \"1000.50\" or \"-20\"."
+  value: Decimal
+  "The currency of the value, such as EUR."
+  currency: CurrencyCode
   "Id of the contact or company the opportunity is filed under."
   customerId: ID
   "Id of the user who leads the deal."
@@ -2138,13 +2138,10 @@ input UpdateOpportunityInput {
   description: String
   "Pipeline state, free text (Open, Closed, Won, Lost or one the account defined)."
   status: String
-  """
-  The amount, a decimal number as a string such as "1000.50" or "-20": digits, an optional minus and decimal
-  point, no grouping.
-  """
-  value: String
-  "ISO 4217 code of the value's currency: three capital letters such as EUR."
-  currency: String
+  "The amount, such as \"1000.50\" or \"-20\"."
+  value: Decimal
+  "The currency of the value, such as EUR."
+  currency: CurrencyCode
   "Id of the contact or company the opportunity is filed under."
   customerId: ID
   "Id of the user who leads the deal."
@@ -2227,7 +2224,26 @@ extend type Mutation {
 An instant as an RFC 3339 string. Answers are in UTC, such as "2026-04-23T12:23:22Z"; inputs may carry any
 offset.
 """
-scalar DateTime
+scalar DateTime @specifiedBy(url: "https://scalars.graphql.org/andimarek/date-time")
+
+"""
+An exact decimal number as a JSON string, such as "1000.50" or "-20": digits, an optional minus sign and
+decimal point, no exponent or grouping, at most 40 digits. Answers are always strings, so no float rounding
+happens on the way; inputs may also be an integer. A float literal is refused (it may already be rounded).
+"""
+scalar Decimal @specifiedBy(url: "https://speleotrove.com/decimal/daconvs.html")
+
+"An ISO 4217 currency code: three capital letters such as EUR or USD."
+scalar CurrencyCode @specifiedBy(url: "https://www.iso.org/iso-4217-currency-codes.html")
+
+"A calendar date without time zone, as YYYY-MM-DD (RFC 3339 full-date), such as \"2026-04-23\"."
+scalar LocalDate @specifiedBy(url: "https://scalars.graphql.org/andimarek/local-date")
+
+"""
+A time of day without date or time zone, as HH:MM on a 24-hour clock, 00:00 to 23:59 (ISO 8601 extended
+format to the minute, which is what Clevertim keeps). Inputs may add :00 seconds.
+"""
+scalar LocalTime @specifiedBy(url: "https://www.iso.org/iso-8601-date-and-time-format.html")
 
 "Sort direction."
 enum OrderDirection {
@@ -2382,18 +2398,18 @@ enum RecurrenceFrequency {
 
 "A task's start or end: a date, a time of day, or both, as entered in Clevertim, which keeps no time zone."
 type TaskDateTime {
-  "The date as YYYY-MM-DD; null when only a time is set."
-  date: String
-  "The time of day as HH:MM on a 24-hour clock; null for a whole-day task."
-  time: String
+  "The date; null when only a time is set."
+  date: LocalDate
+  "The time of day; null for a whole-day task."
+  time: LocalTime
 }
 
 "A task's start or end to store: a date, a time of day, or both; with neither it is cleared."
 input TaskDateTimeInput {
-  "A calendar date as YYYY-MM-DD."
-  date: String
-  "A time of day as HH:MM on a 24-hour clock, 00:00 to 23:59."
-  time: String
+  "The calendar date; leave it out for a time-only start or end."
+  date: LocalDate
+  "The time of day; leave it out for a whole-day task."
+  time: LocalTime
 }
 
 "How a task repeats."
@@ -2455,6 +2471,10 @@ input TaskFilter {
   opportunityId: ID
   "Only done tasks (true) or only open ones (false)."
   completed: Boolean
+  "Tasks starting on or after this date; tasks without a start date do not match."
+  startFrom: LocalDate
+  "Tasks starting on or before this date; tasks without a start date do not match."
+  startUntil: LocalDate
   "Tasks last modified at or after this instant."
   modifiedSince: DateTime
   "Also every one of these filters must match."
@@ -2473,6 +2493,8 @@ enum TaskOrderField {
   NAME
   "By start date, then time of day; tasks without a start sort as the earliest."
   START
+  "By end date, then time of day; tasks without an end sort as the earliest."
+  END
   "By creation time."
   ADDED_ON
   "By time of the last change."

@@ -763,14 +763,14 @@ func (ec *executionContext) _TaskDateTime_date(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+			return ec.marshalOLocalDate2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_TaskDateTime_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TaskDateTime", field, true, false, "String")
+	return graphql.NewScalarFieldContext("TaskDateTime", field, true, false, "LocalDate")
 }
 
 func (ec *executionContext) _TaskDateTime_time(ctx context.Context, field graphql.CollectedField, obj *clevertim.TaskDate) (ret graphql.Marshaler) {
@@ -786,14 +786,14 @@ func (ec *executionContext) _TaskDateTime_time(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+			return ec.marshalOLocalTime2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_TaskDateTime_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TaskDateTime", field, true, false, "String")
+	return graphql.NewScalarFieldContext("TaskDateTime", field, true, false, "LocalTime")
 }
 
 func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[clevertim.Task]) (ret graphql.Marshaler) {
@@ -1056,14 +1056,14 @@ func (ec *executionContext) unmarshalInputTaskDateTimeInput(ctx context.Context,
 		switch k {
 		case "date":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("date"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOLocalDate2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Date = graphql.OmittableOf(data)
 		case "time":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("time"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOLocalTime2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -1096,7 +1096,7 @@ func (ec *executionContext) unmarshalInputTaskFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"search", "type", "assigneeId", "customerId", "caseId", "opportunityId", "completed", "modifiedSince", "and", "or", "not"}
+	fieldsInOrder := [...]string{"search", "type", "assigneeId", "customerId", "caseId", "opportunityId", "completed", "startFrom", "startUntil", "modifiedSince", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1152,6 +1152,20 @@ func (ec *executionContext) unmarshalInputTaskFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.Completed = graphql.OmittableOf(data)
+		case "startFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startFrom"))
+			data, err := ec.unmarshalOLocalDate2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartFrom = graphql.OmittableOf(data)
+		case "startUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startUntil"))
+			data, err := ec.unmarshalOLocalDate2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartUntil = graphql.OmittableOf(data)
 		case "modifiedSince":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modifiedSince"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
