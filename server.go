@@ -55,6 +55,7 @@ type options struct {
 	perKey          int
 	maxDepth        int
 	maxAliases      int
+	maxNodeIDs      int
 	maxComplexity   int
 	shutdownGrace   time.Duration
 	emuLatency      time.Duration
@@ -91,6 +92,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.IntVar(&o.perKey, "upstream-concurrency", graph.DefaultUpstreamConcurrency, "most upstream requests in flight per API key (-1: no limit)")
 	fs.IntVar(&o.maxDepth, "max-depth", graph.DefaultMaxDepth, "deepest field nesting an operation may have (-1: no limit)")
 	fs.IntVar(&o.maxAliases, "max-aliases", graph.DefaultMaxAliases, "most times one field may be asked for in one selection set (-1: no limit)")
+	fs.IntVar(&o.maxNodeIDs, "max-node-ids", graph.DefaultMaxNodeIDs, "most ids one nodes(ids:) query takes (-1: no limit)")
 	fs.IntVar(&o.maxComplexity, "max-complexity", graph.DefaultComplexityLimit, "most records an operation may return, estimated from page sizes (-1: no limit)")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.DurationVar(&o.emuLatency, "emulator-latency", 0, "emulator: delay added to every API request")
@@ -156,6 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		UpstreamConcurrency: o.perKey,
 		MaxDepth:            o.maxDepth,
 		MaxAliases:          o.maxAliases,
+		MaxNodeIDs:          o.maxNodeIDs,
 		ComplexityLimit:     o.maxComplexity,
 		HTTPOptions:         httpOptions,
 		MaxBodyBytes:        o.maxBodyBytes,

@@ -14,6 +14,10 @@ import (
 // RecordID is the record's id.
 func (r Record) RecordID() ID { return r.ID }
 
+// ClevertimID is the record's id as Clevertim's API and web app know it,
+// for the GraphQL field clevertimId (id is the graph-wide global id).
+func (r Record) ClevertimID() ID { return r.ID }
+
 // RecordPtr is a pointer to a record: code generic over records of type T
 // constrains its pointer type P by it to read their ids.
 type RecordPtr[T any] interface {

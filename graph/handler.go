@@ -64,6 +64,9 @@ type HandlerConfig struct {
 	// MaxDepth and MaxAliases bound an operation's nesting and the aliases
 	// of one field in one selection set (see limits.go).
 	MaxDepth, MaxAliases int
+	// MaxNodeIDs is the most ids one nodes(ids:) takes; more is
+	// BAD_USER_INPUT. Negative: no limit.
+	MaxNodeIDs int
 	// HTTPOptions are the endpoint's persisted documents (see transport.go).
 	HTTPOptions
 }
@@ -78,6 +81,7 @@ const (
 	DefaultUpstreamConcurrency = 16
 	DefaultMaxDepth            = 15
 	DefaultMaxAliases          = 30
+	DefaultMaxNodeIDs          = 100
 )
 
 // NewHandler assembles the GraphQL endpoint: POST and GET transports,
@@ -101,6 +105,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	cfg.UpstreamConcurrency = orDefault(cfg.UpstreamConcurrency, DefaultUpstreamConcurrency)
 	cfg.MaxDepth = orDefault(cfg.MaxDepth, DefaultMaxDepth)
 	cfg.MaxAliases = orDefault(cfg.MaxAliases, DefaultMaxAliases)
+	cfg.MaxNodeIDs = orDefault(cfg.MaxNodeIDs, DefaultMaxNodeIDs)
 	if cfg.Retry == (clevertim.RetryPolicy{}) {
 		cfg.Retry = clevertim.DefaultRetryPolicy()
 	}
@@ -121,7 +126,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		return nil, err
 	}
 
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}}))
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{maxNodeIDs: cfg.MaxNodeIDs}}))
 	srv.AddTransport(newHTTPTransport(cfg.HTTPOptions))
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})

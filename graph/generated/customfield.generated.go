@@ -57,6 +57,29 @@ func (ec *executionContext) fieldContext_CustomField_id(_ context.Context, field
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "ID")
 }
 
+func (ec *executionContext) _CustomField_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.CustomField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomField_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomField_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomField", field, true, false, "ID")
+}
+
 func (ec *executionContext) _CustomField_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.CustomField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -892,7 +915,7 @@ func (ec *executionContext) _LinkedRecord(ctx context.Context, sel ast.Selection
 
 // region    **************************** object.gotpl ****************************
 
-var customFieldImplementors = []string{"CustomField"}
+var customFieldImplementors = []string{"CustomField", "Node"}
 
 func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionSet, obj *clevertim.CustomField) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customFieldImplementors)
@@ -905,6 +928,11 @@ func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = graphql.MarshalString("CustomField")
 		case "id":
 			out.Values[i] = ec._CustomField_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clevertimId":
+			out.Values[i] = ec._CustomField_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -168,6 +168,29 @@ func (ec *executionContext) fieldContext_Opportunity_id(_ context.Context, field
 	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Opportunity_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, true, false, "ID")
+}
+
 func (ec *executionContext) _Opportunity_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.Opportunity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1221,7 +1244,7 @@ func UnmarshalUpdateOpportunityInput(ctx context.Context, raw any) (model.Update
 
 // region    **************************** object.gotpl ****************************
 
-var opportunityImplementors = []string{"Opportunity", "LinkedRecord"}
+var opportunityImplementors = []string{"Opportunity", "LinkedRecord", "Node"}
 
 func (ec *executionContext) _Opportunity(ctx context.Context, sel ast.SelectionSet, obj *clevertim.Opportunity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityImplementors)
@@ -1234,6 +1257,11 @@ func (ec *executionContext) _Opportunity(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = graphql.MarshalString("Opportunity")
 		case "id":
 			out.Values[i] = ec._Opportunity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clevertimId":
+			out.Values[i] = ec._Opportunity_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -1,8 +1,13 @@
 package model
 
 import (
+	"context"
 	"encoding/base64"
+	"io"
+	"slices"
 	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 )
@@ -11,6 +16,39 @@ import (
 // it): the id a client sees is opaque and unique across the whole graph,
 // base64url without padding of "Type:local", where local is Clevertim's id.
 // The alphabet is [A-Za-z0-9_-], so a global id passes as an ID argument.
+
+// The ID scalar binds to GraphID (gqlgen.yml): MarshalID and UnmarshalID
+// (id.go) read and write the text, these add what the field being written is.
+
+// UnmarshalGraphID reads an ID argument (see UnmarshalID); resolvers decode
+// global ids, since only they know which type the id must be of.
+func UnmarshalGraphID(_ context.Context, v any) (clevertim.ID, error) { return UnmarshalID(v) }
+
+// MarshalGraphID writes an ID. The id field of a record, an object that
+// implements Node, is its global id: this is the one place where records'
+// ids turn global, so a type gets its global id by declaring
+// `implements Node` in the schema. Other ids (Clevertim's in clevertimId,
+// those a resolver already made global) are written as given.
+func MarshalGraphID(id clevertim.ID) graphql.ContextMarshaler {
+	return graphql.ContextWriterFunc(func(ctx context.Context, w io.Writer) error {
+		if fc := graphql.GetFieldContext(ctx); fc != nil && isNodeID(fc) {
+			id = GlobalID(fc.Object, string(id))
+		}
+		MarshalID(id).MarshalGQL(w)
+		return nil
+	})
+}
+
+// isNodeID reports whether the field is the id of a Node: selected on the
+// interface itself or on a type implementing it. fc.Object is then the
+// record's concrete type.
+func isNodeID(fc *graphql.FieldContext) bool {
+	if fc.Field.Field == nil || fc.Field.Name != "id" || fc.Field.ObjectDefinition == nil {
+		return false
+	}
+	def := fc.Field.ObjectDefinition
+	return def.Name == "Node" || slices.Contains(def.Interfaces, "Node")
+}
 
 // GlobalID is the global id of the object of this GraphQL type and local id.
 func GlobalID(typeName, local string) clevertim.ID {
