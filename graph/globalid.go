@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,4 +113,66 @@ func loadNodes(ctx context.Context, ids []clevertim.ID, limit int) ([]model.Node
 		}
 	}
 	return nodes, nil
+}
+
+// filterRefs are the filters' references to records, by input field name,
+// with the types whose global ids each takes.
+var filterRefs = map[string][]string{
+	"customerId": customerTypes, "companyId": {companies.typeName}, "caseId": {cases.typeName},
+	"opportunityId": {opportunities.typeName}, "leadUserId": {users.typeName}, "assigneeId": {users.typeName},
+	"createdById": {users.typeName}, "authorId": {users.typeName},
+}
+
+// checkFilterIDs refuses a filter that names a record by the global id of
+// another type, as an id argument is refused, instead of matching nothing;
+// field is where the filter is. It walks the filter by reflection because
+// the filter types are generated from the schema, one per resource, with
+// and/or/not nesting them: listing their reference fields by hand would
+// need an entry per filter type to keep in step with the schema.
+func checkFilterIDs(filter any, field string) error {
+	v := reflect.ValueOf(filter)
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := range v.NumField() {
+		sf := v.Type().Field(i)
+		value := v.Field(i).MethodByName("Value") // graphql.Omittable
+		if !sf.IsExported() || !value.IsValid() {
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		at := field + "." + name
+		got := value.Call(nil)[0]
+		var err error
+		switch x := got.Interface().(type) {
+		case *clevertim.ID:
+			if types, ok := filterRefs[name]; ok && x != nil {
+				_, err = localID(*x, at, types...)
+			}
+		case []clevertim.ID:
+			if types, ok := filterRefs[name]; ok {
+				_, err = localIDs(x, at, types...)
+			}
+		default: // and, or (lists of filters) and not (a filter)
+			if got.Kind() == reflect.Slice {
+				for j := range got.Len() {
+					if err = checkFilterIDs(got.Index(j).Interface(), at+"["+strconv.Itoa(j)+"]"); err != nil {
+						break
+					}
+				}
+			} else {
+				err = checkFilterIDs(got.Interface(), at)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -173,6 +173,9 @@ func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in
 		if err != nil {
 			return err
 		}
+		if err := localRefValues(defs, fieldID, val.Values, field, hasValues && values != nil); err != nil {
+			return err
+		}
 		def, err := clevertim.CheckCustomFieldValue(defs, scope, fieldID, val)
 		if err != nil {
 			return inInput(field, err)
@@ -183,6 +186,32 @@ func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in
 		}
 		val.List = def.Multiple
 		(*dst)[def.ID] = val
+	}
+	return nil
+}
+
+// localRefValues reads the values of a reference custom field (USER,
+// CONTACT, ...) like any other reference: a global id of the record type
+// the field points at, or Clevertim's id. It rewrites them in place.
+func localRefValues(defs []*clevertim.CustomField, fieldID clevertim.ID, values []string, field string, many bool) error {
+	i := slices.IndexFunc(defs, func(d *clevertim.CustomField) bool { return d.ID == fieldID })
+	if i < 0 || !defs[i].Type.IsReference() {
+		return nil // CheckCustomFieldValue says what is wrong
+	}
+	r := slices.IndexFunc(allResources, func(r described) bool { return r.linkedType() == defs[i].Type })
+	if r < 0 {
+		return nil
+	}
+	for j, s := range values {
+		at := field + ".value"
+		if many {
+			at = field + ".values[" + strconv.Itoa(j) + "]"
+		}
+		id, err := localID(clevertim.ID(s), at, allResources[r].graphQLType())
+		if err != nil {
+			return err
+		}
+		values[j] = string(id)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,10 +97,15 @@ func TestNode_IDArguments(t *testing.T) {
 	h := setup(t)
 	contact, note, user := model.GlobalID("Contact", "1031"), model.GlobalID("Note", "1156"), model.GlobalID("User", "3")
 	r := h.ok("", `query($c: ID!, $u: ID!) { contact(id: $c) { clevertimId } customer(id: $c) { ... on Contact { clevertimId } }
+		tasks(filter: {customerId: $c}) { nodes { customer { ... on Contact { clevertimId } } } }
 		opportunities(filter: {leadUserId: [$u]}) { totalCount } byPlain: opportunities(filter: {leadUserId: ["3"]}) { totalCount } }`,
 		map[string]any{"c": contact, "u": user})
 	if str(r.Data, "contact", "clevertimId") != "1031" || str(r.Data, "customer", "clevertimId") != "1031" {
 		t.Errorf("by global id: %v", r.Data)
+	}
+	tasks := list(r.Data, "tasks", "nodes")
+	if len(tasks) == 0 || slices.ContainsFunc(tasks, func(x any) bool { return str(x, "customer", "clevertimId") != "1031" }) {
+		t.Errorf("tasks filtered by a global customerId: %v", tasks)
 	}
 	if a, b := get(r.Data, "opportunities", "totalCount"), get(r.Data, "byPlain", "totalCount"); a != b || a == 0.0 {
 		t.Errorf("leadUserId filter: %v by global id, %v by Clevertim's", a, b)
@@ -109,6 +115,15 @@ func TestNode_IDArguments(t *testing.T) {
 	o := r.Data["createOpportunity"]
 	if str(o, "customer", "clevertimId") != "1031" || str(o, "leadUser", "clevertimId") != "3" {
 		t.Errorf("references by global id: %v", o)
+	}
+	// A reference custom field's value, given as the global id of its record.
+	r = h.ok("", `mutation($f: ID!, $u: String!) { updateContact(id: "1031", input: {customFields: [{fieldId: $f, value: $u}]}) {
+		customFields { field { name } value linkedRecord { ... on User { clevertimId } } } } }`,
+		map[string]any{"f": model.GlobalID("CustomField", "1004"), "u": model.GlobalID("User", "4")})
+	for _, v := range list(r.Data, "updateContact", "customFields") {
+		if str(v, "field", "name") == "Account manager" && (str(v, "value") != "4" || str(v, "linkedRecord", "clevertimId") != "4") {
+			t.Errorf("USER field set by global id: %v", v)
+		}
 	}
 	r = h.ok("", `mutation($id: ID!) { updateOpportunity(id: $id, input: {status: "Won"}) { id status } }`, map[string]any{"id": str(o, "id")})
 	if str(r.Data, "updateOpportunity", "id") != str(o, "id") {
@@ -135,6 +150,10 @@ func TestNode_IDArguments(t *testing.T) {
 		{`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []string{string(contact), "1031"}}, "ids[1]"},
 		{`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": tooMany}, "ids"},
 		{`mutation($id: ID!) { updateContact(id: $id, input: {title: "x"}) { id } }`, map[string]any{"id": note}, "id"},
+		{`query($c: ID!) { tasks(filter: {customerId: $c}) { totalCount } }`, map[string]any{"c": note}, "filter.customerId"},
+		{`query($u: ID!) { contact(id: "1031") { notes(filter: {or: [{}, {not: {createdById: ["1", $u]}}]}) { totalCount } } }`,
+			map[string]any{"u": contact}, "filter.or[1].not.createdById[1]"},
+		{`query($c: ID!) { company(id: "1023") { contacts(filter: {companyId: $c}) { totalCount } } }`, map[string]any{"c": contact}, "filter.companyId"},
 		{`mutation($id: ID!) { deleteNote(id: $id) }`, map[string]any{"id": contact}, "id"},
 		{`mutation($c: ID!) { createTask(input: {name: "x", customerId: $c}) { id } }`, map[string]any{"c": note}, "customerId"},
 		{`mutation($u: ID!) { createCase(input: {name: "x", leadUserId: $u}) { id } }`, map[string]any{"u": contact}, "leadUserId"},
@@ -143,6 +162,8 @@ func TestNode_IDArguments(t *testing.T) {
 		{`mutation($u: ID!) { createNote(input: {text: "x", visibility: {privateTo: $u}}) { id } }`, map[string]any{"u": contact}, "visibility.privateTo"},
 		{`mutation($f: ID!) { updateContact(id: "1031", input: {customFields: [{fieldId: $f, value: "x"}]}) { id } }`,
 			map[string]any{"f": user}, "customFields[0].fieldId"},
+		{`mutation($u: String!) { updateContact(id: "1031", input: {customFields: [{fieldId: "1004", value: $u}]}) { id } }`,
+			map[string]any{"u": contact}, "customFields[0].value"},
 	} {
 		e := h.fails("", c.doc, c.vars, "BAD_USER_INPUT")
 		if e.Extensions["field"] != c.field {

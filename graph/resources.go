@@ -106,6 +106,9 @@ func (r *resource[T, P, F, OF]) all(ctx context.Context) ([]*T, error) {
 
 // list is a top-level list: the whole collection, filtered, sorted and paged.
 func (r *resource[T, P, F, OF]) list(ctx context.Context, p page, f *F, o *model.Order[OF]) (*model.Connection[T], error) {
+	if err := checkFilterIDs(f, "filter"); err != nil {
+		return nil, err
+	}
 	all, err := r.all(ctx)
 	if err != nil {
 		return nil, err
@@ -116,6 +119,9 @@ func (r *resource[T, P, F, OF]) list(ctx context.Context, p page, f *F, o *model
 // links is a to-many link that the parent record lists by id, loaded in one
 // batch per level, then filtered, sorted and paged like a top-level list.
 func (r *resource[T, P, F, OF]) links(ctx context.Context, ids []clevertim.ID, p page, f *F, o *model.Order[OF]) (*model.Connection[T], error) {
+	if err := checkFilterIDs(f, "filter"); err != nil {
+		return nil, err
+	}
 	recs, err := r.many(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -130,6 +136,9 @@ func (r *resource[T, P, F, OF]) reverseLinks(ctx context.Context, link string, p
 	refOf, ok := r.reverse[link]
 	if !ok {
 		panic(fmt.Sprintf("graph: %s is not a reverse link of %s", link, r.typeName))
+	}
+	if err := checkFilterIDs(f, "filter"); err != nil {
+		return nil, err
 	}
 	all, err := r.all(ctx)
 	if err != nil {

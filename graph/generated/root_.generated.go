@@ -1350,7 +1350,7 @@ enum CustomFieldType {
   SELECT
   "A date as YYYY-MM-DD."
   DATE
-  "A user of the account, by id; linkedRecord resolves it."
+  "A user of the account, by Clevertim's id (inputs may give its global id); linkedRecord resolves it."
   USER
   "A country, as text; it must not be blank."
   COUNTRY
@@ -1358,13 +1358,13 @@ enum CustomFieldType {
   STATE
   "A region, as text."
   REGION
-  "A contact, by id; linkedRecord resolves it."
+  "A contact, by Clevertim's id (inputs may give its global id); linkedRecord resolves it."
   CONTACT
-  "A company, by id; linkedRecord resolves it."
+  "A company, by Clevertim's id (inputs may give its global id); linkedRecord resolves it."
   COMPANY
-  "A case, by id; linkedRecord resolves it."
+  "A case, by Clevertim's id (inputs may give its global id); linkedRecord resolves it."
   CASE
-  "An opportunity, by id; linkedRecord resolves it."
+  "An opportunity, by Clevertim's id (inputs may give its global id); linkedRecord resolves it."
   OPPORTUNITY
   "An ISO 4217 currency code: three capital letters such as EUR."
   CURRENCY
@@ -2325,9 +2325,9 @@ type Mutation
 
 """
 A record with a global id (Relay's object identification): id is opaque and unique across the whole graph, so
-node(id:) refetches any record and a client cache keys records by it. Every argument or input field that takes
-a record's id accepts its global id, or Clevertim's own id (clevertimId) where the record's type is known; the
-global id of a record of another type is refused with BAD_USER_INPUT.
+node(id:) refetches any record and a client cache keys records by it. Every argument, input field or filter that
+takes a record's id accepts its global id, or Clevertim's own id (clevertimId) where the record's type is known;
+the global id of a record of another type is refused with BAD_USER_INPUT naming the field.
 """
 interface Node {
   "Global id of the record: opaque, unique across the graph."
