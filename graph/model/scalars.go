@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -35,11 +34,6 @@ func scalarError(scalar, format string, args ...any) error {
 // MaxDecimalDigits bounds a Decimal input: amounts are money, and a number
 // a stranger sends is sorted and compared exactly (big.Rat).
 const MaxDecimalDigits = 40
-
-var (
-	decimalPattern  = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
-	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
-)
 
 // MarshalDecimal writes an amount as a JSON string, digits exactly as
 // Clevertim holds them: no float rounding on the way.
@@ -71,7 +65,7 @@ func UnmarshalDecimal(v any) (clevertim.Decimal, error) {
 	if len(s) > MaxDecimalDigits+2 {
 		return "", scalarError("Decimal", "a Decimal has at most %d digits", MaxDecimalDigits)
 	}
-	if !decimalPattern.MatchString(s) {
+	if !clevertim.IsDecimal(s) {
 		return "", scalarError("Decimal", "%q is not a Decimal such as \"1000.50\": digits, an optional minus and decimal point, no exponent or grouping", s)
 	}
 	return clevertim.Decimal(s), nil
@@ -85,7 +79,7 @@ func MarshalCurrencyCode(code string) graphql.Marshaler {
 // UnmarshalCurrencyCode reads an ISO 4217 code: three capital letters.
 func UnmarshalCurrencyCode(v any) (string, error) {
 	s, ok := v.(string)
-	if !ok || !currencyPattern.MatchString(s) {
+	if !ok || !clevertim.IsCurrencyCode(s) {
 		return "", scalarError("CurrencyCode", "%.20v is not an ISO 4217 currency code: three capital letters such as \"EUR\"", v)
 	}
 	return s, nil
