@@ -59,7 +59,10 @@ func GlobalID(typeName, local string) clevertim.ID {
 // for anything GlobalID did not write (such as a plain Clevertim id).
 func DecodeGlobalID(id clevertim.ID) (typeName, local string, ok bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(string(id))
-	if err != nil {
+	// One text per record: the decoder skips newlines and ignores the
+	// unused bits of the last character, so only the text GlobalID writes
+	// is taken, and a client cache never holds a record under two ids.
+	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != string(id) {
 		return "", "", false
 	}
 	typeName, local, ok = strings.Cut(string(raw), ":")
