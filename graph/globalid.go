@@ -18,7 +18,7 @@ import (
 )
 
 // Relay object identification. Records' id fields are written as global
-// ids by model.MarshalID; this file reads ids back (localID, the one
+// ids by model.MarshalGraphID; this file reads ids back (localID, the one
 // decoding helper every argument and input reference goes through) and
 // serves node and nodes from the resource table.
 
