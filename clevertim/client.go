@@ -5,12 +5,15 @@ package clevertim
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +27,10 @@ const DefaultBaseURL = "https://www.clevertim.com/api"
 const (
 	defaultTimeout   = 30 * time.Second
 	defaultUserAgent = "clevertim-graphql"
-	// maxResponseBytes bounds what one answer may make us buffer; a whole
-	// account's "get all" stays well under it.
-	maxResponseBytes = 256 << 20
 	bodyExcerptBytes = 200
+	// drainBytes is how much of an answer left unread is read to keep its
+	// connection for the next request; past it, closing is cheaper.
+	drainBytes = 64 << 10
 )
 
 // Client talks to one Clevertim account as the user whose API key it holds.
@@ -40,8 +43,12 @@ type Client struct {
 	userAgent string
 	// authorization is the Basic header for apiKey, built once.
 	authorization string
-	retry         RetryPolicy
-	sleep         func(context.Context, time.Duration) error
+	// keyHash names the key in shared-read keys, which must not hold it.
+	keyHash        [sha256.Size]byte
+	retry          RetryPolicy
+	sleep          func(context.Context, time.Duration) error
+	maxRecordBytes int64
+	sharer         ReadSharer
 
 	Contacts      *ContactsService
 	Companies     *CompaniesService
@@ -68,6 +75,9 @@ type config struct {
 	timeout    time.Duration
 	userAgent  string
 	retry      RetryPolicy
+	// maxRecordBytes: see WithMaxRecordBytes.
+	maxRecordBytes int64
+	sharer         ReadSharer
 }
 
 // WithAPIKey sets the key of the user the client acts as.
@@ -77,7 +87,8 @@ func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
 // A trailing slash is ignored.
 func WithBaseURL(u string) Option { return func(c *config) { c.baseURL = u } }
 
-// WithHTTPClient sets the HTTP client, for its transport and connection pool.
+// WithHTTPClient sets the HTTP client, for its transport and connection
+// pool. Without it the client uses NewTransport's.
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
 
 // WithTimeout bounds every request, including reading its answer.
@@ -89,7 +100,8 @@ func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua
 // NewClient builds a client. With no options it targets the public API
 // without a key, which only the key-less calls (none, today) would accept.
 func NewClient(opts ...Option) (*Client, error) {
-	cfg := config{baseURL: DefaultBaseURL, timeout: defaultTimeout, userAgent: defaultUserAgent, retry: DefaultRetryPolicy()}
+	cfg := config{baseURL: DefaultBaseURL, timeout: defaultTimeout, userAgent: defaultUserAgent, retry: DefaultRetryPolicy(),
+		maxRecordBytes: DefaultMaxRecordBytes}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -100,16 +112,21 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	hc := cfg.httpClient
 	if hc == nil {
-		hc = &http.Client{}
+		hc = &http.Client{Transport: NewTransport()}
 	}
+	// Answers are read by decodeAnswer as they arrive, not buffered by resty.
 	rest := resty.NewWithClient(hc).
 		SetTimeout(cfg.timeout).
-		SetResponseBodyLimit(maxResponseBytes).
+		SetDoNotParseResponse(true).
 		SetHeader("Accept", "application/json")
 	if cfg.retry.MaxAttempts < 1 {
 		cfg.retry.MaxAttempts = 1
 	}
-	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent, retry: cfg.retry, sleep: sleepCtx}
+	if cfg.maxRecordBytes <= 0 {
+		cfg.maxRecordBytes = DefaultMaxRecordBytes
+	}
+	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent, retry: cfg.retry, sleep: sleepCtx,
+		maxRecordBytes: cfg.maxRecordBytes, sharer: cfg.sharer}
 	c.setAPIKey(cfg.apiKey)
 	c.bindServices()
 	return c, nil
@@ -118,7 +135,8 @@ func NewClient(opts ...Option) (*Client, error) {
 // WithAPIKey returns a client that acts as another user over the same
 // connections.
 func (c *Client) WithAPIKey(key string) *Client {
-	clone := &Client{rest: c.rest, baseURL: c.baseURL, userAgent: c.userAgent, retry: c.retry, sleep: c.sleep}
+	clone := &Client{rest: c.rest, baseURL: c.baseURL, userAgent: c.userAgent, retry: c.retry, sleep: c.sleep,
+		maxRecordBytes: c.maxRecordBytes, sharer: c.sharer}
 	clone.setAPIKey(key)
 	clone.bindServices()
 	return clone
@@ -129,6 +147,7 @@ func (c *Client) WithAPIKey(key string) *Client {
 func (c *Client) setAPIKey(key string) {
 	c.apiKey = key
 	c.authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":X"))
+	c.keyHash = sha256.Sum256([]byte(c.authorization))
 }
 
 // APIKey is the key of the user the client acts as.
@@ -177,13 +196,17 @@ type envelope struct {
 }
 
 // send sends a request, trying again as the retry policy allows, and returns
-// the last raw answer. The path segments must already be escaped.
+// the last answer, its body unread: the caller reads and closes it. The path
+// segments must already be escaped.
 func (c *Client) send(ctx context.Context, method, path string, body []byte) (*resty.Response, error) {
 	for n := 1; ; n++ {
 		resp, err := c.sendOnce(ctx, method, path, body)
 		wait, again := c.retryWait(ctx, method, n, resp, err)
 		if !again || c.sleep(ctx, wait) != nil {
 			return resp, err
+		}
+		if resp != nil {
+			discard(resp.RawBody())
 		}
 	}
 }
@@ -197,8 +220,16 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte)
 	if body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(body)
 	}
+	if method != http.MethodGet && c.sharer != nil {
+		// Whatever its outcome, the write is over once its answer (or the
+		// lack of one) is in: reads from now on must see it.
+		defer c.sharer.Wrote()
+	}
 	resp, err := req.Execute(method, fullURL)
 	if err != nil {
+		if resp != nil {
+			discard(resp.RawBody())
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			// The caller gave up: report that, not a transport failure.
 			return nil, fmt.Errorf("clevertim: %s %s: %w", method, fullURL, ctxErr)
@@ -208,40 +239,93 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte)
 	return resp, nil
 }
 
+// discard reads a little of what is left of a body, so that its connection
+// can serve the next request, and closes it.
+func discard(body io.ReadCloser) {
+	if body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, body, drainBytes)
+	_ = body.Close()
+}
+
 // do sends one request and returns the envelope's content, or nil for a
 // DELETE.
 func (c *Client) do(ctx context.Context, method, path string, body []byte) (json.RawMessage, error) {
-	resp, err := c.send(ctx, method, path, body)
-	if err != nil {
+	recs, err := fetch[json.RawMessage](ctx, c, method, path, body)
+	if err != nil || method == http.MethodDelete {
 		return nil, err
 	}
-	return decodeEnvelope(method, c.baseURL+path, resp.StatusCode(), resp.Header(), resp.Body())
+	content := []byte{'['}
+	for i, r := range recs {
+		if i > 0 {
+			content = append(content, ',')
+		}
+		content = append(content, *r...)
+	}
+	return append(content, ']'), nil
 }
 
-// records sends one request and decodes the records of its answer. A
-// well-formed answer is decoded in one pass; anything else goes through the
-// careful path, which says what is wrong.
+// records sends one request and decodes the records of its answer. GETs go
+// through the read sharer, when there is one.
 func records[T any](ctx context.Context, c *Client, method, path string, body []byte) ([]*T, error) {
+	if method != http.MethodGet || c.sharer == nil {
+		return fetch[T](ctx, c, method, path, body)
+	}
+	if !isCollection(path) {
+		// Callers change the record Get returns (an update reads, changes,
+		// sends back): each decodes its own from the shared bytes.
+		raws, err := sharedGet[json.RawMessage](ctx, c, path)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*T, len(raws))
+		for i, raw := range raws {
+			out[i] = new(T)
+			if err := json.Unmarshal(*raw, out[i]); err != nil {
+				return nil, &Error{Method: method, URL: c.baseURL + path, StatusCode: http.StatusOK,
+					Err: fmt.Errorf("%w: record %d: %v", ErrInvalidResponse, i, err)}
+			}
+		}
+		return out, nil
+	}
+	recs, err := sharedGet[T](ctx, c, path)
+	// The records are shared (see WithReadSharing); the list is the caller's.
+	return slices.Clone(recs), err
+}
+
+// sharedGet is a GET that concurrent callers with the same key share.
+func sharedGet[T any](ctx context.Context, c *Client, path string) ([]*T, error) {
+	key := string(c.keyHash[:]) + " GET " + path
+	v, err := c.sharer.Share(ctx, key, func(ctx context.Context) (any, error) {
+		return fetch[T](ctx, c, http.MethodGet, path, nil)
+	})
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return nil, fmt.Errorf("clevertim: GET %s: %w", c.baseURL+path, err)
+		}
+		return nil, err
+	}
+	recs, _ := v.([]*T)
+	return recs, nil
+}
+
+// isCollection tells a collection's path (/contact) from a record's
+// (/contact/12).
+func isCollection(path string) bool { return strings.Count(path, "/") == 1 }
+
+// fetch sends one request and decodes its answer as it arrives. Only a
+// collection has no size limit: an answer that should hold one record is
+// bounded as a whole.
+func fetch[T any](ctx context.Context, c *Client, method, path string, body []byte) ([]*T, error) {
 	resp, err := c.send(ctx, method, path, body)
 	if err != nil {
 		return nil, err
 	}
-	raw := resp.Body()
-	if resp.StatusCode() == http.StatusOK {
-		var env struct {
-			Status  string `json:"status"`
-			Content *[]*T  `json:"content"`
-		}
-		if json.Unmarshal(raw, &env) == nil && env.Status == "OK" && env.Content != nil {
-			return *env.Content, nil
-		}
-	}
-	fullURL := c.baseURL + path
-	content, err := decodeEnvelope(method, fullURL, resp.StatusCode(), resp.Header(), raw)
-	if err != nil {
-		return nil, err
-	}
-	return decodeRecords[T](method, fullURL, content)
+	raw := resp.RawBody()
+	defer discard(raw)
+	return decodeAnswer[T](answer{method: method, url: c.baseURL + path, status: resp.StatusCode(), header: resp.Header(), body: raw},
+		c.maxRecordBytes, method != http.MethodGet || !isCollection(path))
 }
 
 func decodeEnvelope(method, fullURL string, status int, header http.Header, raw []byte) (json.RawMessage, error) {
@@ -294,26 +378,6 @@ func excerpt(b []byte) string {
 		s = s[:bodyExcerptBytes] + "…"
 	}
 	return s
-}
-
-// decodeRecords decodes a content list. A record that does not decode makes
-// the whole answer invalid rather than silently dropping it.
-func decodeRecords[T any](method, fullURL string, content json.RawMessage) ([]*T, error) {
-	var items []json.RawMessage
-	if err := json.Unmarshal(content, &items); err != nil {
-		return nil, &Error{Method: method, URL: fullURL, StatusCode: http.StatusOK,
-			Err: fmt.Errorf("%w: %v", ErrInvalidResponse, err)}
-	}
-	out := make([]*T, 0, len(items))
-	for i, item := range items {
-		v := new(T)
-		if err := json.Unmarshal(item, v); err != nil {
-			return nil, &Error{Method: method, URL: fullURL, StatusCode: http.StatusOK,
-				Err: fmt.Errorf("%w: record %d: %v", ErrInvalidResponse, i, err)}
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 // IsNotFound is shorthand for errors.Is(err, ErrNotFound).
