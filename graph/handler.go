@@ -53,8 +53,11 @@ type HandlerConfig struct {
 	// NoPlanning turns off the prefetching of the collections a query will
 	// scan (see plan.go): fewer bytes fetched, more round trips.
 	NoPlanning bool
-	// Transport sends upstream requests; nil means http.DefaultTransport.
+	// Transport sends upstream requests; nil means clevertim.NewTransport().
 	Transport http.RoundTripper
+	// Flights shares upstream reads in flight between operations; nil means
+	// a new one for this handler.
+	Flights *upstream.Flights
 	// UpstreamBudget is the most upstream requests one operation may send;
 	// the rest are refused with UPSTREAM_BUDGET_EXCEEDED. Negative: no limit.
 	UpstreamBudget int
@@ -104,6 +107,12 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	}
 	cfg.Loaders = cfg.Loaders.WithDefaults()
 	cfg.Loaders.Cache = loaders.NewCache(cfg.CacheTTL, 0)
+	if cfg.Transport == nil {
+		cfg.Transport = clevertim.NewTransport()
+	}
+	if cfg.Flights == nil {
+		cfg.Flights = upstream.NewFlights()
+	}
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),
@@ -114,6 +123,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		}}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),
+		clevertim.WithReadSharing(cfg.Flights),
 	)
 	if err != nil {
 		return nil, err

@@ -22,7 +22,11 @@ type Tracker struct {
 	now    func() time.Time
 }
 
-type span struct{ start, end time.Time }
+// span is a request's time on the wire, or a shared read's wait.
+type span struct {
+	start, end time.Time
+	shared     bool
+}
 
 // NewTracker returns an empty tracker. A positive budget is the most
 // requests the operation may send: those past it are refused with a
@@ -69,7 +73,7 @@ func (t *Tracker) begin() func() {
 	return func() {
 		end := t.now()
 		t.mu.Lock()
-		t.spans = append(t.spans, span{start, end})
+		t.spans = append(t.spans, span{start: start, end: end})
 		t.mu.Unlock()
 	}
 }
@@ -80,8 +84,11 @@ type Summary struct {
 	Requests int `json:"requests"`
 	// Rounds is the length of the longest chain of requests each of which
 	// started after the previous one had finished: the round trips a client
-	// had to wait for one after the other.
+	// had to wait for one after the other. Shared reads count as round trips.
 	Rounds int `json:"rounds"`
+	// Shared is the number of reads answered by a request another operation
+	// had in flight (see Flights): waited for, not sent, not in Requests.
+	Shared int `json:"shared"`
 }
 
 // Summary computes the figures so far.
@@ -109,7 +116,13 @@ func summarize(spans []span) Summary {
 		rounds[s] = best + 1
 		maxRound = max(maxRound, best+1)
 	}
-	return Summary{Requests: len(spans), Rounds: maxRound}
+	shared := 0
+	for _, s := range spans {
+		if s.shared {
+			shared++
+		}
+	}
+	return Summary{Requests: len(spans) - shared, Rounds: maxRound, Shared: shared}
 }
 
 // Transport records every request whose context carries a Tracker.

@@ -15,21 +15,24 @@ func TestSummarize(t *testing.T) {
 	t.Parallel()
 	at := func(start, end int) span {
 		base := time.Unix(0, 0)
-		return span{base.Add(time.Duration(start) * time.Millisecond), base.Add(time.Duration(end) * time.Millisecond)}
+		return span{start: base.Add(time.Duration(start) * time.Millisecond), end: base.Add(time.Duration(end) * time.Millisecond)}
 	}
+	sharedAt := func(start, end int) span { s := at(start, end); s.shared = true; return s }
 	cases := []struct {
 		name  string
 		spans []span
 		want  Summary
 	}{
-		{"none", nil, Summary{0, 0}},
-		{"one", []span{at(0, 10)}, Summary{1, 1}},
-		{"parallel", []span{at(0, 10), at(1, 12), at(2, 9)}, Summary{3, 1}},
-		{"chain", []span{at(0, 10), at(11, 20), at(21, 30)}, Summary{3, 3}},
-		{"two levels, second batch parallel", []span{at(0, 10), at(11, 20), at(11, 22), at(12, 21)}, Summary{4, 2}},
+		{"none", nil, Summary{0, 0, 0}},
+		{"one", []span{at(0, 10)}, Summary{1, 1, 0}},
+		{"parallel", []span{at(0, 10), at(1, 12), at(2, 9)}, Summary{3, 1, 0}},
+		{"chain", []span{at(0, 10), at(11, 20), at(21, 30)}, Summary{3, 3, 0}},
+		{"two levels, second batch parallel", []span{at(0, 10), at(11, 20), at(11, 22), at(12, 21)}, Summary{4, 2, 0}},
 		// Only requests that ended before another started can have fed it.
-		{"staggered", []span{at(0, 10), at(5, 15), at(12, 20), at(16, 25)}, Summary{4, 2}},
-		{"staggered chain", []span{at(0, 10), at(5, 15), at(12, 20), at(21, 25)}, Summary{4, 3}},
+		{"staggered", []span{at(0, 10), at(5, 15), at(12, 20), at(16, 25)}, Summary{4, 2, 0}},
+		{"staggered chain", []span{at(0, 10), at(5, 15), at(12, 20), at(21, 25)}, Summary{4, 3, 0}},
+		// A shared read is a round trip waited for, not a request sent.
+		{"shared then sent", []span{sharedAt(0, 10), at(11, 20)}, Summary{1, 2, 1}},
 	}
 	for _, c := range cases {
 		if got := summarize(c.spans); got != c.want {
