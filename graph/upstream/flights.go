@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strconv"
@@ -84,10 +85,17 @@ func (f *Flights) Share(ctx context.Context, key string, fetch func(context.Cont
 	select {
 	case res := <-ch:
 		f.leave(key, w)
-		if !led {
-			if t := FromContext(ctx); t != nil {
-				t.shared(start, time.Now())
-			}
+		if led {
+			return res.Val, res.Err
+		}
+		var budget *BudgetError
+		if errors.As(res.Err, &budget) {
+			// The operation that sent the read had spent its budget, not
+			// this one: this one reads for itself, on its own budget.
+			return fetch(ctx)
+		}
+		if t := FromContext(ctx); t != nil {
+			t.shared(start, time.Now())
 		}
 		return res.Val, res.Err
 	case <-ctx.Done():
