@@ -101,6 +101,19 @@ func (h *harness) doCtx(ctx context.Context, key, query string) (sharedResponse,
 	return r, nil
 }
 
+// async runs doCtx in the background; its answer arrives on the channel.
+func (h *harness) async(ctx context.Context, key, query string) <-chan sharedResponse {
+	out := make(chan sharedResponse, 1)
+	go func() {
+		r, err := h.doCtx(ctx, key, query)
+		if err != nil && ctx.Err() == nil {
+			h.t.Error(err)
+		}
+		out <- r
+	}()
+	return out
+}
+
 const firstPage = `{ contacts(first: 20) { nodes { id name } } }`
 
 // Sixteen identical first pages at once cost the upstream what one costs,
@@ -122,12 +135,7 @@ func TestSharing_ConcurrentFirstPages(t *testing.T) {
 			results := make([]sharedResponse, n)
 			var wg sync.WaitGroup
 			for i := range n {
-				wg.Go(func() {
-					var err error
-					if results[i], err = h.doCtx(context.Background(), ownerKey, firstPage); err != nil {
-						t.Error(err)
-					}
-				})
+				wg.Go(func() { results[i] = <-h.async(context.Background(), ownerKey, firstPage) })
 			}
 			// All wait on one read, or (without sharing) all reads are held.
 			eventually(t, "16 operations wait for the contacts", func() bool {
@@ -181,25 +189,11 @@ func TestSharing_ReadAfterWrite(t *testing.T) {
 		return ""
 	}
 
-	before := make(chan sharedResponse, 1)
-	go func() {
-		r, err := h.doCtx(context.Background(), ownerKey, page)
-		if err != nil {
-			t.Error(err)
-		}
-		before <- r
-	}()
+	before := h.async(context.Background(), ownerKey, page)
 	eventually(t, "the first read is in flight", func() bool { return g.held.Load() == 1 })
 	h.ok(ownerKey, `mutation($id: ID!) { updateContact(id: $id, input: {title: "Written"}) { id } }`, map[string]any{"id": id})
 
-	after := make(chan sharedResponse, 1)
-	go func() {
-		r, err := h.doCtx(context.Background(), ownerKey, page)
-		if err != nil {
-			t.Error(err)
-		}
-		after <- r
-	}()
+	after := h.async(context.Background(), ownerKey, page)
 	var r sharedResponse
 	select {
 	case r = <-after:
@@ -226,20 +220,9 @@ func TestSharing_CancelledCaller(t *testing.T) {
 	h := newHarness(t, graph.HandlerConfig{Transport: g, Flights: flights})
 
 	ctx, cancel := context.WithCancel(context.Background())
-	leaderDone := make(chan struct{})
-	go func() {
-		defer close(leaderDone)
-		_, _ = h.doCtx(ctx, ownerKey, firstPage) // cancelled: its answer does not matter
-	}()
+	leaderDone := h.async(ctx, ownerKey, firstPage) // cancelled: its answer does not matter
 	eventually(t, "the first caller's read is in flight", func() bool { return g.held.Load() == 1 })
-	other := make(chan sharedResponse, 1)
-	go func() {
-		r, err := h.doCtx(context.Background(), ownerKey, firstPage)
-		if err != nil {
-			t.Error(err)
-		}
-		other <- r
-	}()
+	other := h.async(context.Background(), ownerKey, firstPage)
 	eventually(t, "the second caller shares the read", func() bool { return flights.Waiting() == 2 })
 	cancel()
 	<-leaderDone
@@ -257,11 +240,7 @@ func TestSharing_CancelledCaller(t *testing.T) {
 	g2 := newGate(collectionGET("contact"))
 	h2 := newHarness(t, graph.HandlerConfig{Transport: g2})
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = h2.doCtx(ctx2, ownerKey, firstPage)
-	}()
+	done := h2.async(ctx2, ownerKey, firstPage)
 	eventually(t, "the lone read is in flight", func() bool { return g2.held.Load() == 1 })
 	cancel2()
 	<-done
