@@ -2986,1144 +2986,2573 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema/case.graphqls", Input: `"A support case."
+	{Name: "../schema/case.graphqls", Input: `"A support case: a customer's problem or request, tracked with its notes and tasks by the user who leads it."
 type Case {
+  "Clevertim's id of the case, unique among cases."
   id: ID!
+  "When the case was created."
   addedOn: DateTime!
+  "When the case was last changed; pass it as expectedLastModified to update it safely."
   lastModified: DateTime!
+  "A short title of the case."
   name: String!
+  "Free text about the case."
   description: String
+  "The contact or company the case is for; null if none or no longer there."
   customer: Customer
+  "The user who leads the case: the one responsible for resolving it."
   leadUser: User
+  "The user who created the case; null when Clevertim does not say."
   createdBy: User
+  "Free-text labels."
   tags: [String!]!
+  "The case's values of custom fields, one entry per field that has a value, in field id order."
   customFields: [CustomFieldValue!]!
-  notes(first: Int, after: String, last: Int, before: String, filter: NoteFilter, orderBy: NoteOrder): NoteConnection!
-  tasks(first: Int, after: String, last: Int, before: String, filter: TaskFilter, orderBy: TaskOrder): TaskConnection!
+  "Notes filed under the case."
+  notes(
+    "At most this many notes from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only notes after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many notes from the end (0 to 1000)."
+    last: Int
+    "Only notes before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the notes that match this filter."
+    filter: NoteFilter
+    "The order of the notes; without it, by id (the order they were created in)."
+    orderBy: NoteOrder
+  ): NoteConnection!
+  "Tasks filed under the case."
+  tasks(
+    "At most this many tasks from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only tasks after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many tasks from the end (0 to 1000)."
+    last: Int
+    "Only tasks before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the tasks that match this filter."
+    filter: TaskFilter
+    "The order of the tasks; without it, by id (the order they were created in)."
+    orderBy: TaskOrder
+  ): TaskConnection!
+  "Who may see the case: everyone, one user, or some groups."
   visibility: Visibility!
+  "The only user who may see the case, when visibility is PRIVATE; else null."
   privateTo: User
+  "The groups whose members may see the case, when visibility is GROUPS; else empty."
   groups: [Group!]!
 }
 
+"One case of a page, with its cursor."
 type CaseEdge {
+  "The case."
   node: Case!
+  "The case's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of cases (a Relay connection): the cases themselves, their cursors and the total count."
 type CaseConnection {
+  "The cases of this page, each with its cursor."
   edges: [CaseEdge!]!
+  "The cases of this page, without cursors."
   nodes: [Case!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many cases match the filter, on all pages together."
   totalCount: Int!
 }
 
+"""
+Which cases to return. The conditions given must all match; a condition left out, or given an empty list,
+matches every case.
+"""
 input CaseFilter {
-  "Case-insensitive text in the name or description."
+  "Case-insensitive text anywhere in the name or description."
   search: String
+  "Cases led by any of these users (ids)."
   leadUserId: [ID!]
+  "Cases filed under this contact or company (id)."
   customerId: ID
+  "Cases with every one of these tags, compared without regard to case."
   tags: [String!]
+  "Cases last modified at or after this instant."
   modifiedSince: DateTime
+  "Also every one of these filters must match."
   and: [CaseFilter!]
+  "Also at least one of these filters must match; an empty list is ignored."
   or: [CaseFilter!]
+  "This filter must not match."
   not: CaseFilter
 }
 
+"What cases can be sorted by. Ties are broken by id."
 enum CaseOrderField {
+  "By id: the order they were created in."
   ID
+  "By name, alphabetically, without regard to case."
   NAME
+  "By creation time."
   ADDED_ON
+  "By time of the last change."
   LAST_MODIFIED
 }
 
+"How to sort cases."
 input CaseOrder {
+  "What to sort the cases by; ties are broken by id."
   field: CaseOrderField!
+  "Ascending (the default) or descending."
   direction: OrderDirection! = ASC
 }
 
+"A new case."
 input CreateCaseInput {
+  "The case's name; required."
   name: String!
+  "Free text about the case."
   description: String
+  "Id of the contact or company the case is filed under."
   customerId: ID
+  "Id of the user who leads the case."
   leadUserId: ID
+  "Free-text labels."
   tags: [String!]
+  "Values of custom fields whose scopes include CASES, each checked against its field."
   customFields: [CustomFieldValueInput!]
+  "Who may see the case; public when left out."
   visibility: VisibilityInput
 }
 
+"""
+Changes to a case. Only the fields named change; a field set to null is cleared; a list given replaces the
+current one; customFields change only the fields they name.
+"""
 input UpdateCaseInput {
+  "The case's name; it cannot be cleared."
   name: String
+  "Free text about the case."
   description: String
+  "Id of the contact or company the case is filed under."
   customerId: ID
+  "Id of the user who leads the case."
   leadUserId: ID
+  "Free-text labels, replacing the current ones."
   tags: [String!]
+  """
+  Values of custom fields whose scopes include CASES, each checked against its field; fields not named keep
+  their values.
+  """
   customFields: [CustomFieldValueInput!]
+  "Who may see the case; null makes it public."
   visibility: VisibilityInput
+  """
+  The case's lastModified as you read it: if it has changed since, nothing is written and the answer is a
+  CONFLICT error with the current case.
+  """
   expectedLastModified: DateTime
 }
 
 extend type Query {
-  case(id: ID!): Case
-  cases(first: Int, after: String, last: Int, before: String, filter: CaseFilter, orderBy: CaseOrder): CaseConnection!
+  "The case with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  case(
+    "Clevertim's id of the case."
+    id: ID!
+  ): Case
+  "The cases the caller may see, a page at a time."
+  cases(
+    "At most this many cases from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only cases after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many cases from the end (0 to 1000)."
+    last: Int
+    "Only cases before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the cases that match this filter."
+    filter: CaseFilter
+    "The order of the cases; without it, by id (the order they were created in)."
+    orderBy: CaseOrder
+  ): CaseConnection!
 }
 
 extend type Mutation {
-  createCase(input: CreateCaseInput!): Case!
-  updateCase(id: ID!, input: UpdateCaseInput!): Case!
-  deleteCase(id: ID!): ID!
+  """
+  Creates a case and returns it as stored. Errors: BAD_USER_INPUT (no name, a customer, lead user, visibility
+  user or group, or custom field that does not exist, or a custom field value its field refuses); FORBIDDEN if
+  the caller may not edit.
+  """
+  createCase(
+    "The new case."
+    input: CreateCaseInput!
+  ): Case!
+  """
+  Changes the fields the input names, keeps the others, and returns the case as stored. Errors: NOT_FOUND if
+  there is no such case or the caller may not see it; CONFLICT if it changed since expectedLastModified:
+  nothing is written and the current case is returned with the error; BAD_USER_INPUT (no name, a customer,
+  lead user, visibility user or group, or custom field that does not exist, or a custom field value its field
+  refuses); FORBIDDEN if the caller may not edit.
+  """
+  updateCase(
+    "Clevertim's id of the case to change."
+    id: ID!
+    "The changes."
+    input: UpdateCaseInput!
+  ): Case!
+  """
+  Deletes the case and returns its id. Errors: NOT_FOUND if there is no such case or the caller may not see
+  it; FORBIDDEN if the caller may not delete.
+  """
+  deleteCase(
+    "Clevertim's id of the case to delete."
+    id: ID!
+  ): ID!
 }
 `, BuiltIn: false},
 	{Name: "../schema/comment.graphqls", Input: `"A remark on a note or a task. Comments cannot be edited: delete and create again."
 type Comment {
+  "Clevertim's id of the comment, unique among comments."
   id: ID!
+  "When the comment was created."
   addedOn: DateTime!
+  "When the comment was last changed."
   lastModified: DateTime!
+  "The comment's text."
   text: String!
+  "The note commented on; null for a comment on a task."
   note: Note
+  "The task commented on; null for a comment on a note."
   task: Task
+  "The user who wrote the comment."
   author: User
 }
 
+"One comment of a page, with its cursor."
 type CommentEdge {
+  "The comment."
   node: Comment!
+  "The comment's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of comments (a Relay connection): the comments themselves, their cursors and the total count."
 type CommentConnection {
+  "The comments of this page, each with its cursor."
   edges: [CommentEdge!]!
+  "The comments of this page, without cursors."
   nodes: [Comment!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many comments match the filter, on all pages together."
   totalCount: Int!
 }
 
+"""
+Which comments to return. The conditions given must all match; a condition left out, or given an empty list,
+matches every comment.
+"""
 input CommentFilter {
+  "Case-insensitive text anywhere in the text."
   search: String
+  "Comments written by any of these users (ids)."
   authorId: [ID!]
+  "Comments last modified at or after this instant."
   modifiedSince: DateTime
+  "Also every one of these filters must match."
   and: [CommentFilter!]
+  "Also at least one of these filters must match; an empty list is ignored."
   or: [CommentFilter!]
+  "This filter must not match."
   not: CommentFilter
 }
 
+"What comments can be sorted by. Ties are broken by id."
 enum CommentOrderField {
+  "By id: the order they were created in."
   ID
+  "By creation time."
   ADDED_ON
 }
 
+"How to sort comments."
 input CommentOrder {
+  "What to sort the comments by; ties are broken by id."
   field: CommentOrderField!
+  "Ascending (the default) or descending."
   direction: OrderDirection! = ASC
 }
 
 "A comment on exactly one of a note or a task."
 input CreateCommentInput {
+  "The comment's text; it must not be blank."
   text: String!
+  "Id of the note to comment on; give this or taskId."
   noteId: ID
+  "Id of the task to comment on; give this or noteId."
   taskId: ID
 }
 
 extend type Query {
-  comment(id: ID!): Comment
-  comments(first: Int, after: String, last: Int, before: String, filter: CommentFilter, orderBy: CommentOrder): CommentConnection!
+  "The comment with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  comment(
+    "Clevertim's id of the comment."
+    id: ID!
+  ): Comment
+  "The comments the caller may see, a page at a time."
+  comments(
+    "At most this many comments from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only comments after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many comments from the end (0 to 1000)."
+    last: Int
+    "Only comments before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the comments that match this filter."
+    filter: CommentFilter
+    "The order of the comments; without it, by id (the order they were created in)."
+    orderBy: CommentOrder
+  ): CommentConnection!
 }
 
 extend type Mutation {
-  createComment(input: CreateCommentInput!): Comment!
-  deleteComment(id: ID!): ID!
+  """
+  Adds a comment to a note or a task and returns it. Errors: BAD_USER_INPUT (no text, neither or both of
+  noteId and taskId, or a note or task that does not exist); FORBIDDEN if the caller may not edit.
+  """
+  createComment(
+    "The new comment."
+    input: CreateCommentInput!
+  ): Comment!
+  """
+  Deletes the comment and returns its id. Errors: NOT_FOUND if there is no such comment or the caller may not
+  see it; FORBIDDEN if the caller may not delete.
+  """
+  deleteComment(
+    "Clevertim's id of the comment to delete."
+    id: ID!
+  ): ID!
 }
 `, BuiltIn: false},
-	{Name: "../schema/company.graphqls", Input: `"An organisation."
+	{Name: "../schema/company.graphqls", Input: `"An organisation the account deals with; its people are contacts."
 type Company {
+  "Clevertim's id of the company, unique among companies."
   id: ID!
+  "When the company was created."
   addedOn: DateTime!
+  "When the company was last changed; pass it as expectedLastModified to update it safely."
   lastModified: DateTime!
+  "The company's name."
   name: String!
+  "Free text about the company."
   description: String
+  "Email addresses."
   emails: [String!]!
+  "Phone numbers, each with its kind."
   phones: [Phone!]!
+  "Website addresses, as entered."
   websites: [String!]!
+  "Postal address; parts not set are empty."
   address: Address!
+  "Handles on social networks."
   socialMedia: [SocialMediaId!]!
+  """
+  What the company is to the account (customer, prospect, supplier...); null when not set, or, with an
+  UPSTREAM_INVALID error, when Clevertim sent a type this API does not know.
+  """
   customerType: CustomerType
+  "Free-text labels."
   tags: [String!]!
+  "The company's values of custom fields, one entry per field that has a value, in field id order."
   customFields: [CustomFieldValue!]!
+  "When the company was last contacted, as Clevertim records it; null if never."
   lastContacted: DateTime
+  "Address of the company's photo, served by Clevertim's web site (not by this API); null when there is none."
   photoUrl: String
-  "The people who work for the company (contacts whose company is this one)."
-  contacts(first: Int, after: String, last: Int, before: String, filter: ContactFilter, orderBy: ContactOrder): ContactConnection!
-  notes(first: Int, after: String, last: Int, before: String, filter: NoteFilter, orderBy: NoteOrder): NoteConnection!
-  tasks(first: Int, after: String, last: Int, before: String, filter: TaskFilter, orderBy: TaskOrder): TaskConnection!
-  cases(first: Int, after: String, last: Int, before: String, filter: CaseFilter, orderBy: CaseOrder): CaseConnection!
-  opportunities(first: Int, after: String, last: Int, before: String, filter: OpportunityFilter, orderBy: OpportunityOrder): OpportunityConnection!
+  "The people who work for the company: the contacts whose company is this one."
+  contacts(
+    "At most this many contacts from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only contacts after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many contacts from the end (0 to 1000)."
+    last: Int
+    "Only contacts before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the contacts that match this filter."
+    filter: ContactFilter
+    "The order of the contacts; without it, by id (the order they were created in)."
+    orderBy: ContactOrder
+  ): ContactConnection!
+  "Notes filed under the company."
+  notes(
+    "At most this many notes from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only notes after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many notes from the end (0 to 1000)."
+    last: Int
+    "Only notes before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the notes that match this filter."
+    filter: NoteFilter
+    "The order of the notes; without it, by id (the order they were created in)."
+    orderBy: NoteOrder
+  ): NoteConnection!
+  "Tasks filed under the company."
+  tasks(
+    "At most this many tasks from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only tasks after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many tasks from the end (0 to 1000)."
+    last: Int
+    "Only tasks before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the tasks that match this filter."
+    filter: TaskFilter
+    "The order of the tasks; without it, by id (the order they were created in)."
+    orderBy: TaskOrder
+  ): TaskConnection!
+  "Cases filed under the company."
+  cases(
+    "At most this many cases from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only cases after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many cases from the end (0 to 1000)."
+    last: Int
+    "Only cases before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the cases that match this filter."
+    filter: CaseFilter
+    "The order of the cases; without it, by id (the order they were created in)."
+    orderBy: CaseOrder
+  ): CaseConnection!
+  "Opportunities with the company as customer."
+  opportunities(
+    "At most this many opportunities from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only opportunities after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many opportunities from the end (0 to 1000)."
+    last: Int
+    "Only opportunities before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the opportunities that match this filter."
+    filter: OpportunityFilter
+    "The order of the opportunities; without it, by id (the order they were created in)."
+    orderBy: OpportunityOrder
+  ): OpportunityConnection!
+  "Who may see the company: everyone, one user, or some groups."
   visibility: Visibility!
+  "The only user who may see the company, when visibility is PRIVATE; else null."
   privateTo: User
+  "The groups whose members may see the company, when visibility is GROUPS; else empty."
   groups: [Group!]!
 }
 
+"One company of a page, with its cursor."
 type CompanyEdge {
+  "The company."
   node: Company!
+  "The company's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of companies (a Relay connection): the companies themselves, their cursors and the total count."
 type CompanyConnection {
+  "The companies of this page, each with its cursor."
   edges: [CompanyEdge!]!
+  "The companies of this page, without cursors."
   nodes: [Company!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many companies match the filter, on all pages together."
   totalCount: Int!
 }
 
+"""
+Which companies to return. The conditions given must all match; a condition left out, or given an empty list,
+matches every company.
+"""
 input CompanyFilter {
-  "Case-insensitive text in the name or emails."
+  "Case-insensitive text anywhere in the name or emails."
   search: String
+  "Companies with every one of these tags, compared without regard to case."
   tags: [String!]
+  "Companies of any of these customer types; companies without one do not match."
   customerType: [CustomerType!]
+  "Companies last modified at or after this instant."
   modifiedSince: DateTime
+  "Also every one of these filters must match."
   and: [CompanyFilter!]
+  "Also at least one of these filters must match; an empty list is ignored."
   or: [CompanyFilter!]
+  "This filter must not match."
   not: CompanyFilter
 }
 
+"What companies can be sorted by. Ties are broken by id."
 enum CompanyOrderField {
+  "By id: the order they were created in."
   ID
+  "By name, alphabetically, without regard to case."
   NAME
+  "By creation time."
   ADDED_ON
+  "By time of the last change."
   LAST_MODIFIED
+  "By when last contacted; companies never contacted sort as the oldest."
   LAST_CONTACTED
 }
 
+"How to sort companies."
 input CompanyOrder {
+  "What to sort the companies by; ties are broken by id."
   field: CompanyOrderField!
+  "Ascending (the default) or descending."
   direction: OrderDirection! = ASC
 }
 
+"A new company."
 input CreateCompanyInput {
+  "The company's name; required."
   name: String!
+  "Free text about the company."
   description: String
+  "Email addresses; each must contain @."
   emails: [String!]
+  "Phone numbers, each with its kind."
   phones: [PhoneInput!]
+  "Website addresses."
   websites: [String!]
+  "Postal address."
   address: AddressInput
+  "Handles on social networks."
   socialMedia: [SocialMediaIdInput!]
+  "What the company is to the account: customer, prospect, supplier..."
   customerType: CustomerType
+  "Free-text labels."
   tags: [String!]
+  "Values of custom fields whose scopes include COMPANIES, each checked against its field."
   customFields: [CustomFieldValueInput!]
+  "Who may see the company; public when left out."
   visibility: VisibilityInput
 }
 
+"""
+Changes to a company. Only the fields named change; a field set to null is cleared; a list given replaces the
+current one; customFields change only the fields they name.
+"""
 input UpdateCompanyInput {
+  "The company's name; it cannot be cleared."
   name: String
+  "Free text about the company."
   description: String
+  "Email addresses, replacing the current ones; each must contain @."
   emails: [String!]
+  "Phone numbers, replacing the current ones."
   phones: [PhoneInput!]
+  "Website addresses, replacing the current ones."
   websites: [String!]
+  "Postal address: the parts named change, the others keep their values; null clears the whole address."
   address: AddressInput
+  "Handles on social networks, replacing the current ones."
   socialMedia: [SocialMediaIdInput!]
+  "What the company is to the account: customer, prospect, supplier..."
   customerType: CustomerType
+  "Free-text labels, replacing the current ones."
   tags: [String!]
+  """
+  Values of custom fields whose scopes include COMPANIES, each checked against its field; fields not named
+  keep their values.
+  """
   customFields: [CustomFieldValueInput!]
+  "Who may see the company; null makes it public."
   visibility: VisibilityInput
+  """
+  The company's lastModified as you read it: if it has changed since, nothing is written and the answer is a
+  CONFLICT error with the current company.
+  """
   expectedLastModified: DateTime
 }
 
 extend type Query {
-  company(id: ID!): Company
-  companies(first: Int, after: String, last: Int, before: String, filter: CompanyFilter, orderBy: CompanyOrder): CompanyConnection!
-  "A contact or a company by id."
-  customer(id: ID!): Customer
+  "The company with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  company(
+    "Clevertim's id of the company."
+    id: ID!
+  ): Company
+  "The companies the caller may see, a page at a time."
+  companies(
+    "At most this many companies from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only companies after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many companies from the end (0 to 1000)."
+    last: Int
+    "Only companies before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the companies that match this filter."
+    filter: CompanyFilter
+    "The order of the companies; without it, by id (the order they were created in)."
+    orderBy: CompanyOrder
+  ): CompanyConnection!
+  """
+  The contact or, if there is none, the company with this id; null, with a NOT_FOUND error, if neither exists
+  or the caller may not see it.
+  """
+  customer(
+    "Clevertim's id of a contact or a company."
+    id: ID!
+  ): Customer
 }
 
 extend type Mutation {
-  createCompany(input: CreateCompanyInput!): Company!
-  updateCompany(id: ID!, input: UpdateCompanyInput!): Company!
-  deleteCompany(id: ID!): ID!
+  """
+  Creates a company and returns it as stored. Errors: BAD_USER_INPUT (no name, an email without @, a blank
+  phone number or social handle, a visibility user or group, or custom field that does not exist, or a custom
+  field value its field refuses); FORBIDDEN if the caller may not edit.
+  """
+  createCompany(
+    "The new company."
+    input: CreateCompanyInput!
+  ): Company!
+  """
+  Changes the fields the input names, keeps the others, and returns the company as stored. Errors: NOT_FOUND
+  if there is no such company or the caller may not see it; CONFLICT if it changed since expectedLastModified:
+  nothing is written and the current company is returned with the error; BAD_USER_INPUT (no name, an email
+  without @, a blank phone number or social handle, a visibility user or group, or custom field that does not
+  exist, or a custom field value its field refuses); FORBIDDEN if the caller may not edit.
+  """
+  updateCompany(
+    "Clevertim's id of the company to change."
+    id: ID!
+    "The changes."
+    input: UpdateCompanyInput!
+  ): Company!
+  """
+  Deletes the company and returns its id. Notes, tasks, cases and opportunities filed under it stay, with a
+  customer that no longer resolves. Errors: NOT_FOUND if there is no such company or the caller may not see
+  it; FORBIDDEN if the caller may not delete.
+  """
+  deleteCompany(
+    "Clevertim's id of the company to delete."
+    id: ID!
+  ): ID!
 }
 `, BuiltIn: false},
-	{Name: "../schema/contact.graphqls", Input: `"A person."
+	{Name: "../schema/contact.graphqls", Input: `"A person the account deals with, possibly working for a company."
 type Contact {
+  "Clevertim's id of the contact, unique among contacts."
   id: ID!
+  "When the contact was created."
   addedOn: DateTime!
+  "When the contact was last changed; pass it as expectedLastModified to update it safely."
   lastModified: DateTime!
+  "First name; empty when only the last name is known."
   firstName: String
+  "Last name; empty when only the first name is known."
   lastName: String
-  "First and last name."
+  "First and last name, as Clevertim shows them."
   name: String!
+  "Job title."
   title: String
+  "Free text about the contact."
   description: String
-  "The company the person works for."
+  "The company the person works for; null if none."
   company: Company
+  "Email addresses."
   emails: [String!]!
+  "Phone numbers, each with its kind."
   phones: [Phone!]!
+  "Website addresses, as entered."
   websites: [String!]!
+  "Postal address; parts not set are empty."
   address: Address!
+  "Handles on social networks."
   socialMedia: [SocialMediaId!]!
+  """
+  What the contact is to the account (customer, prospect, supplier...); null when not set, or, with an
+  UPSTREAM_INVALID error, when Clevertim sent a type this API does not know.
+  """
   customerType: CustomerType
+  "Free-text labels."
   tags: [String!]!
+  "The contact's values of custom fields, one entry per field that has a value, in field id order."
   customFields: [CustomFieldValue!]!
+  "When the contact was last contacted, as Clevertim records it; null if never."
   lastContacted: DateTime
+  "Address of the contact's photo, served by Clevertim's web site (not by this API); null when there is none."
   photoUrl: String
-  notes(first: Int, after: String, last: Int, before: String, filter: NoteFilter, orderBy: NoteOrder): NoteConnection!
-  tasks(first: Int, after: String, last: Int, before: String, filter: TaskFilter, orderBy: TaskOrder): TaskConnection!
-  cases(first: Int, after: String, last: Int, before: String, filter: CaseFilter, orderBy: CaseOrder): CaseConnection!
-  opportunities(first: Int, after: String, last: Int, before: String, filter: OpportunityFilter, orderBy: OpportunityOrder): OpportunityConnection!
+  "Notes filed under the contact."
+  notes(
+    "At most this many notes from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only notes after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many notes from the end (0 to 1000)."
+    last: Int
+    "Only notes before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the notes that match this filter."
+    filter: NoteFilter
+    "The order of the notes; without it, by id (the order they were created in)."
+    orderBy: NoteOrder
+  ): NoteConnection!
+  "Tasks filed under the contact."
+  tasks(
+    "At most this many tasks from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only tasks after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many tasks from the end (0 to 1000)."
+    last: Int
+    "Only tasks before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the tasks that match this filter."
+    filter: TaskFilter
+    "The order of the tasks; without it, by id (the order they were created in)."
+    orderBy: TaskOrder
+  ): TaskConnection!
+  "Cases filed under the contact."
+  cases(
+    "At most this many cases from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only cases after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many cases from the end (0 to 1000)."
+    last: Int
+    "Only cases before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the cases that match this filter."
+    filter: CaseFilter
+    "The order of the cases; without it, by id (the order they were created in)."
+    orderBy: CaseOrder
+  ): CaseConnection!
+  "Opportunities with the contact as customer."
+  opportunities(
+    "At most this many opportunities from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only opportunities after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many opportunities from the end (0 to 1000)."
+    last: Int
+    "Only opportunities before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the opportunities that match this filter."
+    filter: OpportunityFilter
+    "The order of the opportunities; without it, by id (the order they were created in)."
+    orderBy: OpportunityOrder
+  ): OpportunityConnection!
+  "Who may see the contact: everyone, one user, or some groups."
   visibility: Visibility!
+  "The only user who may see the contact, when visibility is PRIVATE; else null."
   privateTo: User
+  "The groups whose members may see the contact, when visibility is GROUPS; else empty."
   groups: [Group!]!
 }
 
+"One contact of a page, with its cursor."
 type ContactEdge {
+  "The contact."
   node: Contact!
+  "The contact's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of contacts (a Relay connection): the contacts themselves, their cursors and the total count."
 type ContactConnection {
+  "The contacts of this page, each with its cursor."
   edges: [ContactEdge!]!
+  "The contacts of this page, without cursors."
   nodes: [Contact!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
-  "How many contacts match the filter, on every page."
+  "How many contacts match the filter, on all pages together."
   totalCount: Int!
 }
 
+"""
+Which contacts to return. The conditions given must all match; a condition left out, or given an empty list,
+matches every contact.
+"""
 input ContactFilter {
-  "Case-insensitive text in the name, title or emails."
+  "Case-insensitive text anywhere in the name, title or emails."
   search: String
-  "Contacts with every one of these tags."
+  "Contacts with every one of these tags, compared without regard to case."
   tags: [String!]
+  "Contacts of any of these customer types; contacts without one do not match."
   customerType: [CustomerType!]
+  "Contacts who work for this company (id)."
   companyId: ID
+  "Contacts last modified at or after this instant."
   modifiedSince: DateTime
+  "Also every one of these filters must match."
   and: [ContactFilter!]
+  "Also at least one of these filters must match; an empty list is ignored."
   or: [ContactFilter!]
+  "This filter must not match."
   not: ContactFilter
 }
 
+"What contacts can be sorted by. Ties are broken by id."
 enum ContactOrderField {
+  "By id: the order they were created in."
   ID
+  "By first name, then last name, alphabetically, without regard to case."
   FIRST_NAME
+  "By last name, then first name, alphabetically, without regard to case."
   LAST_NAME
+  "By creation time."
   ADDED_ON
+  "By time of the last change."
   LAST_MODIFIED
+  "By when last contacted; contacts never contacted sort as the oldest."
   LAST_CONTACTED
 }
 
+"How to sort contacts."
 input ContactOrder {
+  "What to sort the contacts by; ties are broken by id."
   field: ContactOrderField!
+  "Ascending (the default) or descending."
   direction: OrderDirection! = ASC
 }
 
+"A new contact."
 input CreateContactInput {
+  "First name; a contact needs a first name or a last name."
   firstName: String
+  "Last name; a contact needs a first name or a last name."
   lastName: String
+  "Job title."
   title: String
+  "Free text about the contact."
   description: String
+  "Id of the company the person works for."
   companyId: ID
+  "Email addresses; each must contain @."
   emails: [String!]
+  "Phone numbers, each with its kind."
   phones: [PhoneInput!]
+  "Website addresses."
   websites: [String!]
+  "Postal address."
   address: AddressInput
+  "Handles on social networks."
   socialMedia: [SocialMediaIdInput!]
+  "What the contact is to the account: customer, prospect, supplier..."
   customerType: CustomerType
+  "Free-text labels."
   tags: [String!]
+  "Values of custom fields whose scopes include CUSTOMERS, each checked against its field."
   customFields: [CustomFieldValueInput!]
+  "Who may see the contact; public when left out."
   visibility: VisibilityInput
 }
 
 """
-Changes to a contact. Only the fields named change; a field set to null is
-cleared; customFields change only the fields they name.
+Changes to a contact. Only the fields named change; a field set to null is cleared; a list given replaces the
+current one; customFields change only the fields they name.
 """
 input UpdateContactInput {
+  "First name; a contact keeps needing a first name or a last name."
   firstName: String
+  "Last name; a contact keeps needing a first name or a last name."
   lastName: String
+  "Job title."
   title: String
+  "Free text about the contact."
   description: String
+  "Id of the company the person works for."
   companyId: ID
+  "Email addresses, replacing the current ones; each must contain @."
   emails: [String!]
+  "Phone numbers, replacing the current ones."
   phones: [PhoneInput!]
+  "Website addresses, replacing the current ones."
   websites: [String!]
+  "Postal address: the parts named change, the others keep their values; null clears the whole address."
   address: AddressInput
+  "Handles on social networks, replacing the current ones."
   socialMedia: [SocialMediaIdInput!]
+  "What the contact is to the account: customer, prospect, supplier..."
   customerType: CustomerType
+  "Free-text labels, replacing the current ones."
   tags: [String!]
+  """
+  Values of custom fields whose scopes include CUSTOMERS, each checked against its field; fields not named
+  keep their values.
+  """
   customFields: [CustomFieldValueInput!]
+  "Who may see the contact; null makes it public."
   visibility: VisibilityInput
-  "Refuse the update with CONFLICT if the contact changed since this time."
+  """
+  The contact's lastModified as you read it: if it has changed since, nothing is written and the answer is a
+  CONFLICT error with the current contact.
+  """
   expectedLastModified: DateTime
 }
 
 extend type Query {
-  contact(id: ID!): Contact
-  contacts(first: Int, after: String, last: Int, before: String, filter: ContactFilter, orderBy: ContactOrder): ContactConnection!
+  "The contact with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  contact(
+    "Clevertim's id of the contact."
+    id: ID!
+  ): Contact
+  "The contacts the caller may see, a page at a time."
+  contacts(
+    "At most this many contacts from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only contacts after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many contacts from the end (0 to 1000)."
+    last: Int
+    "Only contacts before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the contacts that match this filter."
+    filter: ContactFilter
+    "The order of the contacts; without it, by id (the order they were created in)."
+    orderBy: ContactOrder
+  ): ContactConnection!
 }
 
 extend type Mutation {
-  createContact(input: CreateContactInput!): Contact!
-  updateContact(id: ID!, input: UpdateContactInput!): Contact!
-  "Deletes a contact and returns its id."
-  deleteContact(id: ID!): ID!
+  """
+  Creates a contact and returns it as stored. Errors: BAD_USER_INPUT (no first or last name, an email without
+  @, a blank phone number or social handle, a company, visibility user or group, or custom field that does not
+  exist, or a custom field value its field refuses); FORBIDDEN if the caller may not edit.
+  """
+  createContact(
+    "The new contact."
+    input: CreateContactInput!
+  ): Contact!
+  """
+  Changes the fields the input names, keeps the others, and returns the contact as stored. Errors: NOT_FOUND
+  if there is no such contact or the caller may not see it; CONFLICT if it changed since expectedLastModified:
+  nothing is written and the current contact is returned with the error; BAD_USER_INPUT (no first or last
+  name, an email without @, a blank phone number or social handle, a company, visibility user or group, or
+  custom field that does not exist, or a custom field value its field refuses); FORBIDDEN if the caller may
+  not edit.
+  """
+  updateContact(
+    "Clevertim's id of the contact to change."
+    id: ID!
+    "The changes."
+    input: UpdateContactInput!
+  ): Contact!
+  """
+  Deletes the contact and returns its id. Notes, tasks, cases and opportunities filed under it stay, with a
+  customer that no longer resolves. Errors: NOT_FOUND if there is no such contact or the caller may not see
+  it; FORBIDDEN if the caller may not delete.
+  """
+  deleteContact(
+    "Clevertim's id of the contact to delete."
+    id: ID!
+  ): ID!
 }
 `, BuiltIn: false},
-	{Name: "../schema/customer.graphqls", Input: `"A contact or a company: what notes, tasks, cases and opportunities are filed under."
+	{Name: "../schema/customer.graphqls", Input: `"""
+A contact or a company: Clevertim calls both customers, and notes, tasks, cases and opportunities are filed
+under them. Ask for __typename to tell which.
+"""
 union Customer = Contact | Company
 
-"Customer type codes."
+"What a contact or company is to the account (Clevertim's customer type; its code in brackets)."
 enum CustomerType {
+  "Customer: buys from the account (C)."
   CUSTOMER
+  "Prospect: a possible customer (P)."
   PROSPECT
+  "Supplier (S)."
   SUPPLIER
+  "Reseller (R)."
   RESELLER
+  "Employee (E)."
   EMPLOYEE
+  "Competitor (O)."
   COMPETITOR
+  "Consultant (N)."
   CONSULTANT
+  "Contractor (T)."
   CONTRACTOR
+  "Distributor (D)."
   DISTRIBUTOR
+  "Influencer (X)."
   INFLUENCER
+  "Investor (I)."
   INVESTOR
+  "Manufacturer (M)."
   MANUFACTURER
+  "Retailer (A)."
   RETAILER
+  "Vendor (V)."
   VENDOR
+  "Wholesaler (W)."
   WHOLESALER
+  "Lead: someone who showed interest, not yet qualified (L)."
   LEAD
+  "Friend (F)."
   FRIEND
+  "None of the other types (H)."
   OTHER
 }
 
+"The kind of a phone number."
 enum PhoneType {
+  "Work line."
   WORK
+  "Home line."
   HOME
+  "Mobile phone."
   MOBILE
+  "Fax machine."
   FAX
+  "Pager."
   PAGER
 }
 
+"The social network a handle belongs to."
 enum SocialVenue {
+  "Bitbucket."
   BITBUCKET
+  "Facebook."
   FACEBOOK
+  "GitHub."
   GITHUB
+  "Google+."
   GOOGLE_PLUS
+  "Instagram."
   INSTAGRAM
+  "Kik."
   KIK
+  "LinkedIn."
   LINKEDIN
+  "MSN Messenger."
   MSN
+  "Pinterest."
   PINTEREST
+  "Reddit."
   REDDIT
+  "Skype."
   SKYPE
+  "Snapchat."
   SNAPCHAT
+  "Telegram."
   TELEGRAM
+  "Twitter (X)."
   TWITTER
+  "WhatsApp."
   WHATSAPP
+  "YouTube."
   YOUTUBE
 }
 
+"A phone number and its kind."
 type Phone {
+  "The kind of number: work, home, mobile, fax or pager."
   type: PhoneType!
+  "The number as entered, not normalised."
   number: String!
 }
 
+"A phone number to store."
 input PhoneInput {
+  "The kind of number."
   type: PhoneType!
+  "The number, free text; it must not be blank."
   number: String!
 }
 
+"A handle on a social network."
 type SocialMediaId {
+  "The network."
   venue: SocialVenue!
+  "The user name or id on that network, as entered."
   handle: String!
 }
 
+"A social network handle to store."
 input SocialMediaIdInput {
+  "The network."
   venue: SocialVenue!
+  "The user name or id on that network; it must not be blank."
   handle: String!
 }
 
+"A postal address, free text in each part."
 type Address {
+  "Street and number; may span several lines."
   street: String
+  "City or town."
   city: String
+  "Postal code."
   postcode: String
-  "A region code such as US-FL."
+  "Region or state, such as the code US-FL."
   region: String
-  "A country code such as US, or a country name."
+  "Country, as a code such as US or as a name."
   country: String
 }
 
+"""
+A postal address to store. On update the parts named change and the others keep their values; a part set to
+null is cleared.
+"""
 input AddressInput {
+  "Street and number; may span several lines."
   street: String
+  "City or town."
   city: String
+  "Postal code."
   postcode: String
+  "Region or state, preferably as an ISO 3166-2 code such as US-FL."
   region: String
+  "Country, preferably as an ISO 3166-1 code such as US; a name is kept as given."
   country: String
 }
 `, BuiltIn: false},
-	{Name: "../schema/customfield.graphqls", Input: `"An extra field defined on customers, companies, cases or opportunities."
+	{Name: "../schema/customfield.graphqls", Input: `"""
+An extra field the account defines for contacts, companies, cases or opportunities, such as "Industry" or
+"Birthday".
+"""
 type CustomField {
+  "Clevertim's id of the custom field, unique among custom fields."
   id: ID!
+  "When the custom field was created."
   addedOn: DateTime!
+  "When the custom field was last changed."
   lastModified: DateTime!
+  "The field's label."
   name: String!
+  "A longer label, where the account gave one; often the same as name."
   fullName: String
+  "The kind of value the field holds, which decides how values are checked."
   type: CustomFieldType!
+  "The kinds of records the field applies to."
   scopes: [CustomFieldScope!]!
-  "Whether a record may hold several values."
+  "Whether a record may hold several values of the field."
   multiple: Boolean!
-  "The allowed values of a SELECT field."
+  "The allowed values of a SELECT field; empty for other types."
   options: [String!]!
 }
 
+"The kind of value a custom field holds. Values travel as text in the forms given here."
 enum CustomFieldType {
+  "Free text."
   INPUT
+  "One of the field's options, exactly as listed."
   SELECT
+  "A date as YYYY-MM-DD."
   DATE
+  "A user of the account, by id; linkedRecord resolves it."
   USER
+  "A country, as text; it must not be blank."
   COUNTRY
+  "A state or province, as text."
   STATE
+  "A region, as text."
   REGION
+  "A contact, by id; linkedRecord resolves it."
   CONTACT
+  "A company, by id; linkedRecord resolves it."
   COMPANY
+  "A case, by id; linkedRecord resolves it."
   CASE
+  "An opportunity, by id; linkedRecord resolves it."
   OPPORTUNITY
+  "An ISO 4217 currency code: three capital letters such as EUR."
   CURRENCY
 }
 
+"A kind of record a custom field applies to."
 enum CustomFieldScope {
-  "Contacts."
+  "Contacts (Clevertim calls this scope customers)."
   CUSTOMERS
+  "Companies."
   COMPANIES
+  "Cases."
   CASES
+  "Opportunities."
   OPPORTUNITIES
 }
 
-"A record the value of a USER, CONTACT, COMPANY, CASE or OPPORTUNITY field points at."
+"The record a value of a USER, CONTACT, COMPANY, CASE or OPPORTUNITY custom field points at."
 union LinkedRecord = User | Contact | Company | Case | Opportunity
 
 "A record's value for one custom field."
 type CustomFieldValue {
+  "The custom field."
   field: CustomField!
-  "The value as text; several values are joined with \", \"."
+  """
+  The value as one string; several values are joined with ", ".
+  """
   value: String
+  "The values as text, one for a single-value field, in the forms of CustomFieldType."
   values: [String!]!
-  "The record the (first) value points at, for reference fields."
+  "For a reference field, the record its (first) value points at; null for other types."
   linkedRecord: LinkedRecord
-  "The records the values point at, for reference fields."
+  """
+  For a reference field, the records its values point at; empty for other types. Records that no longer exist
+  are left out, each with a NOT_FOUND error.
+  """
   linkedRecords: [LinkedRecord!]!
 }
 
 """
-Sets a custom field's value on a record: value for a single value, values for
-a field that takes several. Neither (or null) clears the field.
+Sets a custom field's value on a record: value for a single value, values for a field that takes several.
+Neither (or null) clears the field.
 """
 input CustomFieldValueInput {
+  "Id of the custom field; it must apply to this kind of record."
   fieldId: ID!
+  "The value, in the form its field's type asks for; not together with values."
   value: String
+  "The values, for a field that allows several (multiple); not together with value."
   values: [String!]
 }
 
+"One custom field of a page, with its cursor."
 type CustomFieldEdge {
+  "The custom field."
   node: CustomField!
+  "The custom field's place in the list, for after and before."
   cursor: String!
 }
 
+"""
+A page of custom fields (a Relay connection): the custom fields themselves, their cursors and the total count.
+"""
 type CustomFieldConnection {
+  "The custom fields of this page, each with its cursor."
   edges: [CustomFieldEdge!]!
+  "The custom fields of this page, without cursors."
   nodes: [CustomField!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many custom fields match the filter, on all pages together."
   totalCount: Int!
 }
 
+"Which custom fields to return. The conditions given must all match."
 input CustomFieldFilter {
+  "Case-insensitive text anywhere in the name or full name."
   search: String
+  "Fields that apply to this kind of record."
   scope: CustomFieldScope
+  "Fields of any of these types."
   type: [CustomFieldType!]
 }
 
+"A new custom field definition."
 input CreateCustomFieldInput {
+  "The field's label; required."
   name: String!
+  "A longer label."
   fullName: String
+  "The kind of value the field holds."
   type: CustomFieldType!
+  "The kinds of records the field applies to; at least one."
   scopes: [CustomFieldScope!]!
+  "Whether a record may hold several values of the field."
   multiple: Boolean = false
+  "The allowed values: required for a SELECT field, refused for any other type."
   options: [String!]
 }
 
+"Changes to a custom field definition: only the fields named change."
 input UpdateCustomFieldInput {
+  "The field's label; it cannot be cleared."
   name: String
+  "A longer label."
   fullName: String
+  "The kind of value the field holds; values already stored are not converted."
   type: CustomFieldType
+  "The kinds of records the field applies to, replacing the current ones; at least one."
   scopes: [CustomFieldScope!]
+  "Whether a record may hold several values of the field."
   multiple: Boolean
+  "The allowed values, replacing the current ones; only for a SELECT field."
   options: [String!]
 }
 
 extend type Query {
-  customField(id: ID!): CustomField
-  customFields(first: Int, after: String, last: Int, before: String, filter: CustomFieldFilter): CustomFieldConnection!
+  """
+  The custom field with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it.
+  """
+  customField(
+    "Clevertim's id of the custom field."
+    id: ID!
+  ): CustomField
+  "The custom fields defined in the account, a page at a time, in id order."
+  customFields(
+    "At most this many custom fields from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only custom fields after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many custom fields from the end (0 to 1000)."
+    last: Int
+    "Only custom fields before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the custom fields that match this filter."
+    filter: CustomFieldFilter
+  ): CustomFieldConnection!
 }
 
 extend type Mutation {
-  createCustomField(input: CreateCustomFieldInput!): CustomField!
-  updateCustomField(id: ID!, input: UpdateCustomFieldInput!): CustomField!
-  deleteCustomField(id: ID!): ID!
+  """
+  Creates a custom field and returns it as stored. Errors: BAD_USER_INPUT (no name, no scope, a SELECT field
+  without options or options on another type); FORBIDDEN if the caller may not edit.
+  """
+  createCustomField(
+    "The new custom field."
+    input: CreateCustomFieldInput!
+  ): CustomField!
+  """
+  Changes the fields the input names, keeps the others, and returns the custom field as stored. Errors:
+  NOT_FOUND if there is no such custom field or the caller may not see it; BAD_USER_INPUT (no name, no scope,
+  a SELECT field without options or options on another type); FORBIDDEN if the caller may not edit.
+  """
+  updateCustomField(
+    "Clevertim's id of the custom field to change."
+    id: ID!
+    "The changes."
+    input: UpdateCustomFieldInput!
+  ): CustomField!
+  """
+  Deletes the custom field and returns its id. Errors: NOT_FOUND if there is no such custom field or the
+  caller may not see it; FORBIDDEN if the caller may not delete.
+  """
+  deleteCustomField(
+    "Clevertim's id of the custom field to delete."
+    id: ID!
+  ): ID!
 }
 `, BuiltIn: false},
-	{Name: "../schema/file.graphqls", Input: `"A folder of files."
+	{Name: "../schema/file.graphqls", Input: `"A folder of files stored in Clevertim."
 type Folder {
+  "Clevertim's id of the folder, unique among folders; it may be text, such as f1001."
   id: ID!
+  "When the folder was created."
   addedOn: DateTime!
+  "When the folder was last changed."
   lastModified: DateTime!
+  "The folder's name."
   name: String!
+  "The folder it is in; null at the top."
   parent: Folder
 }
 
 "A document stored in Clevertim."
 type File {
+  "Clevertim's id of the file, unique among files; it may be text, such as f1001."
   id: ID!
+  "When the file was created."
   addedOn: DateTime!
+  "When the file was last changed."
   lastModified: DateTime!
+  "The file's name."
   name: String!
+  "The folder it is in; null at the top."
   folder: Folder
 }
 
-"A document kept in another system."
+"A document kept in another system (Dropbox, Google Drive) and linked from Clevertim."
 type LinkedFile {
+  "Clevertim's id of the linked file, unique among linked files."
   id: ID!
+  "When the linked file was created."
   addedOn: DateTime!
+  "When the linked file was last changed."
   lastModified: DateTime!
+  "The file's name."
   name: String!
-  "Where it lives: D for Dropbox, G for Google Drive."
+  "Where the file lives: D for Dropbox, G for Google Drive."
   system: String
   "Size in bytes."
   size: Int!
+  "Address of the file in the other system."
   link: String
+  "Address of the icon the other system shows for the file's kind."
   icon: String
 }
 
+"One folder of a page, with its cursor."
 type FolderEdge {
+  "The folder."
   node: Folder!
+  "The folder's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of folders (a Relay connection): the folders themselves, their cursors and the total count."
 type FolderConnection {
+  "The folders of this page, each with its cursor."
   edges: [FolderEdge!]!
+  "The folders of this page, without cursors."
   nodes: [Folder!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many folders match the filter, on all pages together."
   totalCount: Int!
 }
 
+"One file of a page, with its cursor."
 type FileEdge {
+  "The file."
   node: File!
+  "The file's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of files (a Relay connection): the files themselves, their cursors and the total count."
 type FileConnection {
+  "The files of this page, each with its cursor."
   edges: [FileEdge!]!
+  "The files of this page, without cursors."
   nodes: [File!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many files match the filter, on all pages together."
   totalCount: Int!
 }
 
+"One linked file of a page, with its cursor."
 type LinkedFileEdge {
+  "The linked file."
   node: LinkedFile!
+  "The linked file's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of linked files (a Relay connection): the linked files themselves, their cursors and the total count."
 type LinkedFileConnection {
+  "The linked files of this page, each with its cursor."
   edges: [LinkedFileEdge!]!
+  "The linked files of this page, without cursors."
   nodes: [LinkedFile!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many linked files match the filter, on all pages together."
   totalCount: Int!
 }
 
 extend type Query {
-  folder(id: ID!): Folder
-  folders(first: Int, after: String, last: Int, before: String): FolderConnection!
-  file(id: ID!): File
-  files(first: Int, after: String, last: Int, before: String): FileConnection!
-  linkedFile(id: ID!): LinkedFile
-  linkedFiles(first: Int, after: String, last: Int, before: String): LinkedFileConnection!
+  "The folder with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  folder(
+    "Clevertim's id of the folder."
+    id: ID!
+  ): Folder
+  "The folders the caller may see, a page at a time, in id order."
+  folders(
+    "At most this many folders from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only folders after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many folders from the end (0 to 1000)."
+    last: Int
+    "Only folders before this cursor, which must come from a page in the same order."
+    before: String
+  ): FolderConnection!
+  "The file with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  file(
+    "Clevertim's id of the file."
+    id: ID!
+  ): File
+  "The files the caller may see, a page at a time, in id order."
+  files(
+    "At most this many files from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only files after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many files from the end (0 to 1000)."
+    last: Int
+    "Only files before this cursor, which must come from a page in the same order."
+    before: String
+  ): FileConnection!
+  "The linked file with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  linkedFile(
+    "Clevertim's id of the linked file."
+    id: ID!
+  ): LinkedFile
+  "The linked files the caller may see, a page at a time, in id order."
+  linkedFiles(
+    "At most this many linked files from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only linked files after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many linked files from the end (0 to 1000)."
+    last: Int
+    "Only linked files before this cursor, which must come from a page in the same order."
+    before: String
+  ): LinkedFileConnection!
 }
 `, BuiltIn: false},
-	{Name: "../schema/note.graphqls", Input: `"A note, an email or an SMS filed under customers, a case or an opportunity."
+	{Name: "../schema/note.graphqls", Input: `"""
+A record of an exchange or a remark: a plain note, an email received or sent, or an SMS, filed under contacts
+or companies, a case or an opportunity.
+"""
 type Note {
+  "Clevertim's id of the note, unique among notes."
   id: ID!
+  "When the note was created."
   addedOn: DateTime!
+  "When the note was last changed; pass it as expectedLastModified to update it safely."
   lastModified: DateTime!
+  "The note's text; for an email, its body."
   text: String
-  "The first line of the text."
+  "A short headline Clevertim derives from the text: its first line."
   headline: String
+  "Whether it is a plain note, an email received or sent, or an SMS."
   type: NoteType!
+  """
+  The contacts and companies the note is filed under. Ones that no longer exist are left out, each with a
+  NOT_FOUND error.
+  """
   customers: [Customer!]!
+  "The case the note is filed under, if any."
   case: Case
+  "The opportunity the note is filed under, if any."
   opportunity: Opportunity
+  "The user who created the note; null when Clevertim does not say."
   createdBy: User
+  "Sender, subject and recipients of an email note; null for other notes."
   email: NoteEmail
+  "Whether an SMS was delivered; null for other notes."
   smsDelivery: SmsDelivery
-  comments(first: Int, after: String, last: Int, before: String, filter: CommentFilter, orderBy: CommentOrder): CommentConnection!
+  "Comments on the note."
+  comments(
+    "At most this many comments from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only comments after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many comments from the end (0 to 1000)."
+    last: Int
+    "Only comments before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the comments that match this filter."
+    filter: CommentFilter
+    "The order of the comments; without it, by id (the order they were created in)."
+    orderBy: CommentOrder
+  ): CommentConnection!
+  "Who may see the note: everyone, one user, or some groups."
   visibility: Visibility!
+  "The only user who may see the note, when visibility is PRIVATE; else null."
   privateTo: User
+  "The groups whose members may see the note, when visibility is GROUPS; else empty."
   groups: [Group!]!
 }
 
+"What a note records (Clevertim's code in brackets)."
 enum NoteType {
-  "A plain note."
+  "A plain note (N)."
   NOTE
-  "An email dropped into the CRM; set by Clevertim only."
+  "An email dropped into the CRM (E); only Clevertim sets this type."
   EMAIL_RECEIVED
-  "An email sent from the CRM."
+  "An email sent from the CRM (S)."
   EMAIL_SENT
+  "A text message (M)."
   SMS
 }
 
+"What became of an SMS note."
 enum SmsDelivery {
+  "Recorded in the CRM only, not sent to a phone."
   NO_EXTERNAL_DELIVERY
+  "Sending failed."
   FAILED
+  "Delivered to the phone."
   DELIVERED
 }
 
+"What became of an email at one address."
 enum RecipientStatus {
+  "Sent."
   SENT
+  "Bounced: not delivered; see bounceReason."
   BOUNCED
 }
 
+"What Clevertim keeps of an email note."
 type NoteEmail {
+  "The sender's address."
   from: String
+  "The subject line."
   subject: String
+  "The To recipients."
   to: [EmailRecipient!]!
+  "The Cc recipients."
   cc: [EmailRecipient!]!
+  "The Bcc recipients."
   bcc: [EmailRecipient!]!
 }
 
+"One address an email went to, and what became of it."
 type EmailRecipient {
+  "The email address."
   address: String!
+  """
+  Whether it was sent or bounced; null when Clevertim does not say, or, with an UPSTREAM_INVALID error, when
+  it sent a status this API does not know.
+  """
   status: RecipientStatus
+  "Why the email bounced, as the mail server said; empty unless it bounced."
   bounceReason: String
 }
 
+"One note of a page, with its cursor."
 type NoteEdge {
+  "The note."
   node: Note!
+  "The note's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of notes (a Relay connection): the notes themselves, their cursors and the total count."
 type NoteConnection {
+  "The notes of this page, each with its cursor."
   edges: [NoteEdge!]!
+  "The notes of this page, without cursors."
   nodes: [Note!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many notes match the filter, on all pages together."
   totalCount: Int!
 }
 
+"""
+Which notes to return. The conditions given must all match; a condition left out, or given an empty list,
+matches every note.
+"""
 input NoteFilter {
-  "Case-insensitive text in the note."
+  "Case-insensitive text anywhere in the text."
   search: String
+  "Notes of any of these types."
   type: [NoteType!]
+  "Notes filed under this contact or company (id), among others."
   customerId: ID
+  "Notes filed under this case (id)."
   caseId: ID
+  "Notes filed under this opportunity (id)."
   opportunityId: ID
+  "Notes created by any of these users (ids)."
   createdById: [ID!]
+  "Notes last modified at or after this instant."
   modifiedSince: DateTime
+  "Also every one of these filters must match."
   and: [NoteFilter!]
+  "Also at least one of these filters must match; an empty list is ignored."
   or: [NoteFilter!]
+  "This filter must not match."
   not: NoteFilter
 }
 
+"What notes can be sorted by. Ties are broken by id."
 enum NoteOrderField {
+  "By id: the order they were created in."
   ID
+  "By creation time."
   ADDED_ON
+  "By time of the last change."
   LAST_MODIFIED
 }
 
+"How to sort notes."
 input NoteOrder {
+  "What to sort the notes by; ties are broken by id."
   field: NoteOrderField!
+  "Ascending (the default) or descending."
   direction: OrderDirection! = ASC
 }
 
+"A new note."
 input CreateNoteInput {
+  "The note's text; its first line becomes the headline."
   text: String!
+  "NOTE (when left out), EMAIL_SENT or SMS; EMAIL_RECEIVED is refused with BAD_USER_INPUT."
   type: NoteType
+  "Ids of the contacts and companies to file the note under."
   customerIds: [ID!]
+  "Id of the case the note belongs to."
   caseId: ID
+  "Id of the opportunity the note belongs to."
   opportunityId: ID
+  "Who may see the note; public when left out."
   visibility: VisibilityInput
 }
 
+"""
+Changes to a note. Only the fields named change; a field set to null is cleared; a list given replaces the
+current one.
+"""
 input UpdateNoteInput {
+  "The note's text; its first line becomes the headline."
   text: String
+  "NOTE, EMAIL_SENT or SMS; EMAIL_RECEIVED is refused with BAD_USER_INPUT unless the note already has it."
   type: NoteType
+  "Ids of the contacts and companies to file the note under, replacing the current ones."
   customerIds: [ID!]
+  "Id of the case the note belongs to."
   caseId: ID
+  "Id of the opportunity the note belongs to."
   opportunityId: ID
+  "Who may see the note; null makes it public."
   visibility: VisibilityInput
+  """
+  The note's lastModified as you read it: if it has changed since, nothing is written and the answer is a
+  CONFLICT error with the current note.
+  """
   expectedLastModified: DateTime
 }
 
 extend type Query {
-  note(id: ID!): Note
-  notes(first: Int, after: String, last: Int, before: String, filter: NoteFilter, orderBy: NoteOrder): NoteConnection!
+  "The note with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  note(
+    "Clevertim's id of the note."
+    id: ID!
+  ): Note
+  "The notes the caller may see, a page at a time."
+  notes(
+    "At most this many notes from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only notes after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many notes from the end (0 to 1000)."
+    last: Int
+    "Only notes before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the notes that match this filter."
+    filter: NoteFilter
+    "The order of the notes; without it, by id (the order they were created in)."
+    orderBy: NoteOrder
+  ): NoteConnection!
 }
 
 extend type Mutation {
-  createNote(input: CreateNoteInput!): Note!
-  updateNote(id: ID!, input: UpdateNoteInput!): Note!
-  deleteNote(id: ID!): ID!
+  """
+  Creates a note and returns it as stored. Errors: BAD_USER_INPUT (type EMAIL_RECEIVED, or a customer, case,
+  opportunity, visibility user or group that does not exist); FORBIDDEN if the caller may not edit.
+  """
+  createNote(
+    "The new note."
+    input: CreateNoteInput!
+  ): Note!
+  """
+  Changes the fields the input names, keeps the others, and returns the note as stored. Errors: NOT_FOUND if
+  there is no such note or the caller may not see it; CONFLICT if it changed since expectedLastModified:
+  nothing is written and the current note is returned with the error; BAD_USER_INPUT (type EMAIL_RECEIVED, or
+  a customer, case, opportunity, visibility user or group that does not exist); FORBIDDEN if the caller may
+  not edit.
+  """
+  updateNote(
+    "Clevertim's id of the note to change."
+    id: ID!
+    "The changes."
+    input: UpdateNoteInput!
+  ): Note!
+  """
+  Deletes the note and returns its id. Errors: NOT_FOUND if there is no such note or the caller may not see
+  it; FORBIDDEN if the caller may not delete.
+  """
+  deleteNote(
+    "Clevertim's id of the note to delete."
+    id: ID!
+  ): ID!
 }
 `, BuiltIn: false},
-	{Name: "../schema/opportunity.graphqls", Input: `"A deal in the pipeline."
+	{Name: "../schema/opportunity.graphqls", Input: `"A deal in the sales pipeline: a possible sale to a contact or company, with its value and state."
 type Opportunity {
+  "Clevertim's id of the opportunity, unique among opportunities."
   id: ID!
+  "When the opportunity was created."
   addedOn: DateTime!
+  "When the opportunity was last changed; pass it as expectedLastModified to update it safely."
   lastModified: DateTime!
+  "The deal's name."
   name: String!
+  "Free text about the opportunity."
   description: String
-  "Pipeline state: Open, Closed, Won and Lost by default; accounts may define their own."
+  "Pipeline state, free text: Open, Closed, Won and Lost by default, but an account may define its own."
   status: String
-  "A decimal amount as text, such as \"1000.50\"."
+  """
+  The deal's amount, a decimal number as a string such as "1000.50" (point as separator, no grouping); null
+  when not set.
+  """
   value: String
+  "ISO 4217 code of the value's currency, such as EUR; empty when not set."
   currency: String
+  "The contact or company the deal is with; null if none or no longer there."
   customer: Customer
+  "The user who leads the deal: the salesperson responsible for it."
   leadUser: User
+  "The user who created the opportunity; null when Clevertim does not say."
   createdBy: User
+  "Free-text labels."
   tags: [String!]!
+  "The opportunity's values of custom fields, one entry per field that has a value, in field id order."
   customFields: [CustomFieldValue!]!
-  notes(first: Int, after: String, last: Int, before: String, filter: NoteFilter, orderBy: NoteOrder): NoteConnection!
-  tasks(first: Int, after: String, last: Int, before: String, filter: TaskFilter, orderBy: TaskOrder): TaskConnection!
+  "Notes filed under the opportunity."
+  notes(
+    "At most this many notes from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only notes after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many notes from the end (0 to 1000)."
+    last: Int
+    "Only notes before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the notes that match this filter."
+    filter: NoteFilter
+    "The order of the notes; without it, by id (the order they were created in)."
+    orderBy: NoteOrder
+  ): NoteConnection!
+  "Tasks filed under the opportunity."
+  tasks(
+    "At most this many tasks from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only tasks after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many tasks from the end (0 to 1000)."
+    last: Int
+    "Only tasks before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the tasks that match this filter."
+    filter: TaskFilter
+    "The order of the tasks; without it, by id (the order they were created in)."
+    orderBy: TaskOrder
+  ): TaskConnection!
+  "Who may see the opportunity: everyone, one user, or some groups."
   visibility: Visibility!
+  "The only user who may see the opportunity, when visibility is PRIVATE; else null."
   privateTo: User
+  "The groups whose members may see the opportunity, when visibility is GROUPS; else empty."
   groups: [Group!]!
 }
 
+"One opportunity of a page, with its cursor."
 type OpportunityEdge {
+  "The opportunity."
   node: Opportunity!
+  "The opportunity's place in the list, for after and before."
   cursor: String!
 }
 
+"""
+A page of opportunities (a Relay connection): the opportunities themselves, their cursors and the total count.
+"""
 type OpportunityConnection {
+  "The opportunities of this page, each with its cursor."
   edges: [OpportunityEdge!]!
+  "The opportunities of this page, without cursors."
   nodes: [Opportunity!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many opportunities match the filter, on all pages together."
   totalCount: Int!
 }
 
+"""
+Which opportunities to return. The conditions given must all match; a condition left out, or given an empty
+list, matches every opportunity.
+"""
 input OpportunityFilter {
-  "Case-insensitive text in the name or description."
+  "Case-insensitive text anywhere in the name or description."
   search: String
-  "Any of these states (compared without regard to case)."
+  "Opportunities in any of these states, compared without regard to case."
   status: [String!]
+  "Opportunities led by any of these users (ids)."
   leadUserId: [ID!]
+  "Opportunities filed under this contact or company (id)."
   customerId: ID
+  "Opportunities with every one of these tags, compared without regard to case."
   tags: [String!]
+  "Opportunities last modified at or after this instant."
   modifiedSince: DateTime
+  "Also every one of these filters must match."
   and: [OpportunityFilter!]
+  "Also at least one of these filters must match; an empty list is ignored."
   or: [OpportunityFilter!]
+  "This filter must not match."
   not: OpportunityFilter
 }
 
+"What opportunities can be sorted by. Ties are broken by id."
 enum OpportunityOrderField {
+  "By id: the order they were created in."
   ID
+  "By name, alphabetically, without regard to case."
   NAME
+  "By amount, as a number; deals without a value sort as the smallest."
   VALUE
+  "By pipeline state, alphabetically, without regard to case."
   STATUS
+  "By creation time."
   ADDED_ON
+  "By time of the last change."
   LAST_MODIFIED
 }
 
+"How to sort opportunities."
 input OpportunityOrder {
+  "What to sort the opportunities by; ties are broken by id."
   field: OpportunityOrderField!
+  "Ascending (the default) or descending."
   direction: OrderDirection! = ASC
 }
 
+"A new opportunity."
 input CreateOpportunityInput {
+  "The opportunity's name; required."
   name: String!
+  "Free text about the opportunity."
   description: String
+  "Pipeline state, free text (Open, Closed, Won, Lost or one the account defined); Open when left out."
   status: String
+  """
+  The amount, a decimal number as a string such as "1000.50" or "-20": digits, an optional minus and decimal
+  point, no grouping.
+  """
   value: String
+  "ISO 4217 code of the value's currency: three capital letters such as EUR."
   currency: String
+  "Id of the contact or company the opportunity is filed under."
   customerId: ID
+  "Id of the user who leads the deal."
   leadUserId: ID
+  "Free-text labels."
   tags: [String!]
+  "Values of custom fields whose scopes include OPPORTUNITIES, each checked against its field."
   customFields: [CustomFieldValueInput!]
+  "Who may see the opportunity; public when left out."
   visibility: VisibilityInput
 }
 
+"""
+Changes to an opportunity. Only the fields named change; a field set to null is cleared; a list given replaces
+the current one; customFields change only the fields they name.
+"""
 input UpdateOpportunityInput {
+  "The opportunity's name; it cannot be cleared."
   name: String
+  "Free text about the opportunity."
   description: String
+  "Pipeline state, free text (Open, Closed, Won, Lost or one the account defined)."
   status: String
+  """
+  The amount, a decimal number as a string such as "1000.50" or "-20": digits, an optional minus and decimal
+  point, no grouping.
+  """
   value: String
+  "ISO 4217 code of the value's currency: three capital letters such as EUR."
   currency: String
+  "Id of the contact or company the opportunity is filed under."
   customerId: ID
+  "Id of the user who leads the deal."
   leadUserId: ID
+  "Free-text labels, replacing the current ones."
   tags: [String!]
+  """
+  Values of custom fields whose scopes include OPPORTUNITIES, each checked against its field; fields not named
+  keep their values.
+  """
   customFields: [CustomFieldValueInput!]
+  "Who may see the opportunity; null makes it public."
   visibility: VisibilityInput
+  """
+  The opportunity's lastModified as you read it: if it has changed since, nothing is written and the answer is
+  a CONFLICT error with the current opportunity.
+  """
   expectedLastModified: DateTime
 }
 
 extend type Query {
-  opportunity(id: ID!): Opportunity
-  opportunities(first: Int, after: String, last: Int, before: String, filter: OpportunityFilter, orderBy: OpportunityOrder): OpportunityConnection!
+  "The opportunity with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  opportunity(
+    "Clevertim's id of the opportunity."
+    id: ID!
+  ): Opportunity
+  "The opportunities the caller may see, a page at a time."
+  opportunities(
+    "At most this many opportunities from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only opportunities after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many opportunities from the end (0 to 1000)."
+    last: Int
+    "Only opportunities before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the opportunities that match this filter."
+    filter: OpportunityFilter
+    "The order of the opportunities; without it, by id (the order they were created in)."
+    orderBy: OpportunityOrder
+  ): OpportunityConnection!
 }
 
 extend type Mutation {
-  createOpportunity(input: CreateOpportunityInput!): Opportunity!
-  updateOpportunity(id: ID!, input: UpdateOpportunityInput!): Opportunity!
-  deleteOpportunity(id: ID!): ID!
+  """
+  Creates an opportunity and returns it as stored. Errors: BAD_USER_INPUT (no name, a value that is not a
+  decimal number, a currency that is not an ISO 4217 code, a customer, lead user, visibility user or group, or
+  custom field that does not exist, or a custom field value its field refuses); FORBIDDEN if the caller may
+  not edit.
+  """
+  createOpportunity(
+    "The new opportunity."
+    input: CreateOpportunityInput!
+  ): Opportunity!
+  """
+  Changes the fields the input names, keeps the others, and returns the opportunity as stored. Errors:
+  NOT_FOUND if there is no such opportunity or the caller may not see it; CONFLICT if it changed since
+  expectedLastModified: nothing is written and the current opportunity is returned with the error;
+  BAD_USER_INPUT (no name, a value that is not a decimal number, a currency that is not an ISO 4217 code, a
+  customer, lead user, visibility user or group, or custom field that does not exist, or a custom field value
+  its field refuses); FORBIDDEN if the caller may not edit.
+  """
+  updateOpportunity(
+    "Clevertim's id of the opportunity to change."
+    id: ID!
+    "The changes."
+    input: UpdateOpportunityInput!
+  ): Opportunity!
+  """
+  Deletes the opportunity and returns its id. Errors: NOT_FOUND if there is no such opportunity or the caller
+  may not see it; FORBIDDEN if the caller may not delete.
+  """
+  deleteOpportunity(
+    "Clevertim's id of the opportunity to delete."
+    id: ID!
+  ): ID!
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"""
-An instant in UTC, as an RFC 3339 string such as "2026-04-23T12:23:22Z".
+An instant as an RFC 3339 string. Answers are in UTC, such as "2026-04-23T12:23:22Z"; inputs may carry any
+offset.
 """
 scalar DateTime
 
-"Order of a list."
+"Sort direction."
 enum OrderDirection {
+  "Ascending: A to Z, smallest and oldest first; records without the value come first."
   ASC
+  "Descending: Z to A, largest and newest first; records without the value come last."
   DESC
 }
 
-"Relay page information."
+"Where a page is in the whole list (Relay page info)."
 type PageInfo {
+  "Whether more records follow this page."
   hasNextPage: Boolean!
+  "Whether more records precede this page."
   hasPreviousPage: Boolean!
+  "Cursor of the page's first record, to pass as before; null when the page is empty."
   startCursor: String
+  "Cursor of the page's last record, to pass as after; null when the page is empty."
   endCursor: String
 }
 
 """
-Who may see a record. PRIVATE records are seen by one user (privateTo);
-GROUPS records by their creator and the members of their groups; PUBLIC
-records by every user of the account.
+Who may see a record. PRIVATE records are seen by one user (privateTo); GROUPS records by their creator and
+the members of their groups; PUBLIC records by every user of the account.
 """
 enum Visibility {
+  "Every user of the account may see the record."
   PUBLIC
+  "Only the user in privateTo may see the record."
   PRIVATE
+  "The record's creator and the members of its groups may see it."
   GROUPS
 }
 
 """
-Input to set who may see a record. Give privateTo to make it private, or
-groupIds to share it with groups; give neither to make it public.
+Input to set who may see a record. Give privateTo to make it private, or groupIds to share it with groups;
+give neither to make it public.
 """
 input VisibilityInput {
+  "Id of the one user who may see the record; not together with groupIds."
   privateTo: ID
+  "Ids of the groups whose members (and the creator) may see the record."
   groupIds: [ID!]
 }
 
+"""
+Reads. A request acts as the user whose Clevertim API key it carries and sees only what that user may see.
+Lists are fetched whole from Clevertim, then filtered, sorted and paged here.
+"""
 type Query
 
+"""
+Writes, checked before anything is sent and made as the caller's user. Besides the errors each mutation names,
+any may fail with UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE, UPSTREAM_INVALID or
+UPSTREAM_OUTCOME_UNKNOWN (the answer to a write was lost and whether it happened could not be checked: read
+before retrying).
+"""
 type Mutation
 `, BuiltIn: false},
-	{Name: "../schema/task.graphqls", Input: `"Something to do, possibly recurring."
+	{Name: "../schema/task.graphqls", Input: `"""
+Something to do for the account: a call, a meeting, an email to write... with a schedule, an assignee, and
+possibly a recurrence.
+"""
 type Task {
+  "Clevertim's id of the task, unique among tasks."
   id: ID!
+  "When the task was created."
   addedOn: DateTime!
+  "When the task was last changed; pass it as expectedLastModified to update it safely."
   lastModified: DateTime!
+  "What is to be done."
   name: String!
+  """
+  The kind of task; null when not set, or, with an UPSTREAM_INVALID error, when Clevertim sent a type this API
+  does not know.
+  """
   type: TaskType
+  "Where it takes place, free text."
   location: String
+  "The contact or company the task is about; null if none or no longer there."
   customer: Customer
+  "The case the task belongs to, if any."
   case: Case
+  "The opportunity the task belongs to, if any."
   opportunity: Opportunity
+  "The user who is to do the task."
   assignee: User
+  "The user who created the task; null when Clevertim does not say."
   createdBy: User
+  "When the task starts: a date, a time of day or both; null when not scheduled."
   start: TaskDateTime
+  "When the task ends: a date, a time of day or both; null when not set."
   end: TaskDateTime
+  "Whether the task is done."
   isCompleted: Boolean!
+  "How the task repeats; frequency NONE for a task that happens once."
   recurrence: TaskRecurrence!
-  comments(first: Int, after: String, last: Int, before: String, filter: CommentFilter, orderBy: CommentOrder): CommentConnection!
+  "Comments on the task."
+  comments(
+    "At most this many comments from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only comments after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many comments from the end (0 to 1000)."
+    last: Int
+    "Only comments before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the comments that match this filter."
+    filter: CommentFilter
+    "The order of the comments; without it, by id (the order they were created in)."
+    orderBy: CommentOrder
+  ): CommentConnection!
+  "Who may see the task: everyone, one user, or some groups."
   visibility: Visibility!
+  "The only user who may see the task, when visibility is PRIVATE; else null."
   privateTo: User
+  "The groups whose members may see the task, when visibility is GROUPS; else empty."
   groups: [Group!]!
 }
 
+"The kind of a task (Clevertim's activity type; its wire text in brackets)."
 enum TaskType {
+  "An appointment (Appointment)."
   APPOINTMENT
+  "An email to write (Email)."
   EMAIL
+  "A meeting (Meeting)."
   MEETING
+  "A phone call to make (Call)."
   CALL
+  "A follow-up of an earlier exchange (Follow up)."
   FOLLOW_UP
+  "Anything else to do (TO DO)."
   TO_DO
+  "No kind chosen (Not set)."
   NOT_SET
 }
 
+"How often a task repeats."
 enum RecurrenceFrequency {
+  "It does not repeat."
   NONE
+  "Every ` + "`" + `every` + "`" + ` days."
   DAILY
+  "Every ` + "`" + `every` + "`" + ` weeks."
   WEEKLY
+  "Every ` + "`" + `every` + "`" + ` months."
   MONTHLY
+  "Every ` + "`" + `every` + "`" + ` years."
   YEARLY
 }
 
-"A task's start or end: a date, a time of day, or both."
+"A task's start or end: a date, a time of day, or both, as entered in Clevertim, which keeps no time zone."
 type TaskDateTime {
-  "YYYY-MM-DD"
+  "The date as YYYY-MM-DD; null when only a time is set."
   date: String
-  "HH:MM, 24-hour"
+  "The time of day as HH:MM on a 24-hour clock; null for a whole-day task."
   time: String
 }
 
+"A task's start or end to store: a date, a time of day, or both; with neither it is cleared."
 input TaskDateTimeInput {
-  "YYYY-MM-DD"
+  "A calendar date as YYYY-MM-DD."
   date: String
-  "HH:MM, 24-hour"
+  "A time of day as HH:MM on a 24-hour clock, 00:00 to 23:59."
   time: String
 }
 
+"How a task repeats."
 type TaskRecurrence {
+  "The period: none, daily, weekly, monthly or yearly."
   frequency: RecurrenceFrequency!
-  "Repeat every this many periods."
+  "Repeat every this many periods; 1 or more."
   every: Int!
+  "Whether the task recurs on weekdays only (Clevertim's weekday option)."
   skipWeekends: Boolean!
 }
 
+"How a task is to repeat."
 input TaskRecurrenceInput {
+  "The period; NONE for a task that happens once."
   frequency: RecurrenceFrequency!
+  "Repeat every this many periods; 1 or more."
   every: Int = 1
+  "Recur on weekdays only."
   skipWeekends: Boolean = false
 }
 
+"One task of a page, with its cursor."
 type TaskEdge {
+  "The task."
   node: Task!
+  "The task's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of tasks (a Relay connection): the tasks themselves, their cursors and the total count."
 type TaskConnection {
+  "The tasks of this page, each with its cursor."
   edges: [TaskEdge!]!
+  "The tasks of this page, without cursors."
   nodes: [Task!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many tasks match the filter, on all pages together."
   totalCount: Int!
 }
 
+"""
+Which tasks to return. The conditions given must all match; a condition left out, or given an empty list,
+matches every task.
+"""
 input TaskFilter {
-  "Case-insensitive text in the name or location."
+  "Case-insensitive text anywhere in the name or location."
   search: String
+  "Tasks of any of these kinds; tasks without one do not match."
   type: [TaskType!]
+  "Tasks assigned to any of these users (ids)."
   assigneeId: [ID!]
+  "Tasks filed under this contact or company (id)."
   customerId: ID
+  "Tasks of this case (id)."
   caseId: ID
+  "Tasks of this opportunity (id)."
   opportunityId: ID
+  "Only done tasks (true) or only open ones (false)."
   completed: Boolean
+  "Tasks last modified at or after this instant."
   modifiedSince: DateTime
+  "Also every one of these filters must match."
   and: [TaskFilter!]
+  "Also at least one of these filters must match; an empty list is ignored."
   or: [TaskFilter!]
+  "This filter must not match."
   not: TaskFilter
 }
 
+"What tasks can be sorted by. Ties are broken by id."
 enum TaskOrderField {
+  "By id: the order they were created in."
   ID
+  "By name, alphabetically, without regard to case."
   NAME
+  "By start date, then time of day; tasks without a start sort as the earliest."
   START
+  "By creation time."
   ADDED_ON
+  "By time of the last change."
   LAST_MODIFIED
 }
 
+"How to sort tasks."
 input TaskOrder {
+  "What to sort the tasks by; ties are broken by id."
   field: TaskOrderField!
+  "Ascending (the default) or descending."
   direction: OrderDirection! = ASC
 }
 
+"A new task."
 input CreateTaskInput {
+  "What is to be done; required."
   name: String!
+  "The kind of task."
   type: TaskType
+  "Where it takes place, free text."
   location: String
+  "Id of the contact or company the task is filed under."
   customerId: ID
+  "Id of the case the task belongs to."
   caseId: ID
+  "Id of the opportunity the task belongs to."
   opportunityId: ID
+  "Id of the user who is to do the task."
   assigneeId: ID
+  "When the task starts."
   start: TaskDateTimeInput
+  "When the task ends."
   end: TaskDateTimeInput
+  "How the task repeats; once when left out."
   recurrence: TaskRecurrenceInput
+  "Who may see the task; public when left out."
   visibility: VisibilityInput
 }
 
+"""
+Changes to a task. Only the fields named change; a field set to null is cleared; a list given replaces the
+current one.
+"""
 input UpdateTaskInput {
+  "What is to be done; it cannot be cleared."
   name: String
+  "The kind of task."
   type: TaskType
+  "Where it takes place, free text."
   location: String
+  "Id of the contact or company the task is filed under."
   customerId: ID
+  "Id of the case the task belongs to."
   caseId: ID
+  "Id of the opportunity the task belongs to."
   opportunityId: ID
+  "Id of the user who is to do the task."
   assigneeId: ID
+  "When the task starts; null clears it."
   start: TaskDateTimeInput
+  "When the task ends; null clears it."
   end: TaskDateTimeInput
+  "How the task repeats; null makes it happen once."
   recurrence: TaskRecurrenceInput
+  "Whether the task is done."
   isCompleted: Boolean
+  "Who may see the task; null makes it public."
   visibility: VisibilityInput
+  """
+  The task's lastModified as you read it: if it has changed since, nothing is written and the answer is a
+  CONFLICT error with the current task.
+  """
   expectedLastModified: DateTime
 }
 
 extend type Query {
-  task(id: ID!): Task
-  tasks(first: Int, after: String, last: Int, before: String, filter: TaskFilter, orderBy: TaskOrder): TaskConnection!
+  "The task with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  task(
+    "Clevertim's id of the task."
+    id: ID!
+  ): Task
+  "The tasks the caller may see, a page at a time."
+  tasks(
+    "At most this many tasks from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only tasks after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many tasks from the end (0 to 1000)."
+    last: Int
+    "Only tasks before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the tasks that match this filter."
+    filter: TaskFilter
+    "The order of the tasks; without it, by id (the order they were created in)."
+    orderBy: TaskOrder
+  ): TaskConnection!
 }
 
 extend type Mutation {
-  createTask(input: CreateTaskInput!): Task!
-  updateTask(id: ID!, input: UpdateTaskInput!): Task!
-  deleteTask(id: ID!): ID!
-  "Marks a task done."
-  completeTask(id: ID!): Task!
-  "Marks a done task as not done."
-  reopenTask(id: ID!): Task!
+  """
+  Creates a task and returns it as stored. Errors: BAD_USER_INPUT (no name, a date or time not in the form
+  YYYY-MM-DD or HH:MM, recurrence.every below 1, or a customer, case, opportunity, assignee, visibility user
+  or group that does not exist); FORBIDDEN if the caller may not edit.
+  """
+  createTask(
+    "The new task."
+    input: CreateTaskInput!
+  ): Task!
+  """
+  Changes the fields the input names, keeps the others, and returns the task as stored. Errors: NOT_FOUND if
+  there is no such task or the caller may not see it; CONFLICT if it changed since expectedLastModified:
+  nothing is written and the current task is returned with the error; BAD_USER_INPUT (no name, a date or time
+  not in the form YYYY-MM-DD or HH:MM, recurrence.every below 1, or a customer, case, opportunity, assignee,
+  visibility user or group that does not exist); FORBIDDEN if the caller may not edit.
+  """
+  updateTask(
+    "Clevertim's id of the task to change."
+    id: ID!
+    "The changes."
+    input: UpdateTaskInput!
+  ): Task!
+  """
+  Deletes the task and returns its id. Errors: NOT_FOUND if there is no such task or the caller may not see
+  it; FORBIDDEN if the caller may not delete.
+  """
+  deleteTask(
+    "Clevertim's id of the task to delete."
+    id: ID!
+  ): ID!
+  """
+  Marks the task done and returns it. Errors: NOT_FOUND if there is no such task or the caller may not see it;
+  FORBIDDEN if the caller may not edit.
+  """
+  completeTask(
+    "Clevertim's id of the task."
+    id: ID!
+  ): Task!
+  """
+  Marks a done task as not done and returns it. Errors: NOT_FOUND if there is no such task or the caller may
+  not see it; FORBIDDEN if the caller may not edit.
+  """
+  reopenTask(
+    "Clevertim's id of the task."
+    id: ID!
+  ): Task!
 }
 `, BuiltIn: false},
-	{Name: "../schema/user.graphqls", Input: `"A member of the account."
+	{Name: "../schema/user.graphqls", Input: `"""
+A member of the account. Each user has an API key of their own; a request sees and changes what the user of
+its key may.
+"""
 type User {
+  "Clevertim's id of the user, unique among users."
   id: ID!
+  "The user's display name."
   name: String!
+  "The user's email address."
   email: String
+  "Whether the user owns the account; owners may do everything."
   isOwner: Boolean!
+  "Whether the user is an administrator; admins may do everything."
   isAdmin: Boolean!
-  "Invited, not yet joined."
+  "Whether the user was invited and has not joined yet."
   isPending: Boolean!
+  "The permissions granted to the user; owners and admins may do everything whatever this lists."
   permissions: [Permission!]!
+  "The groups the user is a member of."
   groups: [Group!]!
 }
 
+"A permission of a user (Clevertim's name in brackets)."
 enum Permission {
+  "May create and update records (canedit)."
   EDIT
+  "May delete records (candelete)."
   DELETE
+  "May export data (canexport)."
   EXPORT
+  "Invited, has not joined yet (pending)."
   PENDING
 }
 
-"A set of users that records can be shared with."
+"A set of users that records can be shared with (visibility GROUPS)."
 type Group {
+  "Clevertim's id of the group, unique among groups."
   id: ID!
+  "The group's name."
   name: String!
-  "The group's bit in a record's group mask."
+  "The group's bit (2, 4, 8...) in the group mask Clevertim keeps on shared records."
   bit: Int!
+  "The group's members."
   users: [User!]!
 }
 
+"One user of a page, with its cursor."
 type UserEdge {
+  "The user."
   node: User!
+  "The user's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of users (a Relay connection): the users themselves, their cursors and the total count."
 type UserConnection {
+  "The users of this page, each with its cursor."
   edges: [UserEdge!]!
+  "The users of this page, without cursors."
   nodes: [User!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many users match the filter, on all pages together."
   totalCount: Int!
 }
 
+"One group of a page, with its cursor."
 type GroupEdge {
+  "The group."
   node: Group!
+  "The group's place in the list, for after and before."
   cursor: String!
 }
 
+"A page of groups (a Relay connection): the groups themselves, their cursors and the total count."
 type GroupConnection {
+  "The groups of this page, each with its cursor."
   edges: [GroupEdge!]!
+  "The groups of this page, without cursors."
   nodes: [Group!]!
+  "Cursors of the page's ends and whether there are more pages before or after it."
   pageInfo: PageInfo!
+  "How many groups match the filter, on all pages together."
   totalCount: Int!
 }
 
+"Which users to return."
 input UserFilter {
-  "Case-insensitive text in the name or email."
+  "Case-insensitive text anywhere in the name or email."
   search: String
 }
 
 extend type Query {
-  user(id: ID!): User
-  users(first: Int, after: String, last: Int, before: String, filter: UserFilter): UserConnection!
-  group(id: ID!): Group
-  groups(first: Int, after: String, last: Int, before: String): GroupConnection!
+  "The user with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  user(
+    "Clevertim's id of the user."
+    id: ID!
+  ): User
+  "The users of the account, a page at a time, in id order."
+  users(
+    "At most this many users from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only users after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many users from the end (0 to 1000)."
+    last: Int
+    "Only users before this cursor, which must come from a page in the same order."
+    before: String
+    "Only the users that match this filter."
+    filter: UserFilter
+  ): UserConnection!
+  "The group with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
+  group(
+    "Clevertim's id of the group."
+    id: ID!
+  ): Group
+  "The groups of the account, a page at a time, in id order."
+  groups(
+    "At most this many groups from the start (0 to 1000); 100 when neither first nor last is given."
+    first: Int
+    "Only groups after this cursor, which must come from a page in the same order."
+    after: String
+    "At most this many groups from the end (0 to 1000)."
+    last: Int
+    "Only groups before this cursor, which must come from a page in the same order."
+    before: String
+  ): GroupConnection!
 }
 `, BuiltIn: false},
 }

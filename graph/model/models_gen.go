@@ -13,394 +13,691 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 )
 
+// A postal address to store. On update the parts named change and the others keep their values; a part set to
+// null is cleared.
 type AddressInput struct {
-	Street   graphql.Omittable[*string] `json:"street,omitempty"`
-	City     graphql.Omittable[*string] `json:"city,omitempty"`
+	// Street and number; may span several lines.
+	Street graphql.Omittable[*string] `json:"street,omitempty"`
+	// City or town.
+	City graphql.Omittable[*string] `json:"city,omitempty"`
+	// Postal code.
 	Postcode graphql.Omittable[*string] `json:"postcode,omitempty"`
-	Region   graphql.Omittable[*string] `json:"region,omitempty"`
-	Country  graphql.Omittable[*string] `json:"country,omitempty"`
+	// Region or state, preferably as an ISO 3166-2 code such as US-FL.
+	Region graphql.Omittable[*string] `json:"region,omitempty"`
+	// Country, preferably as an ISO 3166-1 code such as US; a name is kept as given.
+	Country graphql.Omittable[*string] `json:"country,omitempty"`
 }
 
+// Which cases to return. The conditions given must all match; a condition left out, or given an empty list,
+// matches every case.
 type CaseFilter struct {
-	// Case-insensitive text in the name or description.
-	Search        graphql.Omittable[*string]        `json:"search,omitempty"`
-	LeadUserID    graphql.Omittable[[]clevertim.ID] `json:"leadUserId,omitempty"`
-	CustomerID    graphql.Omittable[*clevertim.ID]  `json:"customerId,omitempty"`
-	Tags          graphql.Omittable[[]string]       `json:"tags,omitempty"`
-	ModifiedSince graphql.Omittable[*time.Time]     `json:"modifiedSince,omitempty"`
-	And           graphql.Omittable[[]*CaseFilter]  `json:"and,omitempty"`
-	Or            graphql.Omittable[[]*CaseFilter]  `json:"or,omitempty"`
-	Not           graphql.Omittable[*CaseFilter]    `json:"not,omitempty"`
+	// Case-insensitive text anywhere in the name or description.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+	// Cases led by any of these users (ids).
+	LeadUserID graphql.Omittable[[]clevertim.ID] `json:"leadUserId,omitempty"`
+	// Cases filed under this contact or company (id).
+	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
+	// Cases with every one of these tags, compared without regard to case.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Cases last modified at or after this instant.
+	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
+	// Also every one of these filters must match.
+	And graphql.Omittable[[]*CaseFilter] `json:"and,omitempty"`
+	// Also at least one of these filters must match; an empty list is ignored.
+	Or graphql.Omittable[[]*CaseFilter] `json:"or,omitempty"`
+	// This filter must not match.
+	Not graphql.Omittable[*CaseFilter] `json:"not,omitempty"`
 }
 
+// How to sort cases.
 type CaseOrder struct {
-	Field     CaseOrderField `json:"field"`
+	// What to sort the cases by; ties are broken by id.
+	Field CaseOrderField `json:"field"`
+	// Ascending (the default) or descending.
 	Direction OrderDirection `json:"direction"`
 }
 
+// Which comments to return. The conditions given must all match; a condition left out, or given an empty list,
+// matches every comment.
 type CommentFilter struct {
-	Search        graphql.Omittable[*string]          `json:"search,omitempty"`
-	AuthorID      graphql.Omittable[[]clevertim.ID]   `json:"authorId,omitempty"`
-	ModifiedSince graphql.Omittable[*time.Time]       `json:"modifiedSince,omitempty"`
-	And           graphql.Omittable[[]*CommentFilter] `json:"and,omitempty"`
-	Or            graphql.Omittable[[]*CommentFilter] `json:"or,omitempty"`
-	Not           graphql.Omittable[*CommentFilter]   `json:"not,omitempty"`
-}
-
-type CommentOrder struct {
-	Field     CommentOrderField `json:"field"`
-	Direction OrderDirection    `json:"direction"`
-}
-
-type CompanyFilter struct {
-	// Case-insensitive text in the name or emails.
-	Search        graphql.Omittable[*string]                  `json:"search,omitempty"`
-	Tags          graphql.Omittable[[]string]                 `json:"tags,omitempty"`
-	CustomerType  graphql.Omittable[[]clevertim.CustomerType] `json:"customerType,omitempty"`
-	ModifiedSince graphql.Omittable[*time.Time]               `json:"modifiedSince,omitempty"`
-	And           graphql.Omittable[[]*CompanyFilter]         `json:"and,omitempty"`
-	Or            graphql.Omittable[[]*CompanyFilter]         `json:"or,omitempty"`
-	Not           graphql.Omittable[*CompanyFilter]           `json:"not,omitempty"`
-}
-
-type CompanyOrder struct {
-	Field     CompanyOrderField `json:"field"`
-	Direction OrderDirection    `json:"direction"`
-}
-
-type ContactFilter struct {
-	// Case-insensitive text in the name, title or emails.
+	// Case-insensitive text anywhere in the text.
 	Search graphql.Omittable[*string] `json:"search,omitempty"`
-	// Contacts with every one of these tags.
-	Tags          graphql.Omittable[[]string]                 `json:"tags,omitempty"`
-	CustomerType  graphql.Omittable[[]clevertim.CustomerType] `json:"customerType,omitempty"`
-	CompanyID     graphql.Omittable[*clevertim.ID]            `json:"companyId,omitempty"`
-	ModifiedSince graphql.Omittable[*time.Time]               `json:"modifiedSince,omitempty"`
-	And           graphql.Omittable[[]*ContactFilter]         `json:"and,omitempty"`
-	Or            graphql.Omittable[[]*ContactFilter]         `json:"or,omitempty"`
-	Not           graphql.Omittable[*ContactFilter]           `json:"not,omitempty"`
+	// Comments written by any of these users (ids).
+	AuthorID graphql.Omittable[[]clevertim.ID] `json:"authorId,omitempty"`
+	// Comments last modified at or after this instant.
+	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
+	// Also every one of these filters must match.
+	And graphql.Omittable[[]*CommentFilter] `json:"and,omitempty"`
+	// Also at least one of these filters must match; an empty list is ignored.
+	Or graphql.Omittable[[]*CommentFilter] `json:"or,omitempty"`
+	// This filter must not match.
+	Not graphql.Omittable[*CommentFilter] `json:"not,omitempty"`
 }
 
+// How to sort comments.
+type CommentOrder struct {
+	// What to sort the comments by; ties are broken by id.
+	Field CommentOrderField `json:"field"`
+	// Ascending (the default) or descending.
+	Direction OrderDirection `json:"direction"`
+}
+
+// Which companies to return. The conditions given must all match; a condition left out, or given an empty list,
+// matches every company.
+type CompanyFilter struct {
+	// Case-insensitive text anywhere in the name or emails.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+	// Companies with every one of these tags, compared without regard to case.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Companies of any of these customer types; companies without one do not match.
+	CustomerType graphql.Omittable[[]clevertim.CustomerType] `json:"customerType,omitempty"`
+	// Companies last modified at or after this instant.
+	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
+	// Also every one of these filters must match.
+	And graphql.Omittable[[]*CompanyFilter] `json:"and,omitempty"`
+	// Also at least one of these filters must match; an empty list is ignored.
+	Or graphql.Omittable[[]*CompanyFilter] `json:"or,omitempty"`
+	// This filter must not match.
+	Not graphql.Omittable[*CompanyFilter] `json:"not,omitempty"`
+}
+
+// How to sort companies.
+type CompanyOrder struct {
+	// What to sort the companies by; ties are broken by id.
+	Field CompanyOrderField `json:"field"`
+	// Ascending (the default) or descending.
+	Direction OrderDirection `json:"direction"`
+}
+
+// Which contacts to return. The conditions given must all match; a condition left out, or given an empty list,
+// matches every contact.
+type ContactFilter struct {
+	// Case-insensitive text anywhere in the name, title or emails.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+	// Contacts with every one of these tags, compared without regard to case.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Contacts of any of these customer types; contacts without one do not match.
+	CustomerType graphql.Omittable[[]clevertim.CustomerType] `json:"customerType,omitempty"`
+	// Contacts who work for this company (id).
+	CompanyID graphql.Omittable[*clevertim.ID] `json:"companyId,omitempty"`
+	// Contacts last modified at or after this instant.
+	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
+	// Also every one of these filters must match.
+	And graphql.Omittable[[]*ContactFilter] `json:"and,omitempty"`
+	// Also at least one of these filters must match; an empty list is ignored.
+	Or graphql.Omittable[[]*ContactFilter] `json:"or,omitempty"`
+	// This filter must not match.
+	Not graphql.Omittable[*ContactFilter] `json:"not,omitempty"`
+}
+
+// How to sort contacts.
 type ContactOrder struct {
-	Field     ContactOrderField `json:"field"`
-	Direction OrderDirection    `json:"direction"`
+	// What to sort the contacts by; ties are broken by id.
+	Field ContactOrderField `json:"field"`
+	// Ascending (the default) or descending.
+	Direction OrderDirection `json:"direction"`
 }
 
+// A new case.
 type CreateCaseInput struct {
-	Name         string                                      `json:"name"`
-	Description  graphql.Omittable[*string]                  `json:"description,omitempty"`
-	CustomerID   graphql.Omittable[*clevertim.ID]            `json:"customerId,omitempty"`
-	LeadUserID   graphql.Omittable[*clevertim.ID]            `json:"leadUserId,omitempty"`
-	Tags         graphql.Omittable[[]string]                 `json:"tags,omitempty"`
+	// The case's name; required.
+	Name string `json:"name"`
+	// Free text about the case.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Id of the contact or company the case is filed under.
+	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
+	// Id of the user who leads the case.
+	LeadUserID graphql.Omittable[*clevertim.ID] `json:"leadUserId,omitempty"`
+	// Free-text labels.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Values of custom fields whose scopes include CASES, each checked against its field.
 	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	Visibility   graphql.Omittable[*VisibilityInput]         `json:"visibility,omitempty"`
+	// Who may see the case; public when left out.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
 }
 
 // A comment on exactly one of a note or a task.
 type CreateCommentInput struct {
-	Text   string                           `json:"text"`
+	// The comment's text; it must not be blank.
+	Text string `json:"text"`
+	// Id of the note to comment on; give this or taskId.
 	NoteID graphql.Omittable[*clevertim.ID] `json:"noteId,omitempty"`
+	// Id of the task to comment on; give this or noteId.
 	TaskID graphql.Omittable[*clevertim.ID] `json:"taskId,omitempty"`
 }
 
+// A new company.
 type CreateCompanyInput struct {
-	Name         string                                      `json:"name"`
-	Description  graphql.Omittable[*string]                  `json:"description,omitempty"`
-	Emails       graphql.Omittable[[]string]                 `json:"emails,omitempty"`
-	Phones       graphql.Omittable[[]*PhoneInput]            `json:"phones,omitempty"`
-	Websites     graphql.Omittable[[]string]                 `json:"websites,omitempty"`
-	Address      graphql.Omittable[*AddressInput]            `json:"address,omitempty"`
-	SocialMedia  graphql.Omittable[[]*SocialMediaIDInput]    `json:"socialMedia,omitempty"`
-	CustomerType graphql.Omittable[*clevertim.CustomerType]  `json:"customerType,omitempty"`
-	Tags         graphql.Omittable[[]string]                 `json:"tags,omitempty"`
+	// The company's name; required.
+	Name string `json:"name"`
+	// Free text about the company.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Email addresses; each must contain @.
+	Emails graphql.Omittable[[]string] `json:"emails,omitempty"`
+	// Phone numbers, each with its kind.
+	Phones graphql.Omittable[[]*PhoneInput] `json:"phones,omitempty"`
+	// Website addresses.
+	Websites graphql.Omittable[[]string] `json:"websites,omitempty"`
+	// Postal address.
+	Address graphql.Omittable[*AddressInput] `json:"address,omitempty"`
+	// Handles on social networks.
+	SocialMedia graphql.Omittable[[]*SocialMediaIDInput] `json:"socialMedia,omitempty"`
+	// What the company is to the account: customer, prospect, supplier...
+	CustomerType graphql.Omittable[*clevertim.CustomerType] `json:"customerType,omitempty"`
+	// Free-text labels.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Values of custom fields whose scopes include COMPANIES, each checked against its field.
 	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	Visibility   graphql.Omittable[*VisibilityInput]         `json:"visibility,omitempty"`
+	// Who may see the company; public when left out.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
 }
 
+// A new contact.
 type CreateContactInput struct {
-	FirstName    graphql.Omittable[*string]                  `json:"firstName,omitempty"`
-	LastName     graphql.Omittable[*string]                  `json:"lastName,omitempty"`
-	Title        graphql.Omittable[*string]                  `json:"title,omitempty"`
-	Description  graphql.Omittable[*string]                  `json:"description,omitempty"`
-	CompanyID    graphql.Omittable[*clevertim.ID]            `json:"companyId,omitempty"`
-	Emails       graphql.Omittable[[]string]                 `json:"emails,omitempty"`
-	Phones       graphql.Omittable[[]*PhoneInput]            `json:"phones,omitempty"`
-	Websites     graphql.Omittable[[]string]                 `json:"websites,omitempty"`
-	Address      graphql.Omittable[*AddressInput]            `json:"address,omitempty"`
-	SocialMedia  graphql.Omittable[[]*SocialMediaIDInput]    `json:"socialMedia,omitempty"`
-	CustomerType graphql.Omittable[*clevertim.CustomerType]  `json:"customerType,omitempty"`
-	Tags         graphql.Omittable[[]string]                 `json:"tags,omitempty"`
+	// First name; a contact needs a first name or a last name.
+	FirstName graphql.Omittable[*string] `json:"firstName,omitempty"`
+	// Last name; a contact needs a first name or a last name.
+	LastName graphql.Omittable[*string] `json:"lastName,omitempty"`
+	// Job title.
+	Title graphql.Omittable[*string] `json:"title,omitempty"`
+	// Free text about the contact.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Id of the company the person works for.
+	CompanyID graphql.Omittable[*clevertim.ID] `json:"companyId,omitempty"`
+	// Email addresses; each must contain @.
+	Emails graphql.Omittable[[]string] `json:"emails,omitempty"`
+	// Phone numbers, each with its kind.
+	Phones graphql.Omittable[[]*PhoneInput] `json:"phones,omitempty"`
+	// Website addresses.
+	Websites graphql.Omittable[[]string] `json:"websites,omitempty"`
+	// Postal address.
+	Address graphql.Omittable[*AddressInput] `json:"address,omitempty"`
+	// Handles on social networks.
+	SocialMedia graphql.Omittable[[]*SocialMediaIDInput] `json:"socialMedia,omitempty"`
+	// What the contact is to the account: customer, prospect, supplier...
+	CustomerType graphql.Omittable[*clevertim.CustomerType] `json:"customerType,omitempty"`
+	// Free-text labels.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Values of custom fields whose scopes include CUSTOMERS, each checked against its field.
 	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	Visibility   graphql.Omittable[*VisibilityInput]         `json:"visibility,omitempty"`
+	// Who may see the contact; public when left out.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
 }
 
+// A new custom field definition.
 type CreateCustomFieldInput struct {
-	Name     string                       `json:"name"`
-	FullName graphql.Omittable[*string]   `json:"fullName,omitempty"`
-	Type     clevertim.CustomFieldType    `json:"type"`
-	Scopes   []clevertim.CustomFieldScope `json:"scopes"`
-	Multiple graphql.Omittable[*bool]     `json:"multiple,omitempty"`
-	Options  graphql.Omittable[[]string]  `json:"options,omitempty"`
+	// The field's label; required.
+	Name string `json:"name"`
+	// A longer label.
+	FullName graphql.Omittable[*string] `json:"fullName,omitempty"`
+	// The kind of value the field holds.
+	Type clevertim.CustomFieldType `json:"type"`
+	// The kinds of records the field applies to; at least one.
+	Scopes []clevertim.CustomFieldScope `json:"scopes"`
+	// Whether a record may hold several values of the field.
+	Multiple graphql.Omittable[*bool] `json:"multiple,omitempty"`
+	// The allowed values: required for a SELECT field, refused for any other type.
+	Options graphql.Omittable[[]string] `json:"options,omitempty"`
 }
 
+// A new note.
 type CreateNoteInput struct {
-	Text          string                                 `json:"text"`
-	Type          graphql.Omittable[*clevertim.NoteType] `json:"type,omitempty"`
-	CustomerIds   graphql.Omittable[[]clevertim.ID]      `json:"customerIds,omitempty"`
-	CaseID        graphql.Omittable[*clevertim.ID]       `json:"caseId,omitempty"`
-	OpportunityID graphql.Omittable[*clevertim.ID]       `json:"opportunityId,omitempty"`
-	Visibility    graphql.Omittable[*VisibilityInput]    `json:"visibility,omitempty"`
+	// The note's text; its first line becomes the headline.
+	Text string `json:"text"`
+	// NOTE (when left out), EMAIL_SENT or SMS; EMAIL_RECEIVED is refused with BAD_USER_INPUT.
+	Type graphql.Omittable[*clevertim.NoteType] `json:"type,omitempty"`
+	// Ids of the contacts and companies to file the note under.
+	CustomerIds graphql.Omittable[[]clevertim.ID] `json:"customerIds,omitempty"`
+	// Id of the case the note belongs to.
+	CaseID graphql.Omittable[*clevertim.ID] `json:"caseId,omitempty"`
+	// Id of the opportunity the note belongs to.
+	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
+	// Who may see the note; public when left out.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
 }
 
+// A new opportunity.
 type CreateOpportunityInput struct {
-	Name         string                                      `json:"name"`
-	Description  graphql.Omittable[*string]                  `json:"description,omitempty"`
-	Status       graphql.Omittable[*string]                  `json:"status,omitempty"`
-	Value        graphql.Omittable[*string]                  `json:"value,omitempty"`
-	Currency     graphql.Omittable[*string]                  `json:"currency,omitempty"`
-	CustomerID   graphql.Omittable[*clevertim.ID]            `json:"customerId,omitempty"`
-	LeadUserID   graphql.Omittable[*clevertim.ID]            `json:"leadUserId,omitempty"`
-	Tags         graphql.Omittable[[]string]                 `json:"tags,omitempty"`
+	// The opportunity's name; required.
+	Name string `json:"name"`
+	// Free text about the opportunity.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Pipeline state, free text (Open, Closed, Won, Lost or one the account defined); Open when left out.
+	Status graphql.Omittable[*string] `json:"status,omitempty"`
+	// The amount, a decimal number as a string such as "1000.50" or "-20": digits, an optional minus and decimal
+	// point, no grouping.
+	Value graphql.Omittable[*string] `json:"value,omitempty"`
+	// ISO 4217 code of the value's currency: three capital letters such as EUR.
+	Currency graphql.Omittable[*string] `json:"currency,omitempty"`
+	// Id of the contact or company the opportunity is filed under.
+	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
+	// Id of the user who leads the deal.
+	LeadUserID graphql.Omittable[*clevertim.ID] `json:"leadUserId,omitempty"`
+	// Free-text labels.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Values of custom fields whose scopes include OPPORTUNITIES, each checked against its field.
 	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	Visibility   graphql.Omittable[*VisibilityInput]         `json:"visibility,omitempty"`
+	// Who may see the opportunity; public when left out.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
 }
 
+// A new task.
 type CreateTaskInput struct {
-	Name          string                                  `json:"name"`
-	Type          graphql.Omittable[*clevertim.TaskType]  `json:"type,omitempty"`
-	Location      graphql.Omittable[*string]              `json:"location,omitempty"`
-	CustomerID    graphql.Omittable[*clevertim.ID]        `json:"customerId,omitempty"`
-	CaseID        graphql.Omittable[*clevertim.ID]        `json:"caseId,omitempty"`
-	OpportunityID graphql.Omittable[*clevertim.ID]        `json:"opportunityId,omitempty"`
-	AssigneeID    graphql.Omittable[*clevertim.ID]        `json:"assigneeId,omitempty"`
-	Start         graphql.Omittable[*TaskDateTimeInput]   `json:"start,omitempty"`
-	End           graphql.Omittable[*TaskDateTimeInput]   `json:"end,omitempty"`
-	Recurrence    graphql.Omittable[*TaskRecurrenceInput] `json:"recurrence,omitempty"`
-	Visibility    graphql.Omittable[*VisibilityInput]     `json:"visibility,omitempty"`
+	// What is to be done; required.
+	Name string `json:"name"`
+	// The kind of task.
+	Type graphql.Omittable[*clevertim.TaskType] `json:"type,omitempty"`
+	// Where it takes place, free text.
+	Location graphql.Omittable[*string] `json:"location,omitempty"`
+	// Id of the contact or company the task is filed under.
+	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
+	// Id of the case the task belongs to.
+	CaseID graphql.Omittable[*clevertim.ID] `json:"caseId,omitempty"`
+	// Id of the opportunity the task belongs to.
+	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
+	// Id of the user who is to do the task.
+	AssigneeID graphql.Omittable[*clevertim.ID] `json:"assigneeId,omitempty"`
+	// When the task starts.
+	Start graphql.Omittable[*TaskDateTimeInput] `json:"start,omitempty"`
+	// When the task ends.
+	End graphql.Omittable[*TaskDateTimeInput] `json:"end,omitempty"`
+	// How the task repeats; once when left out.
+	Recurrence graphql.Omittable[*TaskRecurrenceInput] `json:"recurrence,omitempty"`
+	// Who may see the task; public when left out.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
 }
 
+// Which custom fields to return. The conditions given must all match.
 type CustomFieldFilter struct {
-	Search graphql.Omittable[*string]                     `json:"search,omitempty"`
-	Scope  graphql.Omittable[*clevertim.CustomFieldScope] `json:"scope,omitempty"`
-	Type   graphql.Omittable[[]clevertim.CustomFieldType] `json:"type,omitempty"`
+	// Case-insensitive text anywhere in the name or full name.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+	// Fields that apply to this kind of record.
+	Scope graphql.Omittable[*clevertim.CustomFieldScope] `json:"scope,omitempty"`
+	// Fields of any of these types.
+	Type graphql.Omittable[[]clevertim.CustomFieldType] `json:"type,omitempty"`
 }
 
-// Sets a custom field's value on a record: value for a single value, values for
-// a field that takes several. Neither (or null) clears the field.
+// Sets a custom field's value on a record: value for a single value, values for a field that takes several.
+// Neither (or null) clears the field.
 type CustomFieldValueInput struct {
-	FieldID clevertim.ID                `json:"fieldId"`
-	Value   graphql.Omittable[*string]  `json:"value,omitempty"`
-	Values  graphql.Omittable[[]string] `json:"values,omitempty"`
+	// Id of the custom field; it must apply to this kind of record.
+	FieldID clevertim.ID `json:"fieldId"`
+	// The value, in the form its field's type asks for; not together with values.
+	Value graphql.Omittable[*string] `json:"value,omitempty"`
+	// The values, for a field that allows several (multiple); not together with value.
+	Values graphql.Omittable[[]string] `json:"values,omitempty"`
 }
 
+// Writes, checked before anything is sent and made as the caller's user. Besides the errors each mutation names,
+// any may fail with UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE, UPSTREAM_INVALID or
+// UPSTREAM_OUTCOME_UNKNOWN (the answer to a write was lost and whether it happened could not be checked: read
+// before retrying).
 type Mutation struct {
 }
 
+// Which notes to return. The conditions given must all match; a condition left out, or given an empty list,
+// matches every note.
 type NoteFilter struct {
-	// Case-insensitive text in the note.
-	Search        graphql.Omittable[*string]              `json:"search,omitempty"`
-	Type          graphql.Omittable[[]clevertim.NoteType] `json:"type,omitempty"`
-	CustomerID    graphql.Omittable[*clevertim.ID]        `json:"customerId,omitempty"`
-	CaseID        graphql.Omittable[*clevertim.ID]        `json:"caseId,omitempty"`
-	OpportunityID graphql.Omittable[*clevertim.ID]        `json:"opportunityId,omitempty"`
-	CreatedByID   graphql.Omittable[[]clevertim.ID]       `json:"createdById,omitempty"`
-	ModifiedSince graphql.Omittable[*time.Time]           `json:"modifiedSince,omitempty"`
-	And           graphql.Omittable[[]*NoteFilter]        `json:"and,omitempty"`
-	Or            graphql.Omittable[[]*NoteFilter]        `json:"or,omitempty"`
-	Not           graphql.Omittable[*NoteFilter]          `json:"not,omitempty"`
+	// Case-insensitive text anywhere in the text.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+	// Notes of any of these types.
+	Type graphql.Omittable[[]clevertim.NoteType] `json:"type,omitempty"`
+	// Notes filed under this contact or company (id), among others.
+	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
+	// Notes filed under this case (id).
+	CaseID graphql.Omittable[*clevertim.ID] `json:"caseId,omitempty"`
+	// Notes filed under this opportunity (id).
+	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
+	// Notes created by any of these users (ids).
+	CreatedByID graphql.Omittable[[]clevertim.ID] `json:"createdById,omitempty"`
+	// Notes last modified at or after this instant.
+	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
+	// Also every one of these filters must match.
+	And graphql.Omittable[[]*NoteFilter] `json:"and,omitempty"`
+	// Also at least one of these filters must match; an empty list is ignored.
+	Or graphql.Omittable[[]*NoteFilter] `json:"or,omitempty"`
+	// This filter must not match.
+	Not graphql.Omittable[*NoteFilter] `json:"not,omitempty"`
 }
 
+// How to sort notes.
 type NoteOrder struct {
-	Field     NoteOrderField `json:"field"`
+	// What to sort the notes by; ties are broken by id.
+	Field NoteOrderField `json:"field"`
+	// Ascending (the default) or descending.
 	Direction OrderDirection `json:"direction"`
 }
 
+// Which opportunities to return. The conditions given must all match; a condition left out, or given an empty
+// list, matches every opportunity.
 type OpportunityFilter struct {
-	// Case-insensitive text in the name or description.
+	// Case-insensitive text anywhere in the name or description.
 	Search graphql.Omittable[*string] `json:"search,omitempty"`
-	// Any of these states (compared without regard to case).
-	Status        graphql.Omittable[[]string]             `json:"status,omitempty"`
-	LeadUserID    graphql.Omittable[[]clevertim.ID]       `json:"leadUserId,omitempty"`
-	CustomerID    graphql.Omittable[*clevertim.ID]        `json:"customerId,omitempty"`
-	Tags          graphql.Omittable[[]string]             `json:"tags,omitempty"`
-	ModifiedSince graphql.Omittable[*time.Time]           `json:"modifiedSince,omitempty"`
-	And           graphql.Omittable[[]*OpportunityFilter] `json:"and,omitempty"`
-	Or            graphql.Omittable[[]*OpportunityFilter] `json:"or,omitempty"`
-	Not           graphql.Omittable[*OpportunityFilter]   `json:"not,omitempty"`
+	// Opportunities in any of these states, compared without regard to case.
+	Status graphql.Omittable[[]string] `json:"status,omitempty"`
+	// Opportunities led by any of these users (ids).
+	LeadUserID graphql.Omittable[[]clevertim.ID] `json:"leadUserId,omitempty"`
+	// Opportunities filed under this contact or company (id).
+	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
+	// Opportunities with every one of these tags, compared without regard to case.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Opportunities last modified at or after this instant.
+	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
+	// Also every one of these filters must match.
+	And graphql.Omittable[[]*OpportunityFilter] `json:"and,omitempty"`
+	// Also at least one of these filters must match; an empty list is ignored.
+	Or graphql.Omittable[[]*OpportunityFilter] `json:"or,omitempty"`
+	// This filter must not match.
+	Not graphql.Omittable[*OpportunityFilter] `json:"not,omitempty"`
 }
 
+// How to sort opportunities.
 type OpportunityOrder struct {
-	Field     OpportunityOrderField `json:"field"`
-	Direction OrderDirection        `json:"direction"`
+	// What to sort the opportunities by; ties are broken by id.
+	Field OpportunityOrderField `json:"field"`
+	// Ascending (the default) or descending.
+	Direction OrderDirection `json:"direction"`
 }
 
+// A phone number to store.
 type PhoneInput struct {
-	Type   clevertim.PhoneType `json:"type"`
-	Number string              `json:"number"`
+	// The kind of number.
+	Type clevertim.PhoneType `json:"type"`
+	// The number, free text; it must not be blank.
+	Number string `json:"number"`
 }
 
+// Reads. A request acts as the user whose Clevertim API key it carries and sees only what that user may see.
+// Lists are fetched whole from Clevertim, then filtered, sorted and paged here.
 type Query struct {
 }
 
+// A social network handle to store.
 type SocialMediaIDInput struct {
-	Venue  clevertim.SocialVenue `json:"venue"`
-	Handle string                `json:"handle"`
+	// The network.
+	Venue clevertim.SocialVenue `json:"venue"`
+	// The user name or id on that network; it must not be blank.
+	Handle string `json:"handle"`
 }
 
+// A task's start or end to store: a date, a time of day, or both; with neither it is cleared.
 type TaskDateTimeInput struct {
-	// YYYY-MM-DD
+	// A calendar date as YYYY-MM-DD.
 	Date graphql.Omittable[*string] `json:"date,omitempty"`
-	// HH:MM, 24-hour
+	// A time of day as HH:MM on a 24-hour clock, 00:00 to 23:59.
 	Time graphql.Omittable[*string] `json:"time,omitempty"`
 }
 
+// Which tasks to return. The conditions given must all match; a condition left out, or given an empty list,
+// matches every task.
 type TaskFilter struct {
-	// Case-insensitive text in the name or location.
-	Search        graphql.Omittable[*string]              `json:"search,omitempty"`
-	Type          graphql.Omittable[[]clevertim.TaskType] `json:"type,omitempty"`
-	AssigneeID    graphql.Omittable[[]clevertim.ID]       `json:"assigneeId,omitempty"`
-	CustomerID    graphql.Omittable[*clevertim.ID]        `json:"customerId,omitempty"`
-	CaseID        graphql.Omittable[*clevertim.ID]        `json:"caseId,omitempty"`
-	OpportunityID graphql.Omittable[*clevertim.ID]        `json:"opportunityId,omitempty"`
-	Completed     graphql.Omittable[*bool]                `json:"completed,omitempty"`
-	ModifiedSince graphql.Omittable[*time.Time]           `json:"modifiedSince,omitempty"`
-	And           graphql.Omittable[[]*TaskFilter]        `json:"and,omitempty"`
-	Or            graphql.Omittable[[]*TaskFilter]        `json:"or,omitempty"`
-	Not           graphql.Omittable[*TaskFilter]          `json:"not,omitempty"`
+	// Case-insensitive text anywhere in the name or location.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+	// Tasks of any of these kinds; tasks without one do not match.
+	Type graphql.Omittable[[]clevertim.TaskType] `json:"type,omitempty"`
+	// Tasks assigned to any of these users (ids).
+	AssigneeID graphql.Omittable[[]clevertim.ID] `json:"assigneeId,omitempty"`
+	// Tasks filed under this contact or company (id).
+	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
+	// Tasks of this case (id).
+	CaseID graphql.Omittable[*clevertim.ID] `json:"caseId,omitempty"`
+	// Tasks of this opportunity (id).
+	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
+	// Only done tasks (true) or only open ones (false).
+	Completed graphql.Omittable[*bool] `json:"completed,omitempty"`
+	// Tasks last modified at or after this instant.
+	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
+	// Also every one of these filters must match.
+	And graphql.Omittable[[]*TaskFilter] `json:"and,omitempty"`
+	// Also at least one of these filters must match; an empty list is ignored.
+	Or graphql.Omittable[[]*TaskFilter] `json:"or,omitempty"`
+	// This filter must not match.
+	Not graphql.Omittable[*TaskFilter] `json:"not,omitempty"`
 }
 
+// How to sort tasks.
 type TaskOrder struct {
-	Field     TaskOrderField `json:"field"`
+	// What to sort the tasks by; ties are broken by id.
+	Field TaskOrderField `json:"field"`
+	// Ascending (the default) or descending.
 	Direction OrderDirection `json:"direction"`
 }
 
+// How a task repeats.
 type TaskRecurrence struct {
+	// The period: none, daily, weekly, monthly or yearly.
 	Frequency clevertim.Recurrence `json:"frequency"`
-	// Repeat every this many periods.
-	Every        int  `json:"every"`
+	// Repeat every this many periods; 1 or more.
+	Every int `json:"every"`
+	// Whether the task recurs on weekdays only (Clevertim's weekday option).
 	SkipWeekends bool `json:"skipWeekends"`
 }
 
+// How a task is to repeat.
 type TaskRecurrenceInput struct {
-	Frequency    clevertim.Recurrence     `json:"frequency"`
-	Every        graphql.Omittable[*int]  `json:"every,omitempty"`
+	// The period; NONE for a task that happens once.
+	Frequency clevertim.Recurrence `json:"frequency"`
+	// Repeat every this many periods; 1 or more.
+	Every graphql.Omittable[*int] `json:"every,omitempty"`
+	// Recur on weekdays only.
 	SkipWeekends graphql.Omittable[*bool] `json:"skipWeekends,omitempty"`
 }
 
+// Changes to a case. Only the fields named change; a field set to null is cleared; a list given replaces the
+// current one; customFields change only the fields they name.
 type UpdateCaseInput struct {
-	Name                 graphql.Omittable[*string]                  `json:"name,omitempty"`
-	Description          graphql.Omittable[*string]                  `json:"description,omitempty"`
-	CustomerID           graphql.Omittable[*clevertim.ID]            `json:"customerId,omitempty"`
-	LeadUserID           graphql.Omittable[*clevertim.ID]            `json:"leadUserId,omitempty"`
-	Tags                 graphql.Omittable[[]string]                 `json:"tags,omitempty"`
-	CustomFields         graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	Visibility           graphql.Omittable[*VisibilityInput]         `json:"visibility,omitempty"`
-	ExpectedLastModified graphql.Omittable[*time.Time]               `json:"expectedLastModified,omitempty"`
-}
-
-type UpdateCompanyInput struct {
-	Name                 graphql.Omittable[*string]                  `json:"name,omitempty"`
-	Description          graphql.Omittable[*string]                  `json:"description,omitempty"`
-	Emails               graphql.Omittable[[]string]                 `json:"emails,omitempty"`
-	Phones               graphql.Omittable[[]*PhoneInput]            `json:"phones,omitempty"`
-	Websites             graphql.Omittable[[]string]                 `json:"websites,omitempty"`
-	Address              graphql.Omittable[*AddressInput]            `json:"address,omitempty"`
-	SocialMedia          graphql.Omittable[[]*SocialMediaIDInput]    `json:"socialMedia,omitempty"`
-	CustomerType         graphql.Omittable[*clevertim.CustomerType]  `json:"customerType,omitempty"`
-	Tags                 graphql.Omittable[[]string]                 `json:"tags,omitempty"`
-	CustomFields         graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	Visibility           graphql.Omittable[*VisibilityInput]         `json:"visibility,omitempty"`
-	ExpectedLastModified graphql.Omittable[*time.Time]               `json:"expectedLastModified,omitempty"`
-}
-
-// Changes to a contact. Only the fields named change; a field set to null is
-// cleared; customFields change only the fields they name.
-type UpdateContactInput struct {
-	FirstName    graphql.Omittable[*string]                  `json:"firstName,omitempty"`
-	LastName     graphql.Omittable[*string]                  `json:"lastName,omitempty"`
-	Title        graphql.Omittable[*string]                  `json:"title,omitempty"`
-	Description  graphql.Omittable[*string]                  `json:"description,omitempty"`
-	CompanyID    graphql.Omittable[*clevertim.ID]            `json:"companyId,omitempty"`
-	Emails       graphql.Omittable[[]string]                 `json:"emails,omitempty"`
-	Phones       graphql.Omittable[[]*PhoneInput]            `json:"phones,omitempty"`
-	Websites     graphql.Omittable[[]string]                 `json:"websites,omitempty"`
-	Address      graphql.Omittable[*AddressInput]            `json:"address,omitempty"`
-	SocialMedia  graphql.Omittable[[]*SocialMediaIDInput]    `json:"socialMedia,omitempty"`
-	CustomerType graphql.Omittable[*clevertim.CustomerType]  `json:"customerType,omitempty"`
-	Tags         graphql.Omittable[[]string]                 `json:"tags,omitempty"`
+	// The case's name; it cannot be cleared.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// Free text about the case.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Id of the contact or company the case is filed under.
+	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
+	// Id of the user who leads the case.
+	LeadUserID graphql.Omittable[*clevertim.ID] `json:"leadUserId,omitempty"`
+	// Free-text labels, replacing the current ones.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Values of custom fields whose scopes include CASES, each checked against its field; fields not named keep
+	// their values.
 	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	Visibility   graphql.Omittable[*VisibilityInput]         `json:"visibility,omitempty"`
-	// Refuse the update with CONFLICT if the contact changed since this time.
+	// Who may see the case; null makes it public.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
+	// The case's lastModified as you read it: if it has changed since, nothing is written and the answer is a
+	// CONFLICT error with the current case.
 	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
 }
 
+// Changes to a company. Only the fields named change; a field set to null is cleared; a list given replaces the
+// current one; customFields change only the fields they name.
+type UpdateCompanyInput struct {
+	// The company's name; it cannot be cleared.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// Free text about the company.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Email addresses, replacing the current ones; each must contain @.
+	Emails graphql.Omittable[[]string] `json:"emails,omitempty"`
+	// Phone numbers, replacing the current ones.
+	Phones graphql.Omittable[[]*PhoneInput] `json:"phones,omitempty"`
+	// Website addresses, replacing the current ones.
+	Websites graphql.Omittable[[]string] `json:"websites,omitempty"`
+	// Postal address: the parts named change, the others keep their values; null clears the whole address.
+	Address graphql.Omittable[*AddressInput] `json:"address,omitempty"`
+	// Handles on social networks, replacing the current ones.
+	SocialMedia graphql.Omittable[[]*SocialMediaIDInput] `json:"socialMedia,omitempty"`
+	// What the company is to the account: customer, prospect, supplier...
+	CustomerType graphql.Omittable[*clevertim.CustomerType] `json:"customerType,omitempty"`
+	// Free-text labels, replacing the current ones.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Values of custom fields whose scopes include COMPANIES, each checked against its field; fields not named
+	// keep their values.
+	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
+	// Who may see the company; null makes it public.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
+	// The company's lastModified as you read it: if it has changed since, nothing is written and the answer is a
+	// CONFLICT error with the current company.
+	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
+}
+
+// Changes to a contact. Only the fields named change; a field set to null is cleared; a list given replaces the
+// current one; customFields change only the fields they name.
+type UpdateContactInput struct {
+	// First name; a contact keeps needing a first name or a last name.
+	FirstName graphql.Omittable[*string] `json:"firstName,omitempty"`
+	// Last name; a contact keeps needing a first name or a last name.
+	LastName graphql.Omittable[*string] `json:"lastName,omitempty"`
+	// Job title.
+	Title graphql.Omittable[*string] `json:"title,omitempty"`
+	// Free text about the contact.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Id of the company the person works for.
+	CompanyID graphql.Omittable[*clevertim.ID] `json:"companyId,omitempty"`
+	// Email addresses, replacing the current ones; each must contain @.
+	Emails graphql.Omittable[[]string] `json:"emails,omitempty"`
+	// Phone numbers, replacing the current ones.
+	Phones graphql.Omittable[[]*PhoneInput] `json:"phones,omitempty"`
+	// Website addresses, replacing the current ones.
+	Websites graphql.Omittable[[]string] `json:"websites,omitempty"`
+	// Postal address: the parts named change, the others keep their values; null clears the whole address.
+	Address graphql.Omittable[*AddressInput] `json:"address,omitempty"`
+	// Handles on social networks, replacing the current ones.
+	SocialMedia graphql.Omittable[[]*SocialMediaIDInput] `json:"socialMedia,omitempty"`
+	// What the contact is to the account: customer, prospect, supplier...
+	CustomerType graphql.Omittable[*clevertim.CustomerType] `json:"customerType,omitempty"`
+	// Free-text labels, replacing the current ones.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Values of custom fields whose scopes include CUSTOMERS, each checked against its field; fields not named
+	// keep their values.
+	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
+	// Who may see the contact; null makes it public.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
+	// The contact's lastModified as you read it: if it has changed since, nothing is written and the answer is a
+	// CONFLICT error with the current contact.
+	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
+}
+
+// Changes to a custom field definition: only the fields named change.
 type UpdateCustomFieldInput struct {
-	Name     graphql.Omittable[*string]                      `json:"name,omitempty"`
-	FullName graphql.Omittable[*string]                      `json:"fullName,omitempty"`
-	Type     graphql.Omittable[*clevertim.CustomFieldType]   `json:"type,omitempty"`
-	Scopes   graphql.Omittable[[]clevertim.CustomFieldScope] `json:"scopes,omitempty"`
-	Multiple graphql.Omittable[*bool]                        `json:"multiple,omitempty"`
-	Options  graphql.Omittable[[]string]                     `json:"options,omitempty"`
+	// The field's label; it cannot be cleared.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A longer label.
+	FullName graphql.Omittable[*string] `json:"fullName,omitempty"`
+	// The kind of value the field holds; values already stored are not converted.
+	Type graphql.Omittable[*clevertim.CustomFieldType] `json:"type,omitempty"`
+	// The kinds of records the field applies to, replacing the current ones; at least one.
+	Scopes graphql.Omittable[[]clevertim.CustomFieldScope] `json:"scopes,omitempty"`
+	// Whether a record may hold several values of the field.
+	Multiple graphql.Omittable[*bool] `json:"multiple,omitempty"`
+	// The allowed values, replacing the current ones; only for a SELECT field.
+	Options graphql.Omittable[[]string] `json:"options,omitempty"`
 }
 
+// Changes to a note. Only the fields named change; a field set to null is cleared; a list given replaces the
+// current one.
 type UpdateNoteInput struct {
-	Text                 graphql.Omittable[*string]             `json:"text,omitempty"`
-	Type                 graphql.Omittable[*clevertim.NoteType] `json:"type,omitempty"`
-	CustomerIds          graphql.Omittable[[]clevertim.ID]      `json:"customerIds,omitempty"`
-	CaseID               graphql.Omittable[*clevertim.ID]       `json:"caseId,omitempty"`
-	OpportunityID        graphql.Omittable[*clevertim.ID]       `json:"opportunityId,omitempty"`
-	Visibility           graphql.Omittable[*VisibilityInput]    `json:"visibility,omitempty"`
-	ExpectedLastModified graphql.Omittable[*time.Time]          `json:"expectedLastModified,omitempty"`
+	// The note's text; its first line becomes the headline.
+	Text graphql.Omittable[*string] `json:"text,omitempty"`
+	// NOTE, EMAIL_SENT or SMS; EMAIL_RECEIVED is refused with BAD_USER_INPUT unless the note already has it.
+	Type graphql.Omittable[*clevertim.NoteType] `json:"type,omitempty"`
+	// Ids of the contacts and companies to file the note under, replacing the current ones.
+	CustomerIds graphql.Omittable[[]clevertim.ID] `json:"customerIds,omitempty"`
+	// Id of the case the note belongs to.
+	CaseID graphql.Omittable[*clevertim.ID] `json:"caseId,omitempty"`
+	// Id of the opportunity the note belongs to.
+	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
+	// Who may see the note; null makes it public.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
+	// The note's lastModified as you read it: if it has changed since, nothing is written and the answer is a
+	// CONFLICT error with the current note.
+	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
 }
 
+// Changes to an opportunity. Only the fields named change; a field set to null is cleared; a list given replaces
+// the current one; customFields change only the fields they name.
 type UpdateOpportunityInput struct {
-	Name                 graphql.Omittable[*string]                  `json:"name,omitempty"`
-	Description          graphql.Omittable[*string]                  `json:"description,omitempty"`
-	Status               graphql.Omittable[*string]                  `json:"status,omitempty"`
-	Value                graphql.Omittable[*string]                  `json:"value,omitempty"`
-	Currency             graphql.Omittable[*string]                  `json:"currency,omitempty"`
-	CustomerID           graphql.Omittable[*clevertim.ID]            `json:"customerId,omitempty"`
-	LeadUserID           graphql.Omittable[*clevertim.ID]            `json:"leadUserId,omitempty"`
-	Tags                 graphql.Omittable[[]string]                 `json:"tags,omitempty"`
-	CustomFields         graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	Visibility           graphql.Omittable[*VisibilityInput]         `json:"visibility,omitempty"`
-	ExpectedLastModified graphql.Omittable[*time.Time]               `json:"expectedLastModified,omitempty"`
+	// The opportunity's name; it cannot be cleared.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// Free text about the opportunity.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Pipeline state, free text (Open, Closed, Won, Lost or one the account defined).
+	Status graphql.Omittable[*string] `json:"status,omitempty"`
+	// The amount, a decimal number as a string such as "1000.50" or "-20": digits, an optional minus and decimal
+	// point, no grouping.
+	Value graphql.Omittable[*string] `json:"value,omitempty"`
+	// ISO 4217 code of the value's currency: three capital letters such as EUR.
+	Currency graphql.Omittable[*string] `json:"currency,omitempty"`
+	// Id of the contact or company the opportunity is filed under.
+	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
+	// Id of the user who leads the deal.
+	LeadUserID graphql.Omittable[*clevertim.ID] `json:"leadUserId,omitempty"`
+	// Free-text labels, replacing the current ones.
+	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Values of custom fields whose scopes include OPPORTUNITIES, each checked against its field; fields not named
+	// keep their values.
+	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
+	// Who may see the opportunity; null makes it public.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
+	// The opportunity's lastModified as you read it: if it has changed since, nothing is written and the answer is
+	// a CONFLICT error with the current opportunity.
+	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
 }
 
+// Changes to a task. Only the fields named change; a field set to null is cleared; a list given replaces the
+// current one.
 type UpdateTaskInput struct {
-	Name                 graphql.Omittable[*string]              `json:"name,omitempty"`
-	Type                 graphql.Omittable[*clevertim.TaskType]  `json:"type,omitempty"`
-	Location             graphql.Omittable[*string]              `json:"location,omitempty"`
-	CustomerID           graphql.Omittable[*clevertim.ID]        `json:"customerId,omitempty"`
-	CaseID               graphql.Omittable[*clevertim.ID]        `json:"caseId,omitempty"`
-	OpportunityID        graphql.Omittable[*clevertim.ID]        `json:"opportunityId,omitempty"`
-	AssigneeID           graphql.Omittable[*clevertim.ID]        `json:"assigneeId,omitempty"`
-	Start                graphql.Omittable[*TaskDateTimeInput]   `json:"start,omitempty"`
-	End                  graphql.Omittable[*TaskDateTimeInput]   `json:"end,omitempty"`
-	Recurrence           graphql.Omittable[*TaskRecurrenceInput] `json:"recurrence,omitempty"`
-	IsCompleted          graphql.Omittable[*bool]                `json:"isCompleted,omitempty"`
-	Visibility           graphql.Omittable[*VisibilityInput]     `json:"visibility,omitempty"`
-	ExpectedLastModified graphql.Omittable[*time.Time]           `json:"expectedLastModified,omitempty"`
+	// What is to be done; it cannot be cleared.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// The kind of task.
+	Type graphql.Omittable[*clevertim.TaskType] `json:"type,omitempty"`
+	// Where it takes place, free text.
+	Location graphql.Omittable[*string] `json:"location,omitempty"`
+	// Id of the contact or company the task is filed under.
+	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
+	// Id of the case the task belongs to.
+	CaseID graphql.Omittable[*clevertim.ID] `json:"caseId,omitempty"`
+	// Id of the opportunity the task belongs to.
+	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
+	// Id of the user who is to do the task.
+	AssigneeID graphql.Omittable[*clevertim.ID] `json:"assigneeId,omitempty"`
+	// When the task starts; null clears it.
+	Start graphql.Omittable[*TaskDateTimeInput] `json:"start,omitempty"`
+	// When the task ends; null clears it.
+	End graphql.Omittable[*TaskDateTimeInput] `json:"end,omitempty"`
+	// How the task repeats; null makes it happen once.
+	Recurrence graphql.Omittable[*TaskRecurrenceInput] `json:"recurrence,omitempty"`
+	// Whether the task is done.
+	IsCompleted graphql.Omittable[*bool] `json:"isCompleted,omitempty"`
+	// Who may see the task; null makes it public.
+	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
+	// The task's lastModified as you read it: if it has changed since, nothing is written and the answer is a
+	// CONFLICT error with the current task.
+	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
 }
 
+// Which users to return.
 type UserFilter struct {
-	// Case-insensitive text in the name or email.
+	// Case-insensitive text anywhere in the name or email.
 	Search graphql.Omittable[*string] `json:"search,omitempty"`
 }
 
-// Input to set who may see a record. Give privateTo to make it private, or
-// groupIds to share it with groups; give neither to make it public.
+// Input to set who may see a record. Give privateTo to make it private, or groupIds to share it with groups;
+// give neither to make it public.
 type VisibilityInput struct {
-	PrivateTo graphql.Omittable[*clevertim.ID]  `json:"privateTo,omitempty"`
-	GroupIds  graphql.Omittable[[]clevertim.ID] `json:"groupIds,omitempty"`
+	// Id of the one user who may see the record; not together with groupIds.
+	PrivateTo graphql.Omittable[*clevertim.ID] `json:"privateTo,omitempty"`
+	// Ids of the groups whose members (and the creator) may see the record.
+	GroupIds graphql.Omittable[[]clevertim.ID] `json:"groupIds,omitempty"`
 }
 
+// What cases can be sorted by. Ties are broken by id.
 type CaseOrderField string
 
 const (
-	CaseOrderFieldID           CaseOrderField = "ID"
-	CaseOrderFieldName         CaseOrderField = "NAME"
-	CaseOrderFieldAddedOn      CaseOrderField = "ADDED_ON"
+	// By id: the order they were created in.
+	CaseOrderFieldID CaseOrderField = "ID"
+	// By name, alphabetically, without regard to case.
+	CaseOrderFieldName CaseOrderField = "NAME"
+	// By creation time.
+	CaseOrderFieldAddedOn CaseOrderField = "ADDED_ON"
+	// By time of the last change.
 	CaseOrderFieldLastModified CaseOrderField = "LAST_MODIFIED"
 )
 
@@ -454,10 +751,13 @@ func (e CaseOrderField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What comments can be sorted by. Ties are broken by id.
 type CommentOrderField string
 
 const (
-	CommentOrderFieldID      CommentOrderField = "ID"
+	// By id: the order they were created in.
+	CommentOrderFieldID CommentOrderField = "ID"
+	// By creation time.
 	CommentOrderFieldAddedOn CommentOrderField = "ADDED_ON"
 )
 
@@ -509,13 +809,19 @@ func (e CommentOrderField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What companies can be sorted by. Ties are broken by id.
 type CompanyOrderField string
 
 const (
-	CompanyOrderFieldID            CompanyOrderField = "ID"
-	CompanyOrderFieldName          CompanyOrderField = "NAME"
-	CompanyOrderFieldAddedOn       CompanyOrderField = "ADDED_ON"
-	CompanyOrderFieldLastModified  CompanyOrderField = "LAST_MODIFIED"
+	// By id: the order they were created in.
+	CompanyOrderFieldID CompanyOrderField = "ID"
+	// By name, alphabetically, without regard to case.
+	CompanyOrderFieldName CompanyOrderField = "NAME"
+	// By creation time.
+	CompanyOrderFieldAddedOn CompanyOrderField = "ADDED_ON"
+	// By time of the last change.
+	CompanyOrderFieldLastModified CompanyOrderField = "LAST_MODIFIED"
+	// By when last contacted; companies never contacted sort as the oldest.
 	CompanyOrderFieldLastContacted CompanyOrderField = "LAST_CONTACTED"
 )
 
@@ -570,14 +876,21 @@ func (e CompanyOrderField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What contacts can be sorted by. Ties are broken by id.
 type ContactOrderField string
 
 const (
-	ContactOrderFieldID            ContactOrderField = "ID"
-	ContactOrderFieldFirstName     ContactOrderField = "FIRST_NAME"
-	ContactOrderFieldLastName      ContactOrderField = "LAST_NAME"
-	ContactOrderFieldAddedOn       ContactOrderField = "ADDED_ON"
-	ContactOrderFieldLastModified  ContactOrderField = "LAST_MODIFIED"
+	// By id: the order they were created in.
+	ContactOrderFieldID ContactOrderField = "ID"
+	// By first name, then last name, alphabetically, without regard to case.
+	ContactOrderFieldFirstName ContactOrderField = "FIRST_NAME"
+	// By last name, then first name, alphabetically, without regard to case.
+	ContactOrderFieldLastName ContactOrderField = "LAST_NAME"
+	// By creation time.
+	ContactOrderFieldAddedOn ContactOrderField = "ADDED_ON"
+	// By time of the last change.
+	ContactOrderFieldLastModified ContactOrderField = "LAST_MODIFIED"
+	// By when last contacted; contacts never contacted sort as the oldest.
 	ContactOrderFieldLastContacted ContactOrderField = "LAST_CONTACTED"
 )
 
@@ -633,11 +946,15 @@ func (e ContactOrderField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What notes can be sorted by. Ties are broken by id.
 type NoteOrderField string
 
 const (
-	NoteOrderFieldID           NoteOrderField = "ID"
-	NoteOrderFieldAddedOn      NoteOrderField = "ADDED_ON"
+	// By id: the order they were created in.
+	NoteOrderFieldID NoteOrderField = "ID"
+	// By creation time.
+	NoteOrderFieldAddedOn NoteOrderField = "ADDED_ON"
+	// By time of the last change.
 	NoteOrderFieldLastModified NoteOrderField = "LAST_MODIFIED"
 )
 
@@ -690,14 +1007,21 @@ func (e NoteOrderField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What opportunities can be sorted by. Ties are broken by id.
 type OpportunityOrderField string
 
 const (
-	OpportunityOrderFieldID           OpportunityOrderField = "ID"
-	OpportunityOrderFieldName         OpportunityOrderField = "NAME"
-	OpportunityOrderFieldValue        OpportunityOrderField = "VALUE"
-	OpportunityOrderFieldStatus       OpportunityOrderField = "STATUS"
-	OpportunityOrderFieldAddedOn      OpportunityOrderField = "ADDED_ON"
+	// By id: the order they were created in.
+	OpportunityOrderFieldID OpportunityOrderField = "ID"
+	// By name, alphabetically, without regard to case.
+	OpportunityOrderFieldName OpportunityOrderField = "NAME"
+	// By amount, as a number; deals without a value sort as the smallest.
+	OpportunityOrderFieldValue OpportunityOrderField = "VALUE"
+	// By pipeline state, alphabetically, without regard to case.
+	OpportunityOrderFieldStatus OpportunityOrderField = "STATUS"
+	// By creation time.
+	OpportunityOrderFieldAddedOn OpportunityOrderField = "ADDED_ON"
+	// By time of the last change.
 	OpportunityOrderFieldLastModified OpportunityOrderField = "LAST_MODIFIED"
 )
 
@@ -753,11 +1077,13 @@ func (e OpportunityOrderField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Order of a list.
+// Sort direction.
 type OrderDirection string
 
 const (
-	OrderDirectionAsc  OrderDirection = "ASC"
+	// Ascending: A to Z, smallest and oldest first; records without the value come first.
+	OrderDirectionAsc OrderDirection = "ASC"
+	// Descending: Z to A, largest and newest first; records without the value come last.
 	OrderDirectionDesc OrderDirection = "DESC"
 )
 
@@ -809,13 +1135,19 @@ func (e OrderDirection) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What tasks can be sorted by. Ties are broken by id.
 type TaskOrderField string
 
 const (
-	TaskOrderFieldID           TaskOrderField = "ID"
-	TaskOrderFieldName         TaskOrderField = "NAME"
-	TaskOrderFieldStart        TaskOrderField = "START"
-	TaskOrderFieldAddedOn      TaskOrderField = "ADDED_ON"
+	// By id: the order they were created in.
+	TaskOrderFieldID TaskOrderField = "ID"
+	// By name, alphabetically, without regard to case.
+	TaskOrderFieldName TaskOrderField = "NAME"
+	// By start date, then time of day; tasks without a start sort as the earliest.
+	TaskOrderFieldStart TaskOrderField = "START"
+	// By creation time.
+	TaskOrderFieldAddedOn TaskOrderField = "ADDED_ON"
+	// By time of the last change.
 	TaskOrderFieldLastModified TaskOrderField = "LAST_MODIFIED"
 )
 
@@ -870,15 +1202,17 @@ func (e TaskOrderField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Who may see a record. PRIVATE records are seen by one user (privateTo);
-// GROUPS records by their creator and the members of their groups; PUBLIC
-// records by every user of the account.
+// Who may see a record. PRIVATE records are seen by one user (privateTo); GROUPS records by their creator and
+// the members of their groups; PUBLIC records by every user of the account.
 type Visibility string
 
 const (
-	VisibilityPublic  Visibility = "PUBLIC"
+	// Every user of the account may see the record.
+	VisibilityPublic Visibility = "PUBLIC"
+	// Only the user in privateTo may see the record.
 	VisibilityPrivate Visibility = "PRIVATE"
-	VisibilityGroups  Visibility = "GROUPS"
+	// The record's creator and the members of its groups may see it.
+	VisibilityGroups Visibility = "GROUPS"
 )
 
 var AllVisibility = []Visibility{
