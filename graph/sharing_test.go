@@ -264,8 +264,9 @@ func TestTransport_ReusesConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	contactPage := `query($id: ID!) { contact(id: $id) { name notes { nodes { text } } tasks { nodes { name } } cases { nodes { name } } } }`
+	board := readmeOperation(t, "PipelineBoard")
 	run := func() int {
-		r := h.ok(ownerKey, readmePipelineBoard, nil)
+		r := h.ok(ownerKey, board, nil)
 		n := r.Extensions.Upstream.Requests
 		for _, c := range contacts[:5] {
 			n += h.ok(ownerKey, contactPage, map[string]any{"id": c.ID}).Extensions.Upstream.Requests
