@@ -202,13 +202,27 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte) (*r
 	for n := 1; ; n++ {
 		resp, err := c.sendOnce(ctx, method, path, body)
 		wait, again := c.retryWait(ctx, method, n, resp, err)
-		if !again || c.sleep(ctx, wait) != nil {
+		if !again {
 			return resp, err
 		}
-		if resp != nil {
-			discard(resp.RawBody())
+		settle(resp)
+		if c.sleep(ctx, wait) != nil {
+			return resp, err
 		}
 	}
+}
+
+// settle reads the start of an answer about to be tried again (a 503, say)
+// and closes it, so that its connection and its place among the key's
+// requests in flight are free while we wait; what was read stays readable.
+func settle(resp *resty.Response) {
+	if resp == nil || resp.RawResponse == nil {
+		return
+	}
+	body := resp.RawResponse.Body
+	start, _ := io.ReadAll(io.LimitReader(body, drainBytes))
+	_ = body.Close()
+	resp.RawResponse.Body = io.NopCloser(bytes.NewReader(start))
 }
 
 func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte) (*resty.Response, error) {

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 )
@@ -55,5 +59,64 @@ func TestClient_RecordLimit(t *testing.T) {
 		if !errors.Is(err, clevertim.ErrInvalidResponse) || !errors.As(err, &apiErr) || !strings.Contains(err.Error(), "larger than") {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// openBodies counts the answers whose body is not closed yet.
+type openBodies struct {
+	open atomic.Int32
+}
+
+func (o *openBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil {
+		o.open.Add(1)
+		resp.Body = &closeCounter{ReadCloser: resp.Body, o: o}
+	}
+	return resp, err
+}
+
+type closeCounter struct {
+	io.ReadCloser
+	o    *openBodies
+	once sync.Once
+}
+
+func (c *closeCounter) Close() error {
+	c.once.Do(func() { c.o.open.Add(-1) })
+	return c.ReadCloser.Close()
+}
+
+// While a read waits to be tried again, the answer it got is closed (its
+// connection, and its place among the key's requests in flight, are free),
+// and Clevertim's message is still reported at the end.
+func TestClient_RetryWaitHoldsNoAnswer(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(`{"status":"ERROR","error":"down for maintenance"}`))
+	}))
+	t.Cleanup(srv.Close)
+	bodies := &openBodies{}
+	c, err := clevertim.NewClient(clevertim.WithBaseURL(srv.URL+"/api"), clevertim.WithHTTPClient(&http.Client{Transport: bodies}),
+		clevertim.WithRetryPolicy(clevertim.RetryPolicy{MaxAttempts: 3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waits := 0
+	clevertim.SetSleep(c, func(ctx context.Context, _ time.Duration) error {
+		waits++
+		if n := bodies.open.Load(); n != 0 {
+			t.Errorf("wait %d: %d answers still open", waits, n)
+		}
+		return ctx.Err()
+	})
+	_, err = c.Users.List(context.Background())
+	var apiErr *clevertim.Error
+	if !errors.As(err, &apiErr) || apiErr.Message != "down for maintenance" || waits != 2 {
+		t.Errorf("after %d waits: %v", waits, err)
+	}
+	if n := bodies.open.Load(); n != 0 {
+		t.Errorf("%d answers left open", n)
 	}
 }
