@@ -1,6 +1,7 @@
 package clevertim
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,9 @@ const DefaultMaxRecordBytes = 16 << 20
 
 // WithMaxRecordBytes changes DefaultMaxRecordBytes.
 func WithMaxRecordBytes(n int64) Option { return func(c *config) { c.maxRecordBytes = n } }
+
+// readChunk is how much of an answer is read from the connection at a time.
+const readChunk = 64 << 10
 
 // errTooLarge is returned by a boundedReader: the value being decoded went
 // past its limit.
@@ -36,7 +40,9 @@ type answer struct {
 // contract is an *Error matching ErrInvalidResponse; a non-200 answer or an
 // ERROR envelope is an *Error with Clevertim's message.
 func decodeAnswer[T any](a answer, maxRecord int64, whole bool) ([]*T, error) {
-	in := &boundedReader{r: a.body, max: maxRecord}
+	// The decoder reads a little at a time (its buffer holds about one
+	// record); the socket is read in larger chunks.
+	in := &boundedReader{r: bufio.NewReaderSize(a.body, readChunk), max: maxRecord}
 	if a.status != http.StatusOK {
 		raw, err := io.ReadAll(in)
 		if err != nil && !errors.Is(err, errTooLarge) {

@@ -34,7 +34,8 @@ import (
 // Per operation (for the concurrent cases, per batch of operations):
 // upstream requests (the emulator's count), rounds (the slowest
 // operation's), upstream bytes (response bodies), new upstream connections,
-// the peak of the Go heap while it ran, sampled, and the operations that
+// the process's CPU time (on a shared machine a steadier figure than wall
+// time), the peak of the Go heap while it ran, sampled, and the operations that
 // failed (an upstream timeout, say: counted, not fatal, so that a size the
 // facade cannot serve still shows its figures). Allocations include the
 // emulator's, which runs in the same process; so does the heap, whose
@@ -142,12 +143,15 @@ func (e *sizeEnv) run(b *testing.B, parallel int, query string, vars map[string]
 	rounds, failed := 0, 0
 	peak := &heapPeak{}
 	stop := peak.watch()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		r, f := e.batch(b, parallel, query, vars)
 		rounds, failed = rounds+r, failed+f
 	}
+	cpu := cpuTime() - cpu0
 	stop()
 	n := float64(b.N)
+	b.ReportMetric(float64(cpu.Milliseconds())/n, "cpu-ms/op")
 	b.ReportMetric(float64(e.emu.Stats().Total)/n, "upstream-req/op")
 	b.ReportMetric(float64(rounds)/n, "rounds/op")
 	b.ReportMetric(float64(e.wire.bytes.Load()-bytes0)/n/(1<<20), "upstream-MB/op")
