@@ -15,8 +15,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 	"github.com/clevertim-graphql/clevertim-graphql/web"
 )
 
@@ -42,7 +41,15 @@ type options struct {
 	upstreamURL     string
 	apiKey          string
 	requireAuth     bool
+	allowAnonymous  bool
+	allowedHosts    string
 	corsOrigins     string
+	corsHeaders     string
+	corsMaxAge      time.Duration
+	persisted       string
+	onlyPersisted   bool
+	printSchema     bool
+	maxBodyBytes    int64
 	upstreamTimeout time.Duration
 	batchWait       time.Duration
 	cacheTTL        time.Duration
@@ -51,26 +58,60 @@ type options struct {
 	perKey          int
 	maxDepth        int
 	maxAliases      int
+	maxNodeIDs      int
 	maxComplexity   int
 	shutdownGrace   time.Duration
+	guard           guardFlags
 	emuLatency      time.Duration
 	emuFaultRate    float64
 	emuDB           string
 	emuSeed         uint64
+	prod            productionOptions
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("clevertim-graphql", flag.ContinueOnError)
+	fs := newFlagSet(&o, getenv)
 	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	from, err := applyEnv(fs, getenv)
+	o.prod.flags, o.prod.from = fs, from
+	if err == nil && o.requireAuth && o.allowAnonymous {
+		err = errors.New("-require-auth and -allow-anonymous contradict each other: choose one")
+	}
+	return o, err
+}
+
+// newFlagSet defines the flags, into o; getenv gives the older variables
+// that are their defaults (see applyEnv for the generic ones).
+func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
+	fs := flag.NewFlagSet("clevertim-graphql", flag.ContinueOnError)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&o.upstreamURL, "upstream", getenv("CLEVERTIM_URL"),
 		"Clevertim API root (env CLEVERTIM_URL); with neither it nor a key, the embedded emulator serves the demo account")
 	fs.StringVar(&o.apiKey, "api-key", getenv("CLEVERTIM_API_KEY"),
 		"default API key for requests that carry none (env CLEVERTIM_API_KEY)")
-	fs.BoolVar(&o.requireAuth, "require-auth", false, "refuse requests without their own API key, even with a default key")
+	fs.BoolVar(&o.requireAuth, "require-auth", false,
+		"refuse requests without their own API key (the default unless listening on loopback or serving the embedded emulator)")
+	fs.BoolVar(&o.allowAnonymous, "allow-anonymous", false,
+		"let requests without a key act as the default key even when listening beyond loopback (prints a warning)")
+	fs.StringVar(&o.allowedHosts, "allowed-hosts", "",
+		"comma-separated host names the server answers to when requests without a key are allowed; IP addresses of the listen address and, on loopback, localhost always")
 	fs.StringVar(&o.corsOrigins, "cors-origins", getenv("CORS_ORIGINS"),
 		"comma-separated browser origins allowed to call /query, or * for any (env CORS_ORIGINS); empty: same origin only")
+	fs.StringVar(&o.corsHeaders, "cors-headers", envOr(getenv, "CORS_HEADERS", defaultCORSHeaders),
+		"comma-separated request headers browsers may send cross-origin (env CORS_HEADERS)")
+	fs.DurationVar(&o.corsMaxAge, "cors-max-age", 10*time.Minute, "how long browsers may cache a CORS preflight's answer")
+	fs.StringVar(&o.persisted, "persisted-operations", "",
+		"JSON manifest of id → document (GraphQL Code Generator, Relay, Apollo) served by id as documentId or persistedQuery hash")
+	fs.BoolVar(&o.onlyPersisted, "only-persisted", false, "run only the documents of -persisted-operations; refuse any other")
+	fs.BoolVar(&o.printSchema, "print-schema", false, "print the schema as SDL and exit")
+	fs.Int64Var(&o.maxBodyBytes, "max-body-bytes", graph.DefaultMaxBodyBytes, "largest request body accepted; larger ones get 413")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", graph.DefaultUpstreamTimeout, "timeout of each upstream request")
 	fs.DurationVar(&o.batchWait, "batch-wait", loaders.DefaultOptions().Wait, "how long a loader gathers ids before fetching them")
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", 0, "keep upstream reads across requests this long, per API key (0: off)")
@@ -78,26 +119,40 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.IntVar(&o.budget, "upstream-budget", graph.DefaultUpstreamBudget, "most upstream requests one operation may send (-1: no limit)")
 	fs.IntVar(&o.perKey, "upstream-concurrency", graph.DefaultUpstreamConcurrency, "most upstream requests in flight per API key (-1: no limit)")
 	fs.IntVar(&o.maxDepth, "max-depth", graph.DefaultMaxDepth, "deepest field nesting an operation may have (-1: no limit)")
-	fs.IntVar(&o.maxAliases, "max-aliases", graph.DefaultMaxAliases, "most times one field may be asked for in one selection set (-1: no limit)")
-	fs.IntVar(&o.maxComplexity, "max-complexity", graph.DefaultComplexityLimit, "most records an operation may return, estimated from page sizes (-1: no limit)")
+	fs.IntVar(&o.maxAliases, "max-aliases", graph.DefaultMaxAliases, "most times one field or response name may appear in one selection set (-1: no limit)")
+	fs.IntVar(&o.maxComplexity, "max-complexity", graph.DefaultComplexityLimit, "most values an operation may return, estimated as fields times page sizes (-1: no limit)")
+	fs.IntVar(&o.maxNodeIDs, "max-node-ids", graph.DefaultMaxNodeIDs, "most ids one nodes(ids:) query takes (-1: no limit)")
+	o.guard.register(fs)
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.DurationVar(&o.emuLatency, "emulator-latency", 0, "emulator: delay added to every API request")
 	fs.Float64Var(&o.emuFaultRate, "emulator-fault-rate", 0, "emulator: fraction of API requests that fail (503 or cut connection)")
 	fs.StringVar(&o.emuDB, "emulator-db", "", "emulator: keep the account in this bbolt file across restarts")
 	fs.Uint64Var(&o.emuSeed, "emulator-seed", 1, "emulator: seed of the demo account")
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	return o, nil
+	addProductionFlags(fs, &o.prod)
+	return fs
 }
 
 // run serves until ctx is done, then shuts down gracefully. ready, if set,
 // is called with the listening address.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready func(addr string)) error {
 	o, err := parseFlags(args, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	if o.printSchema {
+		_, err := io.WriteString(stdout, graph.SchemaSDL())
+		return err
+	}
+	if o.prod.printConfig {
+		return printConfig(stdout, o.prod.flags, o.prod.from, getenv)
+	}
+	tel, flushSpans, err := newTelemetry(ctx, o.prod, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	defer flushSpans()
+	logger := tel.Logger
+	httpOptions, err := frontendOptions(o)
 	if err != nil {
 		return err
 	}
@@ -119,15 +174,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer emu.Close()
 		mux.Handle("/api/", emu)
 		mux.Handle("/_emulator/", emu)
-		o.upstreamURL, o.apiKey = base+"/api", emulator.OwnerKey
+		internal, err := serveInternally(emu)
+		if err != nil {
+			return err
+		}
+		// Closed after the public server's shutdown has waited for the
+		// operations in flight (defers run last first).
+		defer internal.Close()
+		o.upstreamURL, o.apiKey = internal.url+"/api", emulator.OwnerKey
 	} else if o.upstreamURL == "" {
 		o.upstreamURL = clevertim.DefaultBaseURL
 	}
 
-	gql, err := graph.NewHandler(graph.HandlerConfig{
+	anonymous := o.allowAnonymous || !o.requireAuth && (isLoopback(ln.Addr()) || useEmulator)
+	cfg := graph.HandlerConfig{
 		UpstreamURL:         o.upstreamURL,
 		DefaultAPIKey:       o.apiKey,
-		RequireAuth:         o.requireAuth,
+		RequireAuth:         !anonymous,
 		UpstreamTimeout:     o.upstreamTimeout,
 		Loaders:             loaders.Options{Wait: o.batchWait},
 		CacheTTL:            o.cacheTTL,
@@ -136,12 +199,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		UpstreamConcurrency: o.perKey,
 		MaxDepth:            o.maxDepth,
 		MaxAliases:          o.maxAliases,
+		MaxNodeIDs:          o.maxNodeIDs,
 		ComplexityLimit:     o.maxComplexity,
-	})
+		HTTPOptions:         httpOptions,
+		MaxBodyBytes:        o.maxBodyBytes,
+		Telemetry:           tel,
+	}
+	o.guard.apply(&cfg)
+	gql, err := graph.NewHandler(cfg)
 	if err != nil {
 		return err
 	}
-	mux.Handle("/query", cors(o.corsOrigins, gql))
+	api, err := cors(corsConfig{origins: o.corsOrigins, headers: o.corsHeaders, maxAge: o.corsMaxAge}, gql)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/query", api)
+	mux.Handle("GET /schema.graphql", schemaSDL())
 	graphiql := web.GraphiQL()
 	mux.Handle("GET /{$}", graphiql)
 	mux.Handle("GET /graphiql/", graphiql)
@@ -149,16 +223,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
 	})
+	readyz, metricsURL, stopMetrics, err := mountProduction(mux, base, o, tel)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
+	var handler http.Handler = mux
+	if anonymous {
+		// Without a key a request acts as the default key, so a web page
+		// must not reach this server under a name of its own (DNS
+		// rebinding).
+		handler = checkHost(ln.Addr(), o.allowedHosts, mux)
+	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	printBanner(stdout, base, o, useEmulator)
+	if telemetry.IsText(stdout, o.prod.logFormat) {
+		printBanner(stdout, base, o, useEmulator, anonymous)
+	}
+	logger.Info("listening", "graphql", base+"/query", "metrics", metricsURL, "upstream", masked("upstream", o.upstreamURL),
+		"emulator", useEmulator, "traces", telemetry.TracingEnabled(getenv), "anonymous", anonymous)
+	if o.allowAnonymous && !isLoopback(ln.Addr()) && !useEmulator {
+		logger.Warn("-allow-anonymous: anyone who can reach the server acts as the configured default API key", "graphql", base+"/query")
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -170,7 +263,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	case <-ctx.Done():
 	}
-	fmt.Fprintln(stdout, "shutting down: finishing in-flight requests")
+	readyz.draining.Store(true)
+	logger.Info("shutting down: finishing in-flight requests", "grace", o.shutdownGrace.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -179,15 +273,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	logger.Info("stopped")
 	return nil
 }
 
-func printBanner(w io.Writer, base string, o options, emulated bool) {
+func printBanner(w io.Writer, base string, o options, emulated, anonymous bool) {
 	fmt.Fprintf(w, "GraphiQL:  %s/\nGraphQL:   %s/query\nHealth:    %s/healthz\n", base, base, base)
 	if !emulated {
 		fmt.Fprintf(w, "Upstream:  %s\n", o.upstreamURL)
-		if o.apiKey != "" && !o.requireAuth {
-			fmt.Fprintln(w, "Requests without an API key use the configured default key.")
+		switch {
+		case o.apiKey == "":
+		case anonymous && o.allowAnonymous:
+			fmt.Fprintln(w, "Requests without an API key use the configured default key (-allow-anonymous).")
+		case anonymous:
+			fmt.Fprintln(w, "Requests without an API key use the configured default key (listening on loopback only).")
+		default:
+			fmt.Fprintln(w, "Requests without an API key are refused (-allow-anonymous to let them use the default key).")
 		}
 		return
 	}
@@ -200,35 +301,4 @@ func printBanner(w io.Writer, base string, o options, emulated bool) {
 	for _, u := range emulator.DemoUsers() {
 		fmt.Fprintf(w, "  %-2s %-13s %-56s %s\n", u.ID, u.Name, u.APIKey, u.Role)
 	}
-}
-
-// cors lets the listed browser origins call the API with an Authorization
-// header. No origins: no CORS headers, so only same-origin pages may call.
-func cors(origins string, next http.Handler) http.Handler {
-	var allowed []string
-	for _, o := range strings.Split(origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			allowed = append(allowed, o)
-		}
-	}
-	if len(allowed) == 0 {
-		return next
-	}
-	anyOrigin := slices.Contains(allowed, "*")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin != "" && (anyOrigin || slices.Contains(allowed, origin)) {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-			h.Set("Access-Control-Max-Age", "600")
-			if r.Method == http.MethodOptions {
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 }

@@ -50,16 +50,15 @@ func (f *CustomField) Validate() error {
 func (f *CustomField) AppliesTo(s CustomFieldScope) bool { return slices.Contains(f.Scopes, s) }
 
 // CheckValue reports whether v is a valid value of this field, naming the
-// field and the allowed values when it is not. An empty value (clearing
-// the field) is always valid.
+// field and the allowed values when it is not; the error's Field is
+// "value". An empty value (clearing the field) is always valid.
 func (f *CustomField) CheckValue(v CustomFieldValue) error {
-	field := "customFields." + f.Name
 	if len(v.Values) > 1 && !f.Multiple {
-		return invalid(field, "takes one value, got %d", len(v.Values))
+		return invalid("value", "the field %q takes one value, got %d", f.Name, len(v.Values))
 	}
 	for _, s := range v.Values {
 		if err := f.checkOne(s); err != nil {
-			return invalid(field, "%s", err)
+			return invalid("value", "the field %q: %s", f.Name, err)
 		}
 	}
 	return nil
@@ -91,22 +90,18 @@ func (f *CustomField) checkOne(s string) error {
 	return nil
 }
 
-// CheckCustomFieldValues validates a record's custom field values against the
-// account's definitions: every field must exist, apply to scope, and accept
-// its value.
-func CheckCustomFieldValues(defs []*CustomField, scope CustomFieldScope, values CustomFieldValues) error {
-	for id, v := range values {
-		i := slices.IndexFunc(defs, func(d *CustomField) bool { return d.ID == id })
-		if i < 0 {
-			return invalid("customFields", "there is no custom field with id %s", id)
-		}
-		def := defs[i]
-		if !def.AppliesTo(scope) {
-			return invalid("customFields."+def.Name, "applies to %s, not to %s", quoteAll(def.Scopes), scope)
-		}
-		if err := def.CheckValue(v); err != nil {
-			return err
-		}
+// CheckCustomFieldValue is the one check of a record's value for the custom
+// field id: the field must be among the account's definitions, apply to
+// records of scope, and accept v. It returns the definition. The error's
+// Field is "fieldId" or "value", for the caller to place in its input.
+func CheckCustomFieldValue(defs []*CustomField, scope CustomFieldScope, id ID, v CustomFieldValue) (*CustomField, error) {
+	i := slices.IndexFunc(defs, func(d *CustomField) bool { return d.ID == id })
+	if i < 0 {
+		return nil, invalid("fieldId", "there is no custom field with id %s", id)
 	}
-	return nil
+	def := defs[i]
+	if !def.AppliesTo(scope) {
+		return nil, invalid("fieldId", "the field %q applies to %s, not to %s", def.Name, quoteAll(def.Scopes), scope)
+	}
+	return def, def.CheckValue(v)
 }

@@ -36,15 +36,24 @@ type EmailRecipient struct {
 	BounceReason string          `json:"t"`
 }
 
-// Validate checks what Clevertim would reject, before sending. A dropped
-// email (type E) is made by the server: a new note may not claim it, while
-// an existing one may carry it back unchanged.
+// Validate checks what Clevertim would reject, before sending. An existing
+// note may carry its type back unchanged (see CheckNoteType).
 func (n *Note) Validate() error {
-	if n.Type == nil {
+	if n.ID == "" {
+		return CheckNoteType(nil, n.Type)
+	}
+	return CheckNoteType(n.Type, n.Type)
+}
+
+// CheckNoteType is the rule for changing a note's type from (nil for a new
+// note) to to: a dropped email (type E) is made by the server, so a note
+// may carry it only if it was one already.
+func CheckNoteType(from, to *NoteType) error {
+	if to == nil {
 		return nil
 	}
-	if !n.Type.Valid() || (*n.Type == NoteEmailDropped && n.ID == "") {
-		return invalid("type", "%q cannot be set; use one of %s", *n.Type, quoteAll(SettableNoteTypes()))
+	if !to.Valid() || (*to == NoteEmailDropped && (from == nil || *from != NoteEmailDropped)) {
+		return invalid("type", "%q cannot be set; use one of %s", *to, quoteAll(SettableNoteTypes()))
 	}
 	return nil
 }

@@ -214,7 +214,7 @@ func TestCustomFieldValuesAgainstDefinitions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		vals := clevertim.CustomFieldValues{byName[tc.field].ID: tc.value}
-		err := clevertim.CheckCustomFieldValues(defs, tc.scope, vals)
+		_, err := clevertim.CheckCustomFieldValue(defs, tc.scope, byName[tc.field].ID, tc.value)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s %v on %s: %v", tc.field, tc.value.Values, tc.scope, err)
 		}
@@ -231,7 +231,7 @@ func TestCustomFieldValuesAgainstDefinitions(t *testing.T) {
 			}
 		}
 	}
-	if err := clevertim.CheckCustomFieldValues(defs, clevertim.ScopeCustomers, clevertim.CustomFieldValues{"4242": one("x")}); err == nil {
+	if _, err := clevertim.CheckCustomFieldValue(defs, clevertim.ScopeCustomers, "4242", one("x")); err == nil {
 		t.Error("an unknown field was accepted")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
@@ -19,31 +20,19 @@ func (r *caseResolver) Customer(ctx context.Context, obj *clevertim.Case) (model
 }
 
 func (r *caseResolver) LeadUser(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error) {
-	return userRef(ctx, obj.LeadUserID)
+	return users.ref(ctx, obj.LeadUserID)
 }
 
 func (r *caseResolver) CreatedBy(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error) {
-	return userRef(ctx, userID(obj.CreatedBy))
+	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
-func (r *caseResolver) Tags(ctx context.Context, obj *clevertim.Case) ([]string, error) {
-	return obj.Tags, nil
+func (r *caseResolver) Notes(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
+	return notes.links(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *caseResolver) CustomFields(ctx context.Context, obj *clevertim.Case) ([]*model.CustomFieldValue, error) {
-	return customFieldValues(obj.CustomFields), nil
-}
-
-func (r *caseResolver) Notes(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error) {
-	return notesOf(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
-}
-
-func (r *caseResolver) Tasks(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error) {
-	return tasksOf(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
-}
-
-func (r *caseResolver) Visibility(ctx context.Context, obj *clevertim.Case) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
+func (r *caseResolver) Tasks(ctx context.Context, obj *clevertim.Case, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error) {
+	return tasks.links(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *caseResolver) PrivateTo(ctx context.Context, obj *clevertim.Case) (*clevertim.User, error) {
@@ -58,38 +47,32 @@ func (r *mutationResolver) CreateCase(ctx context.Context, input model.CreateCas
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Cases.Create, func(c *clevertim.Case) error {
 		c.Name = input.Name
-		return applyCase(ctx, c, caseChanges{input.Description, input.CustomerID, input.LeadUserID, input.Tags,
-			input.CustomFields, input.Visibility})
+		return applyCase(ctx, c, input.CaseChanges)
 	})
 }
 
 func (r *mutationResolver) UpdateCase(ctx context.Context, id clevertim.ID, input model.UpdateCaseInput) (*clevertim.Case, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "case", id, client.Cases.Get, client.Cases.Update,
+	return updateRecord(ctx, cases, id, client.Cases.Get, client.Cases.Update,
 		func(c *clevertim.Case) time.Time { return c.LastModified }, input.ExpectedLastModified.Value(),
 		func(c *clevertim.Case) error {
 			setText(&c.Name, input.Name)
-			return applyCase(ctx, c, caseChanges{input.Description, input.CustomerID, input.LeadUserID, input.Tags,
-				input.CustomFields, input.Visibility})
+			return applyCase(ctx, c, input.CaseChanges)
 		})
 }
 
 func (r *mutationResolver) DeleteCase(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Cases.Delete, id)
+	return deleteRecord(ctx, cases, loaders.For(ctx).Client().Cases.Delete, id)
 }
 
 func (r *queryResolver) Case(ctx context.Context, id clevertim.ID) (*clevertim.Case, error) {
-	return loaders.For(ctx).Cases.Load(ctx, id)
+	return cases.get(ctx, id)
 }
 
-func (r *queryResolver) Cases(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.CaseOrder) (*model.Connection[clevertim.Case], error) {
-	all, err := loaders.For(ctx).Cases.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, caseMatcher(filter), caseOrdering(orderBy), caseID, page{first, last, after, before})
+func (r *queryResolver) Cases(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.Order[model.CaseOrderField]) (*model.Connection[clevertim.Case], error) {
+	return cases.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *Resolver) Case() CaseResolver { return &caseResolver{r} }
+func (r *Resolver) Case() generated.CaseResolver { return &caseResolver{r} }
 
 type caseResolver struct{ *Resolver }

@@ -9,49 +9,46 @@ import (
 	"context"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
 func (r *commentResolver) Note(ctx context.Context, obj *clevertim.Comment) (*clevertim.Note, error) {
-	return loadRef(ctx, loaders.For(ctx).Notes, obj.NoteID)
+	return notes.ref(ctx, obj.NoteID)
 }
 
 func (r *commentResolver) Task(ctx context.Context, obj *clevertim.Comment) (*clevertim.Task, error) {
-	return loadRef(ctx, loaders.For(ctx).Tasks, obj.TaskID)
+	return tasks.ref(ctx, obj.TaskID)
 }
 
 func (r *commentResolver) Author(ctx context.Context, obj *clevertim.Comment) (*clevertim.User, error) {
-	return userRef(ctx, userID(obj.CreatedBy))
+	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
 func (r *mutationResolver) CreateComment(ctx context.Context, input model.CreateCommentInput) (*clevertim.Comment, error) {
 	l := loaders.For(ctx)
 	return createRecord(ctx, l.Client().Comments.Create, func(c *clevertim.Comment) error {
 		c.Text = input.Text
-		if err := setRef(ctx, l.Notes, &c.NoteID, input.NoteID, "noteId", "note"); err != nil {
+		if err := notes.set(ctx, &c.NoteID, input.NoteID, "noteId"); err != nil {
 			return err
 		}
-		return setRef(ctx, l.Tasks, &c.TaskID, input.TaskID, "taskId", "task")
+		return tasks.set(ctx, &c.TaskID, input.TaskID, "taskId")
 	})
 }
 
 func (r *mutationResolver) DeleteComment(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Comments.Delete, id)
+	return deleteRecord(ctx, comments, loaders.For(ctx).Client().Comments.Delete, id)
 }
 
 func (r *queryResolver) Comment(ctx context.Context, id clevertim.ID) (*clevertim.Comment, error) {
-	return loaders.For(ctx).Comments.Load(ctx, id)
+	return comments.get(ctx, id)
 }
 
-func (r *queryResolver) Comments(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.CommentOrder) (*model.Connection[clevertim.Comment], error) {
-	all, err := loaders.For(ctx).Comments.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, commentMatcher(filter), commentOrdering(orderBy), commentID, page{first, last, after, before})
+func (r *queryResolver) Comments(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error) {
+	return comments.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *Resolver) Comment() CommentResolver { return &commentResolver{r} }
+func (r *Resolver) Comment() generated.CommentResolver { return &commentResolver{r} }
 
 type commentResolver struct{ *Resolver }

@@ -10,65 +10,33 @@ import (
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
-
-func (r *companyResolver) Emails(ctx context.Context, obj *clevertim.Company) ([]string, error) {
-	return obj.Emails, nil
-}
-
-func (r *companyResolver) Websites(ctx context.Context, obj *clevertim.Company) ([]string, error) {
-	return obj.Websites, nil
-}
-
-func (r *companyResolver) Tags(ctx context.Context, obj *clevertim.Company) ([]string, error) {
-	return obj.Tags, nil
-}
-
-func (r *companyResolver) CustomFields(ctx context.Context, obj *clevertim.Company) ([]*model.CustomFieldValue, error) {
-	return customFieldValues(obj.CustomFields), nil
-}
 
 func (r *companyResolver) PhotoURL(ctx context.Context, obj *clevertim.Company) (*string, error) {
 	return photoURL(ctx, obj.ID, obj.PhotoFile), nil
 }
 
-func (r *companyResolver) Contacts(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.ContactOrder) (*model.Connection[clevertim.Contact], error) {
-	// Clevertim has no company -> contacts link: derive it from every
-	// contact's companyId. The collection is fetched once per request, however
-	// many companies ask.
-	all, err := loaders.For(ctx).Contacts.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	worksHere := func(c *clevertim.Contact) bool {
-		if c.CompanyID == nil || *c.CompanyID != obj.ID {
-			return false
-		}
-		return filter == nil || contactMatches(filter, c)
-	}
-	return connect(all, worksHere, contactOrdering(orderBy), contactID, page{first, last, after, before})
+func (r *companyResolver) Contacts(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.Order[model.ContactOrderField]) (*model.Connection[clevertim.Contact], error) {
+	return contacts.reverseLinks(ctx, "Company.contacts", obj.ID, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *companyResolver) Notes(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error) {
-	return notesOf(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
+func (r *companyResolver) Notes(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
+	return notes.links(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *companyResolver) Tasks(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error) {
-	return tasksOf(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
+func (r *companyResolver) Tasks(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error) {
+	return tasks.links(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *companyResolver) Cases(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.CaseOrder) (*model.Connection[clevertim.Case], error) {
-	return casesOf(ctx, obj.CaseIDs, page{first, last, after, before}, filter, orderBy)
+func (r *companyResolver) Cases(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.Order[model.CaseOrderField]) (*model.Connection[clevertim.Case], error) {
+	return cases.links(ctx, obj.CaseIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *companyResolver) Opportunities(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.OpportunityOrder) (*model.Connection[clevertim.Opportunity], error) {
-	return opportunitiesOf(ctx, obj.OpportunityIDs, page{first, last, after, before}, filter, orderBy)
-}
-
-func (r *companyResolver) Visibility(ctx context.Context, obj *clevertim.Company) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
+func (r *companyResolver) Opportunities(ctx context.Context, obj *clevertim.Company, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.Order[model.OpportunityOrderField]) (*model.Connection[clevertim.Opportunity], error) {
+	return opportunities.links(ctx, obj.OpportunityIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *companyResolver) PrivateTo(ctx context.Context, obj *clevertim.Company) (*clevertim.User, error) {
@@ -83,44 +51,40 @@ func (r *mutationResolver) CreateCompany(ctx context.Context, input model.Create
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Companies.Create, func(c *clevertim.Company) error {
 		c.Name = input.Name
-		return customerChanges{input.Description, input.Emails, input.Phones, input.Websites, input.Address,
-			input.SocialMedia, input.CustomerType, input.Tags, input.CustomFields, input.Visibility}.
-			apply(ctx, &c.Customer, clevertim.ScopeCompanies)
+		return applyCustomer(ctx, &c.Customer, input.CustomerChanges, clevertim.ScopeCompanies)
 	})
 }
 
 func (r *mutationResolver) UpdateCompany(ctx context.Context, id clevertim.ID, input model.UpdateCompanyInput) (*clevertim.Company, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "company", id, client.Companies.Get, client.Companies.Update,
+	return updateRecord(ctx, companies, id, client.Companies.Get, client.Companies.Update,
 		func(c *clevertim.Company) time.Time { return c.LastModified }, input.ExpectedLastModified.Value(),
 		func(c *clevertim.Company) error {
 			setText(&c.Name, input.Name)
-			return customerChanges{input.Description, input.Emails, input.Phones, input.Websites, input.Address,
-				input.SocialMedia, input.CustomerType, input.Tags, input.CustomFields, input.Visibility}.
-				apply(ctx, &c.Customer, clevertim.ScopeCompanies)
+			return applyCustomer(ctx, &c.Customer, input.CustomerChanges, clevertim.ScopeCompanies)
 		})
 }
 
 func (r *mutationResolver) DeleteCompany(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Companies.Delete, id)
+	return deleteRecord(ctx, companies, loaders.For(ctx).Client().Companies.Delete, id)
 }
 
 func (r *queryResolver) Company(ctx context.Context, id clevertim.ID) (*clevertim.Company, error) {
-	return loaders.For(ctx).Companies.Load(ctx, id)
+	return companies.get(ctx, id)
 }
 
-func (r *queryResolver) Companies(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CompanyFilter, orderBy *model.CompanyOrder) (*model.Connection[clevertim.Company], error) {
-	all, err := loaders.For(ctx).Companies.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, companyMatcher(filter), companyOrdering(orderBy), companyID, page{first, last, after, before})
+func (r *queryResolver) Companies(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CompanyFilter, orderBy *model.Order[model.CompanyOrderField]) (*model.Connection[clevertim.Company], error) {
+	return companies.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *queryResolver) Customer(ctx context.Context, id clevertim.ID) (model.Customer, error) {
-	return loaders.For(ctx).Customers.Load(ctx, id)
+	id, err := localID(id, "id", customerTypes...)
+	if err != nil {
+		return nil, err
+	}
+	return customersOf(ctx).Load(ctx, id)
 }
 
-func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
+func (r *Resolver) Company() generated.CompanyResolver { return &companyResolver{r} }
 
 type companyResolver struct{ *Resolver }

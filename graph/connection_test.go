@@ -191,7 +191,7 @@ func TestConnections_Filters(t *testing.T) {
 		done: tasks(filter: {completed: true}) { totalCount nodes { isCompleted } }
 		calls: tasks(filter: {type: [CALL]}) { nodes { type } }
 		sms: notes(filter: {type: [SMS]}) { nodes { type } }
-		mine: notes(filter: {createdById: ["1"]}) { nodes { createdBy { id } } }
+		mine: notes(filter: {createdById: ["1"]}) { nodes { createdBy { clevertimId } } }
 		caseSearch: cases(filter: {search: "login"}) { nodes { name } }
 		fields: customFields(filter: {scope: CASES}) { nodes { scopes } }
 		people: users(filter: {search: "erin"}) { nodes { name } }
@@ -237,7 +237,7 @@ func TestConnections_Filters(t *testing.T) {
 	check("done", []any{"isCompleted"}, true)
 	check("calls", []any{"type"}, "CALL")
 	check("sms", []any{"type"}, "SMS")
-	check("mine", []any{"createdBy", "id"}, "1")
+	check("mine", []any{"createdBy", "clevertimId"}, "1")
 	check("caseSearch", []any{"name"}, "~login")
 	check("people", []any{"name"}, "Erin Fox")
 	check("agreed", []any{"text"}, "Agreed.")
@@ -260,5 +260,37 @@ func TestConnections_Filters(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Error("no contact with several notes")
+	}
+}
+
+// Amounts sort as numbers over HTTP too, page after page: negative, tied,
+// absent and very large values.
+func TestConnections_OrderByAmount(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	values := []any{"-5", "-5.5", "-60", "-100", nil, "0", "5", "5.00", "100000000000000000000.01", "99999999999999999999.99"}
+	byValue := map[string]int{}
+	for i, v := range values {
+		r := h.ok("", `mutation($in: CreateOpportunityInput!) { createOpportunity(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"name": "amount-order " + strings.Repeat("x", i), "value": v}})
+		byValue[str(r.Data, "createOpportunity", "id")] = i
+	}
+	const q = `query($after: String) { opportunities(first: 3, after: $after, orderBy: {field: VALUE},
+		filter: {search: "amount-order"}) { pageInfo { hasNextPage endCursor } nodes { id } } }`
+	var got []int
+	var after any
+	for {
+		c := h.ok("", q, map[string]any{"after": after}).Data["opportunities"]
+		for _, n := range list(c, "nodes") {
+			got = append(got, byValue[str(n, "id")])
+		}
+		if get(c, "pageInfo", "hasNextPage") != true {
+			break
+		}
+		after = get(c, "pageInfo", "endCursor")
+	}
+	// nil, -100, -60, -5.5, -5, 0, 5 and 5.00 (a tie: creation order), then the large ones.
+	if want := []int{4, 3, 2, 1, 0, 5, 6, 7, 9, 8}; !slices.Equal(got, want) {
+		t.Fatalf("by value: %v, want %v (indexes into %v)", got, want, values)
 	}
 }

@@ -10,52 +10,33 @@ import (
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
 func (r *contactResolver) Company(ctx context.Context, obj *clevertim.Contact) (*clevertim.Company, error) {
-	return loadRef(ctx, loaders.For(ctx).Companies, obj.CompanyID)
-}
-
-func (r *contactResolver) Emails(ctx context.Context, obj *clevertim.Contact) ([]string, error) {
-	return obj.Emails, nil
-}
-
-func (r *contactResolver) Websites(ctx context.Context, obj *clevertim.Contact) ([]string, error) {
-	return obj.Websites, nil
-}
-
-func (r *contactResolver) Tags(ctx context.Context, obj *clevertim.Contact) ([]string, error) {
-	return obj.Tags, nil
-}
-
-func (r *contactResolver) CustomFields(ctx context.Context, obj *clevertim.Contact) ([]*model.CustomFieldValue, error) {
-	return customFieldValues(obj.CustomFields), nil
+	return companies.ref(ctx, obj.CompanyID)
 }
 
 func (r *contactResolver) PhotoURL(ctx context.Context, obj *clevertim.Contact) (*string, error) {
 	return photoURL(ctx, obj.ID, obj.PhotoFile), nil
 }
 
-func (r *contactResolver) Notes(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error) {
-	return notesOf(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
+func (r *contactResolver) Notes(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
+	return notes.links(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *contactResolver) Tasks(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error) {
-	return tasksOf(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
+func (r *contactResolver) Tasks(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error) {
+	return tasks.links(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *contactResolver) Cases(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.CaseOrder) (*model.Connection[clevertim.Case], error) {
-	return casesOf(ctx, obj.CaseIDs, page{first, last, after, before}, filter, orderBy)
+func (r *contactResolver) Cases(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.CaseFilter, orderBy *model.Order[model.CaseOrderField]) (*model.Connection[clevertim.Case], error) {
+	return cases.links(ctx, obj.CaseIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *contactResolver) Opportunities(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.OpportunityOrder) (*model.Connection[clevertim.Opportunity], error) {
-	return opportunitiesOf(ctx, obj.OpportunityIDs, page{first, last, after, before}, filter, orderBy)
-}
-
-func (r *contactResolver) Visibility(ctx context.Context, obj *clevertim.Contact) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
+func (r *contactResolver) Opportunities(ctx context.Context, obj *clevertim.Contact, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.Order[model.OpportunityOrderField]) (*model.Connection[clevertim.Opportunity], error) {
+	return opportunities.links(ctx, obj.OpportunityIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *contactResolver) PrivateTo(ctx context.Context, obj *clevertim.Contact) (*clevertim.User, error) {
@@ -69,41 +50,31 @@ func (r *contactResolver) Groups(ctx context.Context, obj *clevertim.Contact) ([
 func (r *mutationResolver) CreateContact(ctx context.Context, input model.CreateContactInput) (*clevertim.Contact, error) {
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Contacts.Create, func(c *clevertim.Contact) error {
-		return applyContact(ctx, c, contactChanges{
-			input.FirstName, input.LastName, input.Title, input.CompanyID,
-			customerChanges{input.Description, input.Emails, input.Phones, input.Websites, input.Address,
-				input.SocialMedia, input.CustomerType, input.Tags, input.CustomFields, input.Visibility}})
+		return applyContact(ctx, c, input.ContactChanges)
 	})
 }
 
 func (r *mutationResolver) UpdateContact(ctx context.Context, id clevertim.ID, input model.UpdateContactInput) (*clevertim.Contact, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "contact", id, client.Contacts.Get, client.Contacts.Update,
+	return updateRecord(ctx, contacts, id, client.Contacts.Get, client.Contacts.Update,
 		func(c *clevertim.Contact) time.Time { return c.LastModified }, input.ExpectedLastModified.Value(),
 		func(c *clevertim.Contact) error {
-			return applyContact(ctx, c, contactChanges{
-				input.FirstName, input.LastName, input.Title, input.CompanyID,
-				customerChanges{input.Description, input.Emails, input.Phones, input.Websites, input.Address,
-					input.SocialMedia, input.CustomerType, input.Tags, input.CustomFields, input.Visibility}})
+			return applyContact(ctx, c, input.ContactChanges)
 		})
 }
 
 func (r *mutationResolver) DeleteContact(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Contacts.Delete, id)
+	return deleteRecord(ctx, contacts, loaders.For(ctx).Client().Contacts.Delete, id)
 }
 
 func (r *queryResolver) Contact(ctx context.Context, id clevertim.ID) (*clevertim.Contact, error) {
-	return loaders.For(ctx).Contacts.Load(ctx, id)
+	return contacts.get(ctx, id)
 }
 
-func (r *queryResolver) Contacts(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.ContactOrder) (*model.Connection[clevertim.Contact], error) {
-	all, err := loaders.For(ctx).Contacts.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, contactMatcher(filter), contactOrdering(orderBy), contactID, page{first, last, after, before})
+func (r *queryResolver) Contacts(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy *model.Order[model.ContactOrderField]) (*model.Connection[clevertim.Contact], error) {
+	return contacts.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
+func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
 
 type contactResolver struct{ *Resolver }

@@ -10,27 +10,28 @@ import (
 	"slices"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
-func (r *customFieldResolver) Options(ctx context.Context, obj *clevertim.CustomField) ([]string, error) {
-	return obj.Options, nil
+func (r *customFieldValueResolver) ID(ctx context.Context, obj *clevertim.FieldValue) (clevertim.ID, error) {
+	return model.GlobalID("CustomFieldValue", obj.Key()), nil
 }
 
-func (r *customFieldValueResolver) Field(ctx context.Context, obj *model.CustomFieldValue) (*clevertim.CustomField, error) {
-	return loaders.For(ctx).CustomFields.Load(ctx, obj.FieldID)
+func (r *customFieldValueResolver) Field(ctx context.Context, obj *clevertim.FieldValue) (*clevertim.CustomField, error) {
+	return customFields.get(ctx, obj.FieldID)
 }
 
-func (r *customFieldValueResolver) LinkedRecord(ctx context.Context, obj *model.CustomFieldValue) (model.LinkedRecord, error) {
-	recs, err := linkedRecords(ctx, &model.CustomFieldValue{FieldID: obj.FieldID, Values: obj.Values[:min(1, len(obj.Values))]})
+func (r *customFieldValueResolver) LinkedRecord(ctx context.Context, obj *clevertim.FieldValue) (model.LinkedRecord, error) {
+	recs, err := linkedRecords(ctx, &clevertim.FieldValue{FieldID: obj.FieldID, Values: obj.Values[:min(1, len(obj.Values))]})
 	if err != nil || len(recs) == 0 {
 		return nil, err
 	}
 	return recs[0], nil
 }
 
-func (r *customFieldValueResolver) LinkedRecords(ctx context.Context, obj *model.CustomFieldValue) ([]model.LinkedRecord, error) {
+func (r *customFieldValueResolver) LinkedRecords(ctx context.Context, obj *clevertim.FieldValue) ([]model.LinkedRecord, error) {
 	return linkedRecords(ctx, obj)
 }
 
@@ -46,7 +47,7 @@ func (r *mutationResolver) CreateCustomField(ctx context.Context, input model.Cr
 
 func (r *mutationResolver) UpdateCustomField(ctx context.Context, id clevertim.ID, input model.UpdateCustomFieldInput) (*clevertim.CustomField, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "custom field", id, client.CustomFields.Get, client.CustomFields.Update,
+	return updateRecord(ctx, customFields, id, client.CustomFields.Get, client.CustomFields.Update,
 		nil, nil, func(f *clevertim.CustomField) error {
 			setText(&f.Name, input.Name)
 			setText(&f.FullName, input.FullName)
@@ -61,26 +62,19 @@ func (r *mutationResolver) UpdateCustomField(ctx context.Context, id clevertim.I
 }
 
 func (r *mutationResolver) DeleteCustomField(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().CustomFields.Delete, id)
+	return deleteRecord(ctx, customFields, loaders.For(ctx).Client().CustomFields.Delete, id)
 }
 
 func (r *queryResolver) CustomField(ctx context.Context, id clevertim.ID) (*clevertim.CustomField, error) {
-	return loaders.For(ctx).CustomFields.Load(ctx, id)
+	return customFields.get(ctx, id)
 }
 
 func (r *queryResolver) CustomFields(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomFieldFilter) (*model.Connection[clevertim.CustomField], error) {
-	all, err := loaders.For(ctx).CustomFields.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, customFieldMatcher(filter), byID[clevertim.CustomField](), customFieldID, page{first, last, after, before})
+	return customFields.list(ctx, page{first, last, after, before}, filter, nil)
 }
 
-func (r *Resolver) CustomField() CustomFieldResolver { return &customFieldResolver{r} }
+func (r *Resolver) CustomFieldValue() generated.CustomFieldValueResolver {
+	return &customFieldValueResolver{r}
+}
 
-func (r *Resolver) CustomFieldValue() CustomFieldValueResolver { return &customFieldValueResolver{r} }
-
-type (
-	customFieldResolver      struct{ *Resolver }
-	customFieldValueResolver struct{ *Resolver }
-)
+type customFieldValueResolver struct{ *Resolver }

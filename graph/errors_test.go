@@ -23,7 +23,7 @@ func TestErrors_RequestLevel(t *testing.T) {
 		{"wrong enum literal", `{"query":"{ contacts(filter: {customerType: [NOPE]}) { totalCount } }"}`, "GRAPHQL_VALIDATION_FAILED"},
 		{"wrong enum variable", `{"query":"query($t: [CustomerType!]) { contacts(filter: {customerType: $t}) { totalCount } }","variables":{"t":["NOPE"]}}`, "GRAPHQL_VALIDATION_FAILED"},
 		{"body not JSON", `not json`, "BAD_REQUEST"},
-		{"no query", `{}`, "GRAPHQL_VALIDATION_FAILED"},
+		{"no query", `{}`, "BAD_REQUEST"},
 	}
 	for _, tc := range cases {
 		req, _ := http.NewRequest("POST", h.endpoint, strings.NewReader(tc.body))

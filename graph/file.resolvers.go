@@ -9,57 +9,45 @@ import (
 	"context"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
 func (r *fileResolver) Folder(ctx context.Context, obj *clevertim.File) (*clevertim.Folder, error) {
-	return loadRef(ctx, loaders.For(ctx).Folders, obj.ParentID)
+	return folders.ref(ctx, obj.ParentID)
 }
 
 func (r *folderResolver) Parent(ctx context.Context, obj *clevertim.Folder) (*clevertim.Folder, error) {
-	return loadRef(ctx, loaders.For(ctx).Folders, obj.ParentID)
+	return folders.ref(ctx, obj.ParentID)
 }
 
 func (r *queryResolver) Folder(ctx context.Context, id clevertim.ID) (*clevertim.Folder, error) {
-	return loaders.For(ctx).Folders.Load(ctx, id)
+	return folders.get(ctx, id)
 }
 
 func (r *queryResolver) Folders(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[clevertim.Folder], error) {
-	all, err := loaders.For(ctx).Folders.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, nil, byID[clevertim.Folder](), folderID, page{first, last, after, before})
+	return folders.list(ctx, page{first, last, after, before}, nil, nil)
 }
 
 func (r *queryResolver) File(ctx context.Context, id clevertim.ID) (*clevertim.File, error) {
-	return loaders.For(ctx).Files.Load(ctx, id)
+	return files.get(ctx, id)
 }
 
 func (r *queryResolver) Files(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[clevertim.File], error) {
-	all, err := loaders.For(ctx).Files.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, nil, byID[clevertim.File](), fileID, page{first, last, after, before})
+	return files.list(ctx, page{first, last, after, before}, nil, nil)
 }
 
 func (r *queryResolver) LinkedFile(ctx context.Context, id clevertim.ID) (*clevertim.LinkedFile, error) {
-	return loaders.For(ctx).LinkedFiles.Load(ctx, id)
+	return linkedFiles.get(ctx, id)
 }
 
 func (r *queryResolver) LinkedFiles(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[clevertim.LinkedFile], error) {
-	all, err := loaders.For(ctx).LinkedFiles.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, nil, byID[clevertim.LinkedFile](), linkedFileID, page{first, last, after, before})
+	return linkedFiles.list(ctx, page{first, last, after, before}, nil, nil)
 }
 
-func (r *Resolver) File() FileResolver { return &fileResolver{r} }
+func (r *Resolver) File() generated.FileResolver { return &fileResolver{r} }
 
-func (r *Resolver) Folder() FolderResolver { return &folderResolver{r} }
+func (r *Resolver) Folder() generated.FolderResolver { return &folderResolver{r} }
 
 type (
 	fileResolver   struct{ *Resolver }

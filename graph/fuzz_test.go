@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
@@ -17,38 +19,53 @@ import (
 // what is not a cursor, and every cursor the facade makes decodes to the
 // place it was made for.
 func FuzzCursor(f *testing.F) {
-	ord := ordering[clevertim.Contact]{name: "LAST_NAME", key: func(c *clevertim.Contact) string { return textKey(c.LastName) }}
-	for _, seed := range []string{"", "bm9wZQ", encodeCursor(ord, place{key: "smith\x00ann", id: "1042"}),
-		encodeCursor(ord, place{key: "", id: "f12"}), "YzEBSUQ6YXNjAQEx", "%%%"} {
+	ord := contacts.ordering(&model.ContactOrder{Field: model.ContactOrderFieldLastName})
+	coll := newCollator()
+	at := func(last, first, id string) place {
+		return place{key: []sortKey{coll.text(last), coll.text(first)}, id: clevertim.ID(id)}
+	}
+	for _, seed := range []string{"", "bm9wZQ", encodeCursor(ord, at("smith", "ann", "1042")),
+		encodeCursor(ord, place{key: []sortKey{{null: true}, coll.text("")}, id: "f12"}), "YzEBSUQ6YXNjAQEx", "%%%",
+		"eyJ2IjoyLCJvIjoiTEFTVF9OQU1FOmFzYyIsImsiOltudWxsXSwiaWQiOiIxIn0"} {
 		f.Add(seed, "k", "7")
 	}
 	f.Fuzz(func(t *testing.T, cursor, key, id string) {
-		if _, err := decodeCursor(cursor, ord, "after"); err != nil {
+		if _, err := decodeCursor(cursor, ord, coll, "after"); err != nil {
 			if _, ok := err.(*InputError); !ok {
 				t.Fatalf("error %T: %v", err, err)
 			}
 		}
-		if id == "" || strings.Contains(key+id, "\x01") {
-			return // ids are never empty, keys never hold the separator
+		if id == "" || !utf8.ValidString(key) || !utf8.ValidString(id) {
+			return // ids are never empty; Clevertim's JSON is UTF-8
 		}
-		pl := place{key: key, id: clevertim.ID(id)}
-		got, err := decodeCursor(encodeCursor(ord, pl), ord, "after")
-		if err != nil || got.key != pl.key || got.id != pl.id {
+		pl := at(key, key, id)
+		got, err := decodeCursor(encodeCursor(ord, pl), ord, coll, "after")
+		if err != nil || ord.compare(got, pl) != 0 || got.id != pl.id || got.key[0].text != pl.key[0].text {
 			t.Fatalf("cursor of %+v decoded as %+v, %v", pl, got, err)
 		}
 	})
 }
 
-// FuzzID reads GraphQL ID inputs: strings and integers only.
+// FuzzID reads GraphQL ID inputs: strings and integers that look like a
+// Clevertim id, never anything that could change the URL path it goes into.
 func FuzzID(f *testing.F) {
 	f.Add("12", int64(12))
 	f.Add("", int64(-1))
 	f.Add("f1001", int64(0))
+	f.Add("../x", int64(1))
 	f.Fuzz(func(t *testing.T, s string, n int64) {
-		if id, err := model.UnmarshalID(s); (err == nil) != (s != "") || (err == nil && string(id) != s) {
-			t.Fatalf("UnmarshalID(%q) = %q, %v", s, id, err)
+		id, err := model.UnmarshalID(s)
+		if err == nil && (string(id) != s || len(s) > model.MaxIDLength || strings.IndexFunc(s, func(r rune) bool {
+			return !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r == '_' || r == '-')
+		}) >= 0) {
+			t.Fatalf("UnmarshalID(%q) = %q", s, id)
 		}
-		if id, err := model.UnmarshalID(n); err != nil || id != clevertim.IDFromInt(n) {
+		if _, err := strconv.ParseUint(s, 10, 63); err == nil && s[0] != '+' {
+			if _, err := model.UnmarshalID(s); err != nil {
+				t.Fatalf("UnmarshalID(%q): %v", s, err)
+			}
+		}
+		if id, err := model.UnmarshalID(n); (err == nil) != (n >= 0) || (err == nil && id != clevertim.IDFromInt(n)) {
 			t.Fatalf("UnmarshalID(%d) = %q, %v", n, id, err)
 		}
 	})

@@ -8,28 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
-
-// loadRef resolves an optional reference: nil when unset, the record when it
-// exists, and a NOT_FOUND error at the field's path when it dangles.
-func loadRef[T any](ctx context.Context, r *loaders.Resource[T], id *clevertim.ID) (*T, error) {
-	if id == nil || *id == "" {
-		return nil, nil
-	}
-	return r.Load(ctx, *id)
-}
-
-// loadList resolves a list of ids. Records that are gone are left out, each
-// reported as its own error at the field's path, so the rest still shows.
-func loadList[T any](ctx context.Context, r *loaders.Resource[T], ids []clevertim.ID) ([]*T, error) {
-	recs, errs := r.LoadMany(ctx, ids)
-	if err := reportMissing(ctx, errs); err != nil {
-		return nil, err
-	}
-	return recs, nil
-}
 
 // reportMissing adds not-found errors to the response and returns the first
 // other error, which fails the field.
@@ -45,11 +25,8 @@ func reportMissing(ctx context.Context, errs []error) error {
 	return nil
 }
 
-func userRef(ctx context.Context, id *clevertim.ID) (*clevertim.User, error) {
-	return loadRef(ctx, loaders.For(ctx).Users, id)
-}
-
-func userID(id clevertim.ID) *clevertim.ID {
+// optionalID is nil for an empty id: Clevertim writes "no user" as "".
+func optionalID(id clevertim.ID) *clevertim.ID {
 	if id == "" {
 		return nil
 	}
@@ -60,25 +37,14 @@ func customerRef(ctx context.Context, id *clevertim.ID) (model.Customer, error) 
 	if id == nil || *id == "" {
 		return nil, nil
 	}
-	return loaders.For(ctx).Customers.Load(ctx, *id)
-}
-
-func visibilityOf(v clevertim.Visibility) model.Visibility {
-	switch {
-	case v.IsPrivate:
-		return model.VisibilityPrivate
-	case v.GroupMask != 0:
-		return model.VisibilityGroups
-	default:
-		return model.VisibilityPublic
-	}
+	return customersOf(ctx).Load(ctx, *id)
 }
 
 func privateTo(ctx context.Context, v clevertim.Visibility) (*clevertim.User, error) {
 	if !v.IsPrivate {
 		return nil, nil
 	}
-	return userRef(ctx, v.PrivateTo)
+	return users.ref(ctx, v.PrivateTo)
 }
 
 // groupsOf lists the groups whose bit is in the record's mask.
@@ -86,7 +52,7 @@ func groupsOf(ctx context.Context, v clevertim.Visibility) ([]*clevertim.Group, 
 	if v.GroupMask == 0 {
 		return []*clevertim.Group{}, nil
 	}
-	all, err := loaders.For(ctx).Groups.All(ctx)
+	all, err := groups.all(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -99,47 +65,21 @@ func groupsOf(ctx context.Context, v clevertim.Visibility) ([]*clevertim.Group, 
 	return out, nil
 }
 
-// customFieldValues lists a record's custom field values in field id order.
-func customFieldValues(values clevertim.CustomFieldValues) []*model.CustomFieldValue {
-	out := make([]*model.CustomFieldValue, 0, len(values))
-	for id, v := range values {
-		if len(v.Values) > 0 {
-			out = append(out, &model.CustomFieldValue{FieldID: id, Values: v.Values})
-		}
-	}
-	slices.SortFunc(out, func(a, b *model.CustomFieldValue) int {
-		return compareIDs(a.FieldID, b.FieldID)
-	})
-	return out
-}
-
 // linkedRecords resolves the records a reference custom field points at.
-func linkedRecords(ctx context.Context, v *model.CustomFieldValue) ([]model.LinkedRecord, error) {
-	l := loaders.For(ctx)
-	def, err := l.CustomFields.Load(ctx, v.FieldID)
+func linkedRecords(ctx context.Context, v *clevertim.FieldValue) ([]model.LinkedRecord, error) {
+	def, err := customFields.get(ctx, v.FieldID)
 	if err != nil || !def.Type.IsReference() {
 		return []model.LinkedRecord{}, err
+	}
+	at := slices.IndexFunc(allResources, func(r described) bool { return r.linkedType() == def.Type })
+	if at < 0 {
+		return []model.LinkedRecord{}, nil
 	}
 	ids := make([]clevertim.ID, len(v.Values))
 	for i, s := range v.Values {
 		ids[i] = clevertim.ID(s)
 	}
-	var (
-		recs []model.LinkedRecord
-		errs []error
-	)
-	switch def.Type {
-	case clevertim.FieldUser:
-		recs, errs = linked(ctx, l.Users, ids)
-	case clevertim.FieldContact:
-		recs, errs = linked(ctx, l.Contacts, ids)
-	case clevertim.FieldCompany:
-		recs, errs = linked(ctx, l.Companies, ids)
-	case clevertim.FieldCase:
-		recs, errs = linked(ctx, l.Cases, ids)
-	case clevertim.FieldOpportunity:
-		recs, errs = linked(ctx, l.Opportunities, ids)
-	}
+	recs, errs := allResources[at].loadLinked(ctx, ids)
 	if err := reportMissing(ctx, errs); err != nil {
 		return nil, err
 	}
@@ -147,13 +87,4 @@ func linkedRecords(ctx context.Context, v *model.CustomFieldValue) ([]model.Link
 		recs = []model.LinkedRecord{}
 	}
 	return recs, nil
-}
-
-func linked[T any](ctx context.Context, r *loaders.Resource[T], ids []clevertim.ID) ([]model.LinkedRecord, []error) {
-	recs, errs := r.LoadMany(ctx, ids)
-	out := make([]model.LinkedRecord, len(recs))
-	for i, rec := range recs {
-		out[i] = rec
-	}
-	return out, errs
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -34,9 +35,13 @@ func createRecord[T any](ctx context.Context, create func(context.Context, *T) (
 // modified since then is not updated: the answer is the current record with
 // a CONFLICT error. A write between our read and our update can still be
 // overwritten: Clevertim has no conditional update.
-func updateRecord[T any](ctx context.Context, resource string, id clevertim.ID,
+func updateRecord[T any](ctx context.Context, resource described, id clevertim.ID,
 	get func(context.Context, clevertim.ID) (*T, error), update func(context.Context, clevertim.ID, *T) (*T, error),
 	lastModified func(*T) time.Time, expected *time.Time, apply func(*T) error) (*T, error) {
+	id, err := resource.localID(id)
+	if err != nil {
+		return nil, err
+	}
 	rec, err := get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -44,7 +49,7 @@ func updateRecord[T any](ctx context.Context, resource string, id clevertim.ID,
 	if expected != nil && !lastModified(rec).Equal(*expected) {
 		// Refused: the CONFLICT error goes with the record as it is now, in
 		// the shape the caller selected, so it can merge and try again.
-		graphql.AddError(ctx, &ConflictError{Resource: resource, ID: id, Expected: *expected, LastModified: lastModified(rec)})
+		graphql.AddError(ctx, &ConflictError{Resource: resource.kindName(), ID: id, Expected: *expected, LastModified: lastModified(rec)})
 		return rec, nil
 	}
 	if err := apply(rec); err != nil {
@@ -58,12 +63,18 @@ func updateRecord[T any](ctx context.Context, resource string, id clevertim.ID,
 	return out, nil
 }
 
-func deleteRecord(ctx context.Context, del func(context.Context, clevertim.ID) error, id clevertim.ID) (clevertim.ID, error) {
+// deleteRecord deletes a record and answers its global id, the id clients
+// cached it by.
+func deleteRecord(ctx context.Context, resource described, del func(context.Context, clevertim.ID) error, id clevertim.ID) (clevertim.ID, error) {
+	id, err := resource.localID(id)
+	if err != nil {
+		return "", err
+	}
 	if err := del(ctx, id); err != nil {
 		return "", err
 	}
 	loaders.For(ctx).Invalidate()
-	return id, nil
+	return model.GlobalID(resource.graphQLType(), string(id)), nil
 }
 
 // Setters apply one optional input field: absent keeps the current value,
@@ -96,39 +107,26 @@ func setList[L ~[]E, E any](dst *L, in graphql.Omittable[[]E]) {
 	}
 }
 
-// customerChanges gathers the inputs contacts and companies share.
-type customerChanges struct {
-	description  graphql.Omittable[*string]
-	emails       graphql.Omittable[[]string]
-	phones       graphql.Omittable[[]*model.PhoneInput]
-	websites     graphql.Omittable[[]string]
-	address      graphql.Omittable[*model.AddressInput]
-	socialMedia  graphql.Omittable[[]*model.SocialMediaIDInput]
-	customerType graphql.Omittable[*clevertim.CustomerType]
-	tags         graphql.Omittable[[]string]
-	customFields graphql.Omittable[[]*model.CustomFieldValueInput]
-	visibility   graphql.Omittable[*model.VisibilityInput]
-}
-
-func (ch customerChanges) apply(ctx context.Context, c *clevertim.Customer, scope clevertim.CustomFieldScope) error {
-	setText(&c.Description, ch.description)
-	setList(&c.Emails, ch.emails)
-	setList(&c.Websites, ch.websites)
-	setList(&c.Tags, ch.tags)
-	setPtr(&c.CustomerType, ch.customerType)
-	if v, ok := ch.phones.ValueOK(); ok {
+// applyCustomer applies the changes contacts and companies share.
+func applyCustomer(ctx context.Context, c *clevertim.Customer, ch model.CustomerChanges, scope clevertim.CustomFieldScope) error {
+	setText(&c.Description, ch.Description)
+	setList(&c.Emails, ch.Emails)
+	setList(&c.Websites, ch.Websites)
+	setList(&c.Tags, ch.Tags)
+	setPtr(&c.CustomerType, ch.CustomerType)
+	if v, ok := ch.Phones.ValueOK(); ok {
 		c.Phones = make([]clevertim.Phone, len(v))
 		for i, p := range v {
 			c.Phones[i] = clevertim.Phone{Type: p.Type, Number: p.Number}
 		}
 	}
-	if v, ok := ch.socialMedia.ValueOK(); ok {
+	if v, ok := ch.SocialMedia.ValueOK(); ok {
 		c.SocialMedia = make([]clevertim.SocialMediaID, len(v))
 		for i, s := range v {
 			c.SocialMedia[i] = clevertim.SocialMediaID{Venue: s.Venue, Handle: s.Handle}
 		}
 	}
-	if a, ok := ch.address.ValueOK(); ok && a == nil {
+	if a, ok := ch.Address.ValueOK(); ok && a == nil {
 		c.Address, c.City, c.Postcode, c.Region, c.Country = "", "", "", "", ""
 	} else if ok {
 		setText(&c.Address, a.Street)
@@ -137,10 +135,10 @@ func (ch customerChanges) apply(ctx context.Context, c *clevertim.Customer, scop
 		setText(&c.Region, a.Region)
 		setText(&c.Country, a.Country)
 	}
-	if err := applyCustomFields(ctx, &c.CustomFields, ch.customFields, scope); err != nil {
+	if err := applyCustomFields(ctx, &c.CustomFields, ch.CustomFields, scope); err != nil {
 		return err
 	}
-	return applyVisibility(ctx, &c.Visibility, ch.visibility)
+	return applyVisibility(ctx, &c.Visibility, ch.Visibility)
 }
 
 // applyCustomFields changes the values the input names and keeps the others,
@@ -150,7 +148,7 @@ func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in
 	if len(inputs) == 0 {
 		return nil
 	}
-	defs, err := loaders.For(ctx).CustomFields.All(ctx)
+	defs, err := customFields.all(ctx)
 	if err != nil {
 		return err
 	}
@@ -159,36 +157,74 @@ func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in
 	}
 	for i, v := range inputs {
 		field := "customFields[" + strconv.Itoa(i) + "]"
-		at := slices.IndexFunc(defs, func(d *clevertim.CustomField) bool { return d.ID == v.FieldID })
-		if at < 0 {
-			return inputError(field+".fieldId", "there is no custom field with id %s", v.FieldID)
-		}
-		def := defs[at]
-		if !def.AppliesTo(scope) {
-			return inputError(field+".fieldId", "the field %q applies to %v, not to %s", def.Name, def.Scopes, scope)
-		}
 		value, hasValue := v.Value.ValueOK()
 		values, hasValues := v.Values.ValueOK()
 		if hasValue && value != nil && hasValues && values != nil {
 			return inputError(field, "give value or values, not both")
 		}
-		val := clevertim.CustomFieldValue{List: def.Multiple}
+		var val clevertim.CustomFieldValue
 		switch {
 		case hasValue && value != nil:
 			val.Values = []string{*value}
 		case hasValues && values != nil:
 			val.Values = values
 		}
+		fieldID, err := localID(v.FieldID, field+".fieldId", customFields.typeName)
+		if err != nil {
+			return err
+		}
+		if err := localRefValues(defs, fieldID, val.Values, field, hasValues && values != nil); err != nil {
+			return err
+		}
+		def, err := clevertim.CheckCustomFieldValue(defs, scope, fieldID, val)
+		if err != nil {
+			return inInput(field, err)
+		}
 		if len(val.Values) == 0 {
 			delete(*dst, def.ID)
 			continue
 		}
-		if err := def.CheckValue(val); err != nil {
-			return err
-		}
+		val.List = def.Multiple
 		(*dst)[def.ID] = val
 	}
 	return nil
+}
+
+// localRefValues reads the values of a reference custom field (USER,
+// CONTACT, ...) like any other reference: a global id of the record type
+// the field points at, or Clevertim's id. It rewrites them in place.
+func localRefValues(defs []*clevertim.CustomField, fieldID clevertim.ID, values []string, field string, many bool) error {
+	i := slices.IndexFunc(defs, func(d *clevertim.CustomField) bool { return d.ID == fieldID })
+	if i < 0 || !defs[i].Type.IsReference() {
+		return nil // CheckCustomFieldValue says what is wrong
+	}
+	r := slices.IndexFunc(allResources, func(r described) bool { return r.linkedType() == defs[i].Type })
+	if r < 0 {
+		return nil
+	}
+	for j, s := range values {
+		at := field + ".value"
+		if many {
+			at = field + ".values[" + strconv.Itoa(j) + "]"
+		}
+		id, err := localID(clevertim.ID(s), at, allResources[r].graphQLType())
+		if err != nil {
+			return err
+		}
+		values[j] = string(id)
+	}
+	return nil
+}
+
+// inInput places a client validation error, whose field is relative, at
+// field in the caller's input: "customFields[2]" and "value" make
+// "customFields[2].value".
+func inInput(field string, err error) error {
+	var invalid *clevertim.ValidationError
+	if errors.As(err, &invalid) {
+		return inputError(field+"."+invalid.Field, "%s", invalid.Message)
+	}
+	return err
 }
 
 // applyVisibility sets who may see a record: one user, some groups, or
@@ -202,18 +238,29 @@ func applyVisibility(ctx context.Context, dst *clevertim.Visibility, in graphql.
 	if v == nil {
 		return nil
 	}
-	user, groups := v.PrivateTo.Value(), v.GroupIds.Value()
+	user, groupIDs := v.PrivateTo.Value(), v.GroupIds.Value()
+	if user != nil {
+		local, err := localID(*user, "visibility.privateTo", users.typeName)
+		if err != nil {
+			return err
+		}
+		user = &local
+	}
+	groupIDs, err := localIDs(groupIDs, "visibility.groupIds", groups.typeName)
+	if err != nil {
+		return err
+	}
 	switch {
-	case user != nil && len(groups) > 0:
+	case user != nil && len(groupIDs) > 0:
 		return inputError("visibility", "give privateTo or groupIds, not both")
 	case user != nil:
-		if _, err := loaders.For(ctx).Users.Load(ctx, *user); err != nil {
+		if _, err := users.get(ctx, *user); err != nil {
 			return refError(err, "visibility.privateTo", "user", *user)
 		}
 		dst.IsPrivate, dst.PrivateTo = true, user
-	case len(groups) > 0:
-		for _, id := range groups {
-			g, err := loaders.For(ctx).Groups.Load(ctx, id)
+	case len(groupIDs) > 0:
+		for _, id := range groupIDs {
+			g, err := groups.get(ctx, id)
 			if err != nil {
 				return refError(err, "visibility.groupIds", "group", id)
 			}

@@ -4,30 +4,25 @@ import (
 	"context"
 	"errors"
 
-	"github.com/99designs/gqlgen/graphql"
-
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
-type noteChanges struct {
-	typ                   graphql.Omittable[*clevertim.NoteType]
-	customerIDs           graphql.Omittable[[]clevertim.ID]
-	caseID, opportunityID graphql.Omittable[*clevertim.ID]
-	visibility            graphql.Omittable[*model.VisibilityInput]
-}
-
-func applyNote(ctx context.Context, n *clevertim.Note, ch noteChanges) error {
-	l := loaders.For(ctx)
-	if v, ok := ch.typ.ValueOK(); ok {
-		if v != nil && *v == clevertim.NoteEmailDropped && (n.Type == nil || *n.Type != clevertim.NoteEmailDropped) {
+func applyNote(ctx context.Context, n *clevertim.Note, ch model.NoteChanges) error {
+	if v, ok := ch.Type.ValueOK(); ok {
+		if clevertim.CheckNoteType(n.Type, v) != nil {
+			// The client's rule, said in the schema's names.
 			return inputError("type", "EMAIL_RECEIVED is set by Clevertim only; use NOTE, EMAIL_SENT or SMS")
 		}
-		setPtr(&n.Type, ch.typ)
+		setPtr(&n.Type, ch.Type)
 	}
-	if ids, ok := ch.customerIDs.ValueOK(); ok {
-		if _, errs := l.Customers.LoadMany(ctx, ids); len(errs) > 0 {
+	if ids, ok := ch.CustomerIDs.ValueOK(); ok {
+		ids, err := localIDs(ids, "customerIds", customerTypes...)
+		if err != nil {
+			return err
+		}
+		if _, errs := customersOf(ctx).LoadMany(ctx, ids); len(errs) > 0 {
 			var missing *loaders.NotFoundError
 			if errors.As(errs[0], &missing) {
 				return refError(errs[0], "customerIds", "contact or company", missing.ID)
@@ -36,11 +31,11 @@ func applyNote(ctx context.Context, n *clevertim.Note, ch noteChanges) error {
 		}
 		n.CustomerIDs = clevertim.IDList(ids)
 	}
-	if err := setRef(ctx, l.Cases, &n.CaseID, ch.caseID, "caseId", "case"); err != nil {
+	if err := cases.set(ctx, &n.CaseID, ch.CaseID, "caseId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, l.Opportunities, &n.OpportunityID, ch.opportunityID, "opportunityId", "opportunity"); err != nil {
+	if err := opportunities.set(ctx, &n.OpportunityID, ch.OpportunityID, "opportunityId"); err != nil {
 		return err
 	}
-	return applyVisibility(ctx, &n.Visibility, ch.visibility)
+	return applyVisibility(ctx, &n.Visibility, ch.Visibility)
 }

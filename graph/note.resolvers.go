@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
@@ -18,26 +19,26 @@ func (r *mutationResolver) CreateNote(ctx context.Context, input model.CreateNot
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Notes.Create, func(n *clevertim.Note) error {
 		n.Text = input.Text
-		return applyNote(ctx, n, noteChanges{input.Type, input.CustomerIds, input.CaseID, input.OpportunityID, input.Visibility})
+		return applyNote(ctx, n, input.NoteChanges)
 	})
 }
 
 func (r *mutationResolver) UpdateNote(ctx context.Context, id clevertim.ID, input model.UpdateNoteInput) (*clevertim.Note, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "note", id, client.Notes.Get, client.Notes.Update,
+	return updateRecord(ctx, notes, id, client.Notes.Get, client.Notes.Update,
 		func(n *clevertim.Note) time.Time { return n.LastModified }, input.ExpectedLastModified.Value(),
 		func(n *clevertim.Note) error {
 			setText(&n.Text, input.Text)
-			return applyNote(ctx, n, noteChanges{input.Type, input.CustomerIds, input.CaseID, input.OpportunityID, input.Visibility})
+			return applyNote(ctx, n, input.NoteChanges)
 		})
 }
 
 func (r *mutationResolver) DeleteNote(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Notes.Delete, id)
+	return deleteRecord(ctx, notes, loaders.For(ctx).Client().Notes.Delete, id)
 }
 
 func (r *noteResolver) Customers(ctx context.Context, obj *clevertim.Note) ([]model.Customer, error) {
-	recs, errs := loaders.For(ctx).Customers.LoadMany(ctx, obj.CustomerIDs)
+	recs, errs := customersOf(ctx).LoadMany(ctx, obj.CustomerIDs)
 	if err := reportMissing(ctx, errs); err != nil {
 		return nil, err
 	}
@@ -49,23 +50,19 @@ func (r *noteResolver) Customers(ctx context.Context, obj *clevertim.Note) ([]mo
 }
 
 func (r *noteResolver) Case(ctx context.Context, obj *clevertim.Note) (*clevertim.Case, error) {
-	return loadRef(ctx, loaders.For(ctx).Cases, obj.CaseID)
+	return cases.ref(ctx, obj.CaseID)
 }
 
 func (r *noteResolver) Opportunity(ctx context.Context, obj *clevertim.Note) (*clevertim.Opportunity, error) {
-	return loadRef(ctx, loaders.For(ctx).Opportunities, obj.OpportunityID)
+	return opportunities.ref(ctx, obj.OpportunityID)
 }
 
 func (r *noteResolver) CreatedBy(ctx context.Context, obj *clevertim.Note) (*clevertim.User, error) {
-	return userRef(ctx, userID(obj.CreatedBy))
+	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
-func (r *noteResolver) Comments(ctx context.Context, obj *clevertim.Note, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.CommentOrder) (*model.Connection[clevertim.Comment], error) {
-	return commentsOf(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
-}
-
-func (r *noteResolver) Visibility(ctx context.Context, obj *clevertim.Note) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
+func (r *noteResolver) Comments(ctx context.Context, obj *clevertim.Note, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error) {
+	return comments.links(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *noteResolver) PrivateTo(ctx context.Context, obj *clevertim.Note) (*clevertim.User, error) {
@@ -77,17 +74,13 @@ func (r *noteResolver) Groups(ctx context.Context, obj *clevertim.Note) ([]*clev
 }
 
 func (r *queryResolver) Note(ctx context.Context, id clevertim.ID) (*clevertim.Note, error) {
-	return loaders.For(ctx).Notes.Load(ctx, id)
+	return notes.get(ctx, id)
 }
 
-func (r *queryResolver) Notes(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error) {
-	all, err := loaders.For(ctx).Notes.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, noteMatcher(filter), noteOrdering(orderBy), noteID, page{first, last, after, before})
+func (r *queryResolver) Notes(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
+	return notes.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *Resolver) Note() NoteResolver { return &noteResolver{r} }
+func (r *Resolver) Note() generated.NoteResolver { return &noteResolver{r} }
 
 type noteResolver struct{ *Resolver }

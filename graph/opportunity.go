@@ -7,58 +7,46 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
-type opportunityChanges struct {
-	description, status, value, currency graphql.Omittable[*string]
-	customerID, leadUserID               graphql.Omittable[*clevertim.ID]
-	tags                                 graphql.Omittable[[]string]
-	customFields                         graphql.Omittable[[]*model.CustomFieldValueInput]
-	visibility                           graphql.Omittable[*model.VisibilityInput]
-}
-
-func applyOpportunity(ctx context.Context, o *clevertim.Opportunity, ch opportunityChanges) error {
-	setText(&o.Description, ch.description)
-	setText(&o.Status, ch.status)
-	setText(&o.Currency, ch.currency)
-	if v, ok := ch.value.ValueOK(); ok {
+func applyOpportunity(ctx context.Context, o *clevertim.Opportunity, ch model.OpportunityChanges) error {
+	setText(&o.Description, ch.Description)
+	setText(&o.Status, ch.Status)
+	setText(&o.Currency, ch.Currency)
+	if v, ok := ch.Value.ValueOK(); ok {
 		o.Value = ""
 		if v != nil {
-			o.Value = clevertim.Decimal(*v)
+			o.Value = *v
 		}
 	}
-	if err := setCustomer(ctx, &o.CustomerID, ch.customerID, "customerId"); err != nil {
+	if err := setCustomer(ctx, &o.CustomerID, ch.CustomerID, "customerId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, loaders.For(ctx).Users, &o.LeadUserID, ch.leadUserID, "leadUserId", "user"); err != nil {
+	if err := users.set(ctx, &o.LeadUserID, ch.LeadUserID, "leadUserId"); err != nil {
 		return err
 	}
-	setList(&o.Tags, ch.tags)
-	if err := applyCustomFields(ctx, &o.CustomFields, ch.customFields, clevertim.ScopeOpportunities); err != nil {
+	setList(&o.Tags, ch.Tags)
+	if err := applyCustomFields(ctx, &o.CustomFields, ch.CustomFields, clevertim.ScopeOpportunities); err != nil {
 		return err
 	}
-	return applyVisibility(ctx, &o.Visibility, ch.visibility)
+	return applyVisibility(ctx, &o.Visibility, ch.Visibility)
 }
 
 // setCustomer sets a `cust` reference after checking that it names a
 // contact or company the key can see.
 func setCustomer(ctx context.Context, dst **clevertim.ID, in graphql.Omittable[*clevertim.ID], field string) error {
-	setPtr(dst, in)
 	if id := in.Value(); id != nil {
-		_, err := loaders.For(ctx).Customers.Load(ctx, *id)
-		return refError(err, field, "contact or company", *id)
+		local, err := localID(*id, field, customerTypes...)
+		if err != nil {
+			return err
+		}
+		in = graphql.OmittableOf(&local)
 	}
-	return nil
-}
-
-// setRef sets a reference to a record of r after checking that it exists.
-func setRef[T any](ctx context.Context, r *loaders.Resource[T], dst **clevertim.ID, in graphql.Omittable[*clevertim.ID], field, what string) error {
 	setPtr(dst, in)
 	if id := in.Value(); id != nil {
-		_, err := r.Load(ctx, *id)
-		return refError(err, field, what, *id)
+		_, err := customersOf(ctx).Load(ctx, *id)
+		return refError(err, field, "contact or company", *id)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
@@ -18,32 +19,22 @@ func (r *mutationResolver) CreateOpportunity(ctx context.Context, input model.Cr
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Opportunities.Create, func(o *clevertim.Opportunity) error {
 		o.Name, o.Status = input.Name, clevertim.StatusOpen
-		return applyOpportunity(ctx, o, opportunityChanges{input.Description, input.Status, input.Value, input.Currency,
-			input.CustomerID, input.LeadUserID, input.Tags, input.CustomFields, input.Visibility})
+		return applyOpportunity(ctx, o, input.OpportunityChanges)
 	})
 }
 
 func (r *mutationResolver) UpdateOpportunity(ctx context.Context, id clevertim.ID, input model.UpdateOpportunityInput) (*clevertim.Opportunity, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "opportunity", id, client.Opportunities.Get, client.Opportunities.Update,
+	return updateRecord(ctx, opportunities, id, client.Opportunities.Get, client.Opportunities.Update,
 		func(o *clevertim.Opportunity) time.Time { return o.LastModified }, input.ExpectedLastModified.Value(),
 		func(o *clevertim.Opportunity) error {
 			setText(&o.Name, input.Name)
-			return applyOpportunity(ctx, o, opportunityChanges{input.Description, input.Status, input.Value, input.Currency,
-				input.CustomerID, input.LeadUserID, input.Tags, input.CustomFields, input.Visibility})
+			return applyOpportunity(ctx, o, input.OpportunityChanges)
 		})
 }
 
 func (r *mutationResolver) DeleteOpportunity(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Opportunities.Delete, id)
-}
-
-func (r *opportunityResolver) Value(ctx context.Context, obj *clevertim.Opportunity) (*string, error) {
-	if obj.Value == "" {
-		return nil, nil
-	}
-	v := string(obj.Value)
-	return &v, nil
+	return deleteRecord(ctx, opportunities, loaders.For(ctx).Client().Opportunities.Delete, id)
 }
 
 func (r *opportunityResolver) Customer(ctx context.Context, obj *clevertim.Opportunity) (model.Customer, error) {
@@ -51,31 +42,19 @@ func (r *opportunityResolver) Customer(ctx context.Context, obj *clevertim.Oppor
 }
 
 func (r *opportunityResolver) LeadUser(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error) {
-	return userRef(ctx, obj.LeadUserID)
+	return users.ref(ctx, obj.LeadUserID)
 }
 
 func (r *opportunityResolver) CreatedBy(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error) {
-	return userRef(ctx, userID(obj.CreatedBy))
+	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
-func (r *opportunityResolver) Tags(ctx context.Context, obj *clevertim.Opportunity) ([]string, error) {
-	return obj.Tags, nil
+func (r *opportunityResolver) Notes(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.Order[model.NoteOrderField]) (*model.Connection[clevertim.Note], error) {
+	return notes.links(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *opportunityResolver) CustomFields(ctx context.Context, obj *clevertim.Opportunity) ([]*model.CustomFieldValue, error) {
-	return customFieldValues(obj.CustomFields), nil
-}
-
-func (r *opportunityResolver) Notes(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.NoteFilter, orderBy *model.NoteOrder) (*model.Connection[clevertim.Note], error) {
-	return notesOf(ctx, obj.NoteIDs, page{first, last, after, before}, filter, orderBy)
-}
-
-func (r *opportunityResolver) Tasks(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error) {
-	return tasksOf(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
-}
-
-func (r *opportunityResolver) Visibility(ctx context.Context, obj *clevertim.Opportunity) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
+func (r *opportunityResolver) Tasks(ctx context.Context, obj *clevertim.Opportunity, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error) {
+	return tasks.links(ctx, obj.TaskIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *opportunityResolver) PrivateTo(ctx context.Context, obj *clevertim.Opportunity) (*clevertim.User, error) {
@@ -87,17 +66,13 @@ func (r *opportunityResolver) Groups(ctx context.Context, obj *clevertim.Opportu
 }
 
 func (r *queryResolver) Opportunity(ctx context.Context, id clevertim.ID) (*clevertim.Opportunity, error) {
-	return loaders.For(ctx).Opportunities.Load(ctx, id)
+	return opportunities.get(ctx, id)
 }
 
-func (r *queryResolver) Opportunities(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.OpportunityOrder) (*model.Connection[clevertim.Opportunity], error) {
-	all, err := loaders.For(ctx).Opportunities.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, opportunityMatcher(filter), opportunityOrdering(orderBy), opportunityID, page{first, last, after, before})
+func (r *queryResolver) Opportunities(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.OpportunityFilter, orderBy *model.Order[model.OpportunityOrderField]) (*model.Connection[clevertim.Opportunity], error) {
+	return opportunities.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
-func (r *Resolver) Opportunity() OpportunityResolver { return &opportunityResolver{r} }
+func (r *Resolver) Opportunity() generated.OpportunityResolver { return &opportunityResolver{r} }
 
 type opportunityResolver struct{ *Resolver }

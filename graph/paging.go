@@ -3,11 +3,8 @@ package graph
 import (
 	"cmp"
 	"encoding/base64"
-	"fmt"
+	"encoding/json"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
@@ -26,36 +23,51 @@ type page struct {
 	after, before *string
 }
 
-// ordering sorts records by one field, then by id. key must sort as text in
-// the field's order.
+// ordering sorts records by one orderBy field, then by id. Without a field
+// it sorts by id alone (id order is creation order).
 type ordering[T any] struct {
-	name string
+	name string // the orderBy field, "ID" without one
 	desc bool
-	key  func(*T) string
+	sortBy[T]
 }
 
-// connect filters, sorts and pages records into a connection. Cursors encode
-// the order and the record's place in it (sort key and id), so a cursor
-// stays valid while the caller keeps the same filter and order, even when
-// records are added or removed elsewhere in the list.
-func connect[T any](recs []*T, match func(*T) bool, ord ordering[T], id func(*T) clevertim.ID, p page) (*model.Connection[T], error) {
+// sortBy is how one orderBy field sorts records: the kinds of its key's
+// parts, and the key of a record, appended to a slice.
+type sortBy[T any] struct {
+	kinds []keyKind
+	key   func([]sortKey, *T, *collator) []sortKey
+}
+
+// connect filters, sorts and pages records into a connection. Cursors carry
+// the order and the record's place in it (its typed sort key and id), so a
+// cursor stays valid while the caller keeps the same filter and order, even
+// when records are added or removed elsewhere in the list.
+func connect[T any, P clevertim.RecordPtr[T]](recs []*T, match func(*T) bool, ord ordering[T], p page) (*model.Connection[T], error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
+	var coll *collator
+	if slices.Contains(ord.kinds, keyText) {
+		coll = newCollator()
+	}
 	items := make([]place, 0, len(recs))
 	matched := make([]*T, 0, len(recs))
+	// Every record's key in one array: one allocation, not one per record.
+	keys := make([]sortKey, 0, len(recs)*len(ord.kinds))
 	for _, r := range recs {
 		if match == nil || match(r) {
-			pl := place{id: id(r), at: len(matched)}
+			pl := place{id: P(r).RecordID(), at: len(matched)}
 			if ord.key != nil {
-				pl.key = ord.key(r)
+				start := len(keys)
+				keys = ord.key(keys, r, coll)
+				pl.key = keys[start:len(keys):len(keys)]
 			}
 			items = append(items, pl)
 			matched = append(matched, r)
 		}
 	}
 	compare := func(a, b place) int {
-		c := a.compare(b)
+		c := ord.compare(a, b)
 		if ord.desc {
 			return -c
 		}
@@ -65,7 +77,7 @@ func connect[T any](recs []*T, match func(*T) bool, ord ordering[T], id func(*T)
 
 	start, end := 0, len(items)
 	if p.after != nil {
-		after, err := decodeCursor(*p.after, ord, "after")
+		after, err := decodeCursor(*p.after, ord, coll, "after")
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +86,7 @@ func connect[T any](recs []*T, match func(*T) bool, ord ordering[T], id func(*T)
 		})
 	}
 	if p.before != nil {
-		before, err := decodeCursor(*p.before, ord, "before")
+		before, err := decodeCursor(*p.before, ord, coll, "before")
 		if err != nil {
 			return nil, err
 		}
@@ -102,14 +114,17 @@ func connect[T any](recs []*T, match func(*T) bool, ord ordering[T], id func(*T)
 
 // place is a record's position in an ordering: its sort key, then its id.
 type place struct {
-	key string
+	key []sortKey
 	id  clevertim.ID
 	at  int // index of the record, for building the page
 }
 
-func (a place) compare(b place) int {
-	if c := strings.Compare(a.key, b.key); c != 0 {
-		return c
+// compare orders two places, ascending.
+func (o ordering[T]) compare(a, b place) int {
+	for i, kind := range o.kinds {
+		if c := kind.compare(a.key[i], b.key[i]); c != 0 {
+			return c
+		}
 	}
 	return compareIDs(a.id, b.id)
 }
@@ -123,75 +138,65 @@ func (p page) check() error {
 	return nil
 }
 
-const cursorVersion = "c1"
+// cursor is what a cursor carries, as JSON in URL-safe base64: the order it
+// was issued for, the typed sort key (null for an absent value) and the id.
+type cursor struct {
+	Version int          `json:"v"`
+	Order   string       `json:"o"`
+	Key     []*string    `json:"k"`
+	ID      clevertim.ID `json:"id"`
+}
 
-func orderTag[T any](ord ordering[T]) string {
-	if ord.desc {
-		return ord.name + ":desc"
+const cursorVersion = 2
+
+func (o ordering[T]) tag() string {
+	if o.desc {
+		return o.name + ":desc"
 	}
-	return ord.name + ":asc"
+	return o.name + ":asc"
 }
 
 func encodeCursor[T any](ord ordering[T], pl place) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorVersion + "\x01" + orderTag(ord) + "\x01" + pl.key + "\x01" + string(pl.id)))
+	c := cursor{Version: cursorVersion, Order: ord.tag(), ID: pl.id, Key: make([]*string, len(ord.kinds))}
+	for i, kind := range ord.kinds {
+		c.Key[i] = kind.encode(pl.key[i])
+	}
+	raw, _ := json.Marshal(c) // strings and ints only: cannot fail
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-func decodeCursor[T any](cursor string, ord ordering[T], arg string) (place, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	parts := strings.Split(string(raw), "\x01")
-	if err != nil || len(parts) != 4 || parts[0] != cursorVersion || parts[3] == "" {
-		return place{}, inputError(arg, "%q is not a cursor of this connection", cursor)
+// MaxCursorLen bounds a cursor: the facade's own are far shorter.
+const MaxCursorLen = 4096
+
+func decodeCursor[T any](s string, ord ordering[T], coll *collator, arg string) (place, error) {
+	if len(s) > MaxCursorLen {
+		return place{}, inputError(arg, "a cursor is at most %d characters, this one has %d", MaxCursorLen, len(s))
 	}
-	if parts[1] != orderTag(ord) {
-		return place{}, inputError(arg, "the cursor was issued for the order %s, not %s; start again from the first page", parts[1], orderTag(ord))
+	notCursor := inputError(arg, "%q is not a cursor of this connection", s)
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return place{}, notCursor
 	}
-	return place{key: parts[2], id: clevertim.ID(parts[3])}, nil
+	var c cursor
+	if err := json.Unmarshal(raw, &c); err != nil || c.Version != cursorVersion || c.ID == "" {
+		return place{}, notCursor
+	}
+	if c.Order != ord.tag() {
+		return place{}, inputError(arg, "the cursor was issued for the order %s, not %s; start again from the first page", c.Order, ord.tag())
+	}
+	if len(c.Key) != len(ord.kinds) {
+		return place{}, notCursor
+	}
+	pl := place{id: c.ID, key: make([]sortKey, len(ord.kinds))}
+	for i, kind := range ord.kinds {
+		v, ok := kind.decode(c.Key[i], coll)
+		if !ok {
+			return place{}, notCursor
+		}
+		pl.key[i] = v
+	}
+	return pl, nil
 }
 
 // compareIDs orders numeric ids by value, before other ids in text order.
-func compareIDs(a, b clevertim.ID) int {
-	an, aok := a.Int()
-	bn, bok := b.Int()
-	switch {
-	case aok && bok:
-		return cmp.Compare(an, bn)
-	case aok:
-		return -1
-	case bok:
-		return 1
-	}
-	return strings.Compare(string(a), string(b))
-}
-
-// Sort keys for the field types the orderings use.
-
-func textKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-func timeKey(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000000")
-}
-
-func timePtrKey(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return timeKey(*t)
-}
-
-// decimalKey orders decimal amounts as text: empty first, then negatives,
-// then non-negative amounts by magnitude.
-func decimalKey(d clevertim.Decimal) string {
-	f, err := strconv.ParseFloat(string(d), 64)
-	if err != nil {
-		return ""
-	}
-	if f < 0 {
-		return fmt.Sprintf("0%025.6f", 1e18+f)
-	}
-	return fmt.Sprintf("1%025.6f", f)
-}
-
-func direction(d model.OrderDirection) bool { return d == model.OrderDirectionDesc }
+func compareIDs(a, b clevertim.ID) int { return a.Compare(b) }

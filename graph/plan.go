@@ -2,12 +2,12 @@ package graph
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 )
 
@@ -28,52 +28,89 @@ const nestedListGuess = 3
 
 // planner collects the GraphQL object types whose collections to prefetch.
 type planner struct {
-	vars      map[string]any
+	oc        *graphql.OperationContext
+	schema    *ast.Schema
+	loaders   *loaders.Loaders
 	threshold int
-	want      map[string]bool
+	byType    map[string]described
+	// scans are the reverse links, "Parent.field", each reading the whole
+	// collection of its type.
+	scans map[string]bool
+	want  map[string]bool
 }
 
-func (p *planner) walk(sel ast.SelectionSet, many int) {
-	for _, s := range sel {
-		switch s := s.(type) {
-		case *ast.Field:
-			p.field(s, many)
-		case *ast.InlineFragment:
-			p.walk(s.SelectionSet, many)
-		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				p.walk(s.Definition.SelectionSet, many)
-			}
-		}
+// walk visits the fields a selection set selects on an object of type
+// typeName: gqlgen's field collection applies fragments, type conditions and
+// @skip/@include as execution will.
+func (p *planner) walk(sel ast.SelectionSet, typeName string, many int) {
+	for _, f := range graphql.CollectFields(p.oc, sel, p.satisfies(typeName)) {
+		p.field(f, typeName, many)
 	}
 }
 
-func (p *planner) field(f *ast.Field, many int) {
-	if f.Definition == nil || f.ObjectDefinition == nil {
+// satisfies is what a fragment's type condition may name to apply to an
+// object of this type: the type and its interfaces.
+func (p *planner) satisfies(typeName string) []string {
+	out := []string{typeName}
+	if def := p.schema.Types[typeName]; def != nil {
+		out = append(out, def.Interfaces...)
+	}
+	return out
+}
+
+func (p *planner) field(f graphql.CollectedField, parent string, many int) {
+	if f.Definition == nil {
 		return // __typename
 	}
 	typeName := f.Definition.Type.Name()
-	parent := f.ObjectDefinition.Name
-	if node, ok := strings.CutSuffix(typeName, "Connection"); ok {
-		topLevel := parent == "Query"
-		many *= p.pageSize(f, topLevel)
-		// Top-level lists and Company.contacts read the whole collection.
-		p.need(node, many, topLevel || (parent == "Company" && f.Name == "contacts"))
-		p.walk(f.SelectionSet, many)
+	if node, ok := p.connectionNode(typeName); ok {
+		topLevel := parent == p.schema.Query.Name
+		many *= p.pageSize(f.Field, topLevel)
+		p.need(node, many, topLevel || p.scans[parent+"."+f.Name])
+		p.walkAs(f.Selections, typeName, many)
 		return
 	}
 	// A connection's edges and nodes are its page, counted already.
-	inPage := strings.HasSuffix(parent, "Connection")
+	_, inPage := p.connectionNode(parent)
 	if f.Definition.Type.Elem != nil && !inPage {
 		many *= nestedListGuess
 	}
 	p.need(typeName, many, false)
-	p.walk(f.SelectionSet, many)
+	p.walkAs(f.Selections, typeName, many)
+}
+
+// walkAs walks a field's selections once per object type its value may
+// have: a union or interface walks each of its members.
+func (p *planner) walkAs(sel ast.SelectionSet, typeName string, many int) {
+	if len(sel) == 0 {
+		return
+	}
+	def := p.schema.Types[typeName]
+	if def == nil || !def.IsAbstractType() {
+		p.walk(sel, typeName, many)
+		return
+	}
+	for _, member := range p.schema.GetPossibleTypes(def) {
+		p.walk(sel, member.Name, many)
+	}
+}
+
+// connectionNode is the node type of a Relay connection type.
+func (p *planner) connectionNode(typeName string) (string, bool) {
+	def := p.schema.Types[typeName]
+	if def == nil || def.Fields.ForName("pageInfo") == nil {
+		return "", false
+	}
+	nodes := def.Fields.ForName("nodes")
+	if nodes == nil {
+		return "", false
+	}
+	return nodes.Type.Name(), true
 }
 
 // pageSize is the number of records a connection field will return at most.
 func (p *planner) pageSize(f *ast.Field, topLevel bool) int {
-	if n, ok := requestedPage(f, p.vars); ok {
+	if n, ok := requestedPage(f, p.oc.Variables); ok {
 		return n
 	}
 	if topLevel {
@@ -98,53 +135,60 @@ func requestedPage(f *ast.Field, vars map[string]any) (int, bool) {
 }
 
 func (p *planner) need(typeName string, many int, scan bool) {
-	switch typeName {
-	case "User", "Group", "CustomField", "Folder":
-		p.want[typeName] = true
-	case "Customer":
-		p.need("Contact", many, scan)
-		p.need("Company", many, scan)
-	case "Contact", "Company", "Opportunity", "Case", "Task", "Note", "Comment", "File", "LinkedFile":
-		if scan || many > p.threshold {
-			p.want[typeName] = true
+	if typeName == "Node" {
+		return // node and nodes name their records by id: the loaders fetch just those
+	}
+	if def := p.schema.Types[typeName]; def != nil && def.IsAbstractType() {
+		for _, member := range p.schema.GetPossibleTypes(def) {
+			p.need(member.Name, many, scan)
 		}
+		return
+	}
+	r, ok := p.byType[typeName]
+	if ok && (r.loaderOf(p.loaders).Small() || scan || many > p.threshold) {
+		p.want[typeName] = true
 	}
 }
 
-// prefetchers maps a GraphQL type to the collection of the request's loaders.
-func prefetchers(l *loaders.Loaders) map[string]func(context.Context) func() {
-	return map[string]func(context.Context) func(){
-		"Contact": l.Contacts.Prefetch, "Company": l.Companies.Prefetch, "Opportunity": l.Opportunities.Prefetch,
-		"Case": l.Cases.Prefetch, "Task": l.Tasks.Prefetch, "Note": l.Notes.Prefetch, "Comment": l.Comments.Prefetch,
-		"CustomField": l.CustomFields.Prefetch, "User": l.Users.Prefetch, "Group": l.Groups.Prefetch,
-		"Folder": l.Folders.Prefetch, "File": l.Files.Prefetch, "LinkedFile": l.LinkedFiles.Prefetch,
-	}
-}
-
-// planOperation returns the types whose collections a query operation
+// planOperation returns the resources whose collections a query operation
 // should prefetch. Mutations are not planned: their reads follow writes.
-func planOperation(oc *graphql.OperationContext, threshold int) map[string]bool {
+func planOperation(oc *graphql.OperationContext, schema *ast.Schema, l *loaders.Loaders, threshold int) []described {
 	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query {
 		return nil
 	}
-	p := &planner{vars: oc.Variables, threshold: threshold, want: map[string]bool{}}
-	p.walk(oc.Operation.SelectionSet, 1)
-	return p.want
+	p := &planner{oc: oc, schema: schema, loaders: l, threshold: threshold,
+		byType: map[string]described{}, scans: map[string]bool{}, want: map[string]bool{}}
+	for _, r := range allResources {
+		p.byType[r.graphQLType()] = r
+		for _, link := range r.reverseLinkNames() {
+			p.scans[link] = true
+		}
+	}
+	p.walk(oc.Operation.SelectionSet, schema.Query.Name, 1)
+	var out []described
+	for _, r := range allResources {
+		if p.want[r.graphQLType()] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // prefetch is the operation middleware that starts the planned fetches and,
 // before the response goes out, waits for them, so that no fetch outlives
 // its request and extensions.upstream counts them all.
 func prefetch(threshold int) graphql.OperationMiddleware {
+	// The schema the executor was generated from; its parse is shared.
+	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		want := planOperation(graphql.GetOperationContext(ctx), threshold)
+		l := loaders.For(ctx)
+		want := planOperation(graphql.GetOperationContext(ctx), schema, l, threshold)
 		if len(want) == 0 {
 			return next(ctx)
 		}
-		start := prefetchers(loaders.For(ctx))
 		var waits []func()
-		for typeName := range want {
-			waits = append(waits, start[typeName](ctx))
+		for _, r := range want {
+			waits = append(waits, r.loaderOf(l).Prefetch(ctx))
 		}
 		respond := next(ctx)
 		var once sync.Once

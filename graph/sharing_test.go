@@ -16,11 +16,11 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 )
 
-// gate holds the answers to the upstream requests it matches until it is
+// answerGate holds the answers to the upstream requests it matches until it is
 // opened, so that a test can line operations up behind one read in flight
 // without depending on timing. The answer is fetched before it is held: a
 // held read carries what Clevertim held when it was sent.
-type gate struct {
+type answerGate struct {
 	base  http.RoundTripper
 	match func(*http.Request) bool
 	open  chan struct{}
@@ -30,13 +30,13 @@ type gate struct {
 	cancelled atomic.Int32 // held requests whose context ended
 }
 
-func newGate(match func(*http.Request) bool) *gate {
-	return &gate{base: clevertim.NewTransport(), match: match, open: make(chan struct{})}
+func newAnswerGate(match func(*http.Request) bool) *answerGate {
+	return &answerGate{base: clevertim.NewTransport(), match: match, open: make(chan struct{})}
 }
 
-func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
+func (g *answerGate) release() { g.once.Do(func() { close(g.open) }) }
 
-func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
+func (g *answerGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !g.match(req) {
 		return g.base.RoundTrip(req)
 	}
@@ -128,7 +128,7 @@ func TestSharing_ConcurrentFirstPages(t *testing.T) {
 	for _, ttl := range []time.Duration{0, time.Minute} {
 		t.Run("cache-ttl="+ttl.String(), func(t *testing.T) {
 			t.Parallel()
-			g := newGate(collectionGET("contact"))
+			g := newAnswerGate(collectionGET("contact"))
 			flights := upstream.NewFlights()
 			h := newHarness(t, graph.HandlerConfig{Transport: g, Flights: flights, CacheTTL: ttl})
 			const n = 16
@@ -169,7 +169,7 @@ func TestSharing_ConcurrentFirstPages(t *testing.T) {
 func TestSharing_ReadAfterWrite(t *testing.T) {
 	t.Parallel()
 	var first atomic.Bool // hold only the first collection read
-	g := newGate(func(r *http.Request) bool {
+	g := newAnswerGate(func(r *http.Request) bool {
 		return collectionGET("contact")(r) && first.CompareAndSwap(false, true)
 	})
 	h := newHarness(t, graph.HandlerConfig{Transport: g})
@@ -179,10 +179,10 @@ func TestSharing_ReadAfterWrite(t *testing.T) {
 	}
 	id := contacts[0].ID
 	h.emu.ResetStats()
-	const page = `{ contacts(first: 1000) { nodes { id title } } }`
+	const page = `{ contacts(first: 1000) { nodes { clevertimId title } } }`
 	titleOf := func(r sharedResponse) string {
 		for _, c := range list(r.Data, "contacts", "nodes") {
-			if str(c, "id") == string(id) {
+			if str(c, "clevertimId") == string(id) {
 				return str(c, "title")
 			}
 		}
@@ -215,7 +215,7 @@ func TestSharing_ReadAfterWrite(t *testing.T) {
 // the others; when every caller has gone, the read is cancelled.
 func TestSharing_CancelledCaller(t *testing.T) {
 	t.Parallel()
-	g := newGate(collectionGET("contact"))
+	g := newAnswerGate(collectionGET("contact"))
 	flights := upstream.NewFlights()
 	h := newHarness(t, graph.HandlerConfig{Transport: g, Flights: flights})
 
@@ -237,7 +237,7 @@ func TestSharing_CancelledCaller(t *testing.T) {
 	}
 
 	// Alone, a caller that goes away cancels the read.
-	g2 := newGate(collectionGET("contact"))
+	g2 := newAnswerGate(collectionGET("contact"))
 	h2 := newHarness(t, graph.HandlerConfig{Transport: g2})
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	done := h2.async(ctx2, ownerKey, firstPage)

@@ -11,36 +11,26 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
-type taskChanges struct {
-	typ                                           graphql.Omittable[*clevertim.TaskType]
-	location                                      graphql.Omittable[*string]
-	customerID, caseID, opportunityID, assigneeID graphql.Omittable[*clevertim.ID]
-	start, end                                    graphql.Omittable[*model.TaskDateTimeInput]
-	recurrence                                    graphql.Omittable[*model.TaskRecurrenceInput]
-	visibility                                    graphql.Omittable[*model.VisibilityInput]
-}
-
-func applyTask(ctx context.Context, t *clevertim.Task, ch taskChanges) error {
-	l := loaders.For(ctx)
-	setPtr(&t.Type, ch.typ)
-	setText(&t.Location, ch.location)
-	if err := setCustomer(ctx, &t.CustomerID, ch.customerID, "customerId"); err != nil {
+func applyTask(ctx context.Context, t *clevertim.Task, ch model.TaskChanges) error {
+	setPtr(&t.Type, ch.Type)
+	setText(&t.Location, ch.Location)
+	if err := setCustomer(ctx, &t.CustomerID, ch.CustomerID, "customerId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, l.Cases, &t.CaseID, ch.caseID, "caseId", "case"); err != nil {
+	if err := cases.set(ctx, &t.CaseID, ch.CaseID, "caseId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, l.Opportunities, &t.OpportunityID, ch.opportunityID, "opportunityId", "opportunity"); err != nil {
+	if err := opportunities.set(ctx, &t.OpportunityID, ch.OpportunityID, "opportunityId"); err != nil {
 		return err
 	}
-	if err := setRef(ctx, l.Users, &t.AssigneeID, ch.assigneeID, "assigneeId", "user"); err != nil {
+	if err := users.set(ctx, &t.AssigneeID, ch.AssigneeID, "assigneeId"); err != nil {
 		return err
 	}
 	for _, d := range []struct {
 		dst   **clevertim.TaskDate
 		in    graphql.Omittable[*model.TaskDateTimeInput]
 		field string
-	}{{&t.Start, ch.start, "start"}, {&t.End, ch.end, "end"}} {
+	}{{&t.Start, ch.Start, "start"}, {&t.End, ch.End, "end"}} {
 		if v, ok := d.in.ValueOK(); ok {
 			date, err := taskDate(d.field, v)
 			if err != nil {
@@ -49,7 +39,7 @@ func applyTask(ctx context.Context, t *clevertim.Task, ch taskChanges) error {
 			*d.dst = date
 		}
 	}
-	if v, ok := ch.recurrence.ValueOK(); ok {
+	if v, ok := ch.Recurrence.ValueOK(); ok {
 		none := clevertim.RecurNone
 		t.Recurrence, t.RecurEvery, t.RecurOptions = &none, 1, clevertim.RecurrenceOptions{}
 		if v != nil {
@@ -65,11 +55,11 @@ func applyTask(ctx context.Context, t *clevertim.Task, ch taskChanges) error {
 			t.RecurOptions.SkipWeekends = skip != nil && *skip
 		}
 	}
-	return applyVisibility(ctx, &t.Visibility, ch.visibility)
+	return applyVisibility(ctx, &t.Visibility, ch.Visibility)
 }
 
 func (r *mutationResolver) changeTask(ctx context.Context, id clevertim.ID, expected *time.Time, apply func(*clevertim.Task) error) (*clevertim.Task, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "task", id, client.Tasks.Get, client.Tasks.Update,
+	return updateRecord(ctx, tasks, id, client.Tasks.Get, client.Tasks.Update,
 		func(t *clevertim.Task) time.Time { return t.LastModified }, expected, apply)
 }

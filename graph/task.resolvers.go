@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
@@ -17,8 +18,7 @@ func (r *mutationResolver) CreateTask(ctx context.Context, input model.CreateTas
 	client := loaders.For(ctx).Client()
 	return createRecord(ctx, client.Tasks.Create, func(t *clevertim.Task) error {
 		t.Name, t.RecurEvery = input.Name, 1
-		return applyTask(ctx, t, taskChanges{input.Type, input.Location, input.CustomerID, input.CaseID,
-			input.OpportunityID, input.AssigneeID, input.Start, input.End, input.Recurrence, input.Visibility})
+		return applyTask(ctx, t, input.TaskChanges)
 	})
 }
 
@@ -26,13 +26,12 @@ func (r *mutationResolver) UpdateTask(ctx context.Context, id clevertim.ID, inpu
 	return r.changeTask(ctx, id, input.ExpectedLastModified.Value(), func(t *clevertim.Task) error {
 		setText(&t.Name, input.Name)
 		setBool(&t.IsCompleted, input.IsCompleted)
-		return applyTask(ctx, t, taskChanges{input.Type, input.Location, input.CustomerID, input.CaseID,
-			input.OpportunityID, input.AssigneeID, input.Start, input.End, input.Recurrence, input.Visibility})
+		return applyTask(ctx, t, input.TaskChanges)
 	})
 }
 
 func (r *mutationResolver) DeleteTask(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord(ctx, loaders.For(ctx).Client().Tasks.Delete, id)
+	return deleteRecord(ctx, tasks, loaders.For(ctx).Client().Tasks.Delete, id)
 }
 
 func (r *mutationResolver) CompleteTask(ctx context.Context, id clevertim.ID) (*clevertim.Task, error) {
@@ -44,15 +43,11 @@ func (r *mutationResolver) ReopenTask(ctx context.Context, id clevertim.ID) (*cl
 }
 
 func (r *queryResolver) Task(ctx context.Context, id clevertim.ID) (*clevertim.Task, error) {
-	return loaders.For(ctx).Tasks.Load(ctx, id)
+	return tasks.get(ctx, id)
 }
 
-func (r *queryResolver) Tasks(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.TaskOrder) (*model.Connection[clevertim.Task], error) {
-	all, err := loaders.For(ctx).Tasks.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, taskMatcher(filter), taskOrdering(orderBy), taskID, page{first, last, after, before})
+func (r *queryResolver) Tasks(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.TaskFilter, orderBy *model.Order[model.TaskOrderField]) (*model.Connection[clevertim.Task], error) {
+	return tasks.list(ctx, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *taskResolver) Customer(ctx context.Context, obj *clevertim.Task) (model.Customer, error) {
@@ -60,35 +55,23 @@ func (r *taskResolver) Customer(ctx context.Context, obj *clevertim.Task) (model
 }
 
 func (r *taskResolver) Case(ctx context.Context, obj *clevertim.Task) (*clevertim.Case, error) {
-	return loadRef(ctx, loaders.For(ctx).Cases, obj.CaseID)
+	return cases.ref(ctx, obj.CaseID)
 }
 
 func (r *taskResolver) Opportunity(ctx context.Context, obj *clevertim.Task) (*clevertim.Opportunity, error) {
-	return loadRef(ctx, loaders.For(ctx).Opportunities, obj.OpportunityID)
+	return opportunities.ref(ctx, obj.OpportunityID)
 }
 
 func (r *taskResolver) Assignee(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error) {
-	return userRef(ctx, obj.AssigneeID)
+	return users.ref(ctx, obj.AssigneeID)
 }
 
 func (r *taskResolver) CreatedBy(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error) {
-	return userRef(ctx, userID(obj.CreatedBy))
+	return users.ref(ctx, optionalID(obj.CreatedBy))
 }
 
-func (r *taskResolver) Recurrence(ctx context.Context, obj *clevertim.Task) (*model.TaskRecurrence, error) {
-	rec := &model.TaskRecurrence{Frequency: clevertim.RecurNone, Every: max(obj.RecurEvery, 1), SkipWeekends: obj.RecurOptions.SkipWeekends}
-	if obj.Recurrence != nil && obj.Recurrence.Valid() {
-		rec.Frequency = *obj.Recurrence
-	}
-	return rec, nil
-}
-
-func (r *taskResolver) Comments(ctx context.Context, obj *clevertim.Task, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.CommentOrder) (*model.Connection[clevertim.Comment], error) {
-	return commentsOf(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
-}
-
-func (r *taskResolver) Visibility(ctx context.Context, obj *clevertim.Task) (model.Visibility, error) {
-	return visibilityOf(obj.Visibility), nil
+func (r *taskResolver) Comments(ctx context.Context, obj *clevertim.Task, first *int, after *string, last *int, before *string, filter *model.CommentFilter, orderBy *model.Order[model.CommentOrderField]) (*model.Connection[clevertim.Comment], error) {
+	return comments.links(ctx, obj.CommentIDs, page{first, last, after, before}, filter, orderBy)
 }
 
 func (r *taskResolver) PrivateTo(ctx context.Context, obj *clevertim.Task) (*clevertim.User, error) {
@@ -99,6 +82,6 @@ func (r *taskResolver) Groups(ctx context.Context, obj *clevertim.Task) ([]*clev
 	return groupsOf(ctx, obj.Visibility)
 }
 
-func (r *Resolver) Task() TaskResolver { return &taskResolver{r} }
+func (r *Resolver) Task() generated.TaskResolver { return &taskResolver{r} }
 
 type taskResolver struct{ *Resolver }

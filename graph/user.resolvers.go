@@ -9,40 +9,32 @@ import (
 	"context"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/generated"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
 func (r *groupResolver) Users(ctx context.Context, obj *clevertim.Group) ([]*clevertim.User, error) {
-	return loadList(ctx, loaders.For(ctx).Users, obj.UserIDs)
+	return users.many(ctx, obj.UserIDs)
 }
 
 func (r *queryResolver) User(ctx context.Context, id clevertim.ID) (*clevertim.User, error) {
-	return loaders.For(ctx).Users.Load(ctx, id)
+	return users.get(ctx, id)
 }
 
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.UserFilter) (*model.Connection[clevertim.User], error) {
-	all, err := loaders.For(ctx).Users.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, userMatcher(filter), byID[clevertim.User](), userIDOf, page{first, last, after, before})
+	return users.list(ctx, page{first, last, after, before}, filter, nil)
 }
 
 func (r *queryResolver) Group(ctx context.Context, id clevertim.ID) (*clevertim.Group, error) {
-	return loaders.For(ctx).Groups.Load(ctx, id)
+	return groups.get(ctx, id)
 }
 
 func (r *queryResolver) Groups(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[clevertim.Group], error) {
-	all, err := loaders.For(ctx).Groups.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect(all, nil, byID[clevertim.Group](), groupID, page{first, last, after, before})
+	return groups.list(ctx, page{first, last, after, before}, nil, nil)
 }
 
 func (r *userResolver) Groups(ctx context.Context, obj *clevertim.User) ([]*clevertim.Group, error) {
-	all, err := loaders.For(ctx).Groups.All(ctx)
+	all, err := groups.all(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -55,9 +47,9 @@ func (r *userResolver) Groups(ctx context.Context, obj *clevertim.User) ([]*clev
 	return out, nil
 }
 
-func (r *Resolver) Group() GroupResolver { return &groupResolver{r} }
+func (r *Resolver) Group() generated.GroupResolver { return &groupResolver{r} }
 
-func (r *Resolver) User() UserResolver { return &userResolver{r} }
+func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
 type (
 	groupResolver struct{ *Resolver }

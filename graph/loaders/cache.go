@@ -23,6 +23,8 @@ type Cache struct {
 	mu      sync.Mutex
 	gen     uint64 // bumped by Invalidate, so fetches started before it are not stored
 	entries map[cacheKey]cacheEntry
+
+	observer CacheObserver // see Observe
 }
 
 type cacheKey struct {
@@ -72,6 +74,7 @@ func (c *Cache) put(k cacheKey, v any, gen uint64) {
 		return // a write happened while this was fetched: it may be stale
 	}
 	if len(c.entries) >= c.maxEntries {
+		before := len(c.entries)
 		now := c.now()
 		for key, e := range c.entries {
 			if now.After(e.expires) {
@@ -81,6 +84,7 @@ func (c *Cache) put(k cacheKey, v any, gen uint64) {
 		if len(c.entries) >= c.maxEntries {
 			clear(c.entries)
 		}
+		c.evicted(before - len(c.entries))
 	}
 	c.entries[k] = cacheEntry{value: v, expires: c.now().Add(c.ttl)}
 }
@@ -144,7 +148,9 @@ func through[T any](c *Cache, apiKey, resource string, idOf func(*T) clevertim.I
 		return nil, false
 	}
 	cachedGet := func(ctx context.Context, id clevertim.ID) (*T, error) {
-		if rec, ok := peek(id); ok {
+		rec, ok := peek(id)
+		c.lookup(resource, ok)
+		if ok {
 			return rec, nil
 		}
 		one := cacheKey{key: hash, resource: resource, id: id}
@@ -156,7 +162,9 @@ func through[T any](c *Cache, apiKey, resource string, idOf func(*T) clevertim.I
 		return rec, err
 	}
 	cachedList := func(ctx context.Context) (*cachedCollection[T], error) {
-		if v, ok := c.get(all); ok {
+		v, ok := c.get(all)
+		c.lookup(resource, ok)
+		if ok {
 			return v.(*cachedCollection[T]), nil
 		}
 		gen := c.generation()

@@ -30,7 +30,8 @@ func newCustomerLoader(contacts *Resource[clevertim.Contact], companies *Resourc
 func (c *CustomerLoader) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.loader = dataloader.NewBatchedLoader(c.batch, dataloader.WithWait[clevertim.ID, any](c.opts.Wait))
+	c.loader = dataloader.NewBatchedLoader(c.batch, append(tracerOption[clevertim.ID, any](c.opts.Tracer, "customer"),
+		dataloader.WithWait[clevertim.ID, any](c.opts.Wait))...)
 }
 
 func (c *CustomerLoader) current() *dataloader.Loader[clevertim.ID, any] {

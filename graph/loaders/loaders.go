@@ -4,7 +4,10 @@ package loaders
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 )
@@ -22,6 +25,8 @@ type Options struct {
 	Concurrency int
 	// Cache, if set, keeps reads across requests (see Cache).
 	Cache *Cache
+	// Tracer, if set, gives every batch a span.
+	Tracer trace.Tracer
 }
 
 // DefaultOptions suit a remote Clevertim.
@@ -44,48 +49,69 @@ func (o Options) WithDefaults() Options {
 	return o
 }
 
-// Loaders holds the loaders of one request, all acting as one API key.
+// Loaders holds the loaders of one request, all acting as one API key. A
+// resource's loader is made the first time the request asks for it (Of),
+// from the resource's Kind, declared once where the resource is described.
 type Loaders struct {
 	client *clevertim.Client
-	cache  *Cache
+	opts   Options
 
-	Contacts      *Resource[clevertim.Contact]
-	Companies     *Resource[clevertim.Company]
-	Opportunities *Resource[clevertim.Opportunity]
-	Cases         *Resource[clevertim.Case]
-	Tasks         *Resource[clevertim.Task]
-	Notes         *Resource[clevertim.Note]
-	Comments      *Resource[clevertim.Comment]
-	CustomFields  *Resource[clevertim.CustomField]
-	Users         *Resource[clevertim.User]
-	Groups        *Resource[clevertim.Group]
-	Folders       *Resource[clevertim.Folder]
-	Files         *Resource[clevertim.File]
-	LinkedFiles   *Resource[clevertim.LinkedFile]
-	Customers     *CustomerLoader
+	// resources maps a *Kind to its *Resource. Every load looks its loader
+	// up, so reads take no lock; mu orders the making of new ones.
+	resources sync.Map
+	mu        sync.Mutex
+	customers *CustomerLoader
 }
 
 // New builds the loaders of one request for the client's API key.
 func New(client *clevertim.Client, opts Options) *Loaders {
-	opts = opts.WithDefaults()
-	l := &Loaders{client: client, cache: opts.Cache}
-	key := client.APIKey()
-	l.Contacts = newResource("contact", opts, false, client.Contacts.Get, client.Contacts.List, func(c *clevertim.Contact) clevertim.ID { return c.ID }, key)
-	l.Companies = newResource("company", opts, false, client.Companies.Get, client.Companies.List, func(c *clevertim.Company) clevertim.ID { return c.ID }, key)
-	l.Opportunities = newResource("opportunity", opts, false, client.Opportunities.Get, client.Opportunities.List, func(c *clevertim.Opportunity) clevertim.ID { return c.ID }, key)
-	l.Cases = newResource("case", opts, false, client.Cases.Get, client.Cases.List, func(c *clevertim.Case) clevertim.ID { return c.ID }, key)
-	l.Tasks = newResource("task", opts, false, client.Tasks.Get, client.Tasks.List, func(c *clevertim.Task) clevertim.ID { return c.ID }, key)
-	l.Notes = newResource("note", opts, false, client.Notes.Get, client.Notes.List, func(c *clevertim.Note) clevertim.ID { return c.ID }, key)
-	l.Comments = newResource("comment", opts, false, client.Comments.Get, client.Comments.List, func(c *clevertim.Comment) clevertim.ID { return c.ID }, key)
-	// Users, groups and custom fields are few: always fetched whole.
-	l.CustomFields = newResource("custom field", opts, true, client.CustomFields.Get, client.CustomFields.List, func(c *clevertim.CustomField) clevertim.ID { return c.ID }, key)
-	l.Users = newResource("user", opts, true, client.Users.Get, client.Users.List, func(c *clevertim.User) clevertim.ID { return c.ID }, key)
-	l.Groups = newResource("group", opts, true, client.Groups.Get, client.Groups.List, func(c *clevertim.Group) clevertim.ID { return c.ID }, key)
-	l.Folders = newResource("folder", opts, true, client.Folders.Get, client.Folders.List, func(c *clevertim.Folder) clevertim.ID { return c.ID }, key)
-	l.Files = newResource("file", opts, false, client.Files.Get, client.Files.List, func(c *clevertim.File) clevertim.ID { return c.ID }, key)
-	l.LinkedFiles = newResource("linked file", opts, false, client.LinkedFiles.Get, client.LinkedFiles.List, func(c *clevertim.LinkedFile) clevertim.ID { return c.ID }, key)
-	l.Customers = newCustomerLoader(l.Contacts, l.Companies, opts)
-	return l
+	return &Loaders{client: client, opts: opts.WithDefaults()}
+}
+
+// Kind describes the loader of one resource.
+type Kind[T any] struct {
+	// Name names the resource in errors: "contact".
+	Name string
+	// Small resources (users, groups, custom fields, folders) are few: their
+	// collection is always fetched whole.
+	Small bool
+	// Service is the client's service for the resource.
+	Service func(*clevertim.Client) Service[T]
+}
+
+// Service is the part of a client service a loader uses.
+type Service[T any] interface {
+	Get(context.Context, clevertim.ID) (*T, error)
+	List(context.Context) ([]*T, error)
+}
+
+// Of returns the request's loader of kind k, making it on first use. k must
+// be the same pointer each time (a package-level declaration).
+func Of[T any, P clevertim.RecordPtr[T]](l *Loaders, k *Kind[T]) *Resource[T] {
+	if r, ok := l.resources.Load(k); ok {
+		return r.(*Resource[T])
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r, ok := l.resources.Load(k); ok {
+		return r.(*Resource[T])
+	}
+	svc := k.Service(l.client)
+	idOf := func(x *T) clevertim.ID { return P(x).RecordID() }
+	r := newResource(k.Name, l.opts, k.Small, svc.Get, svc.List, idOf, l.client.APIKey())
+	l.resources.Store(k, r)
+	return r
+}
+
+// Customers is the request's loader of `cust` references, which look among
+// contacts, then companies.
+func (l *Loaders) Customers(contacts *Resource[clevertim.Contact], companies *Resource[clevertim.Company]) *CustomerLoader {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.customers == nil {
+		l.customers = newCustomerLoader(contacts, companies, l.opts)
+	}
+	return l.customers
 }
 
 // Client is the API client of the request's key, for writes.
@@ -95,21 +121,16 @@ func (l *Loaders) Client() *clevertim.Client { return l.client }
 // A mutation calls it, so that what is read next reflects the write (a new
 // note's id in its contact's notes, say).
 func (l *Loaders) Invalidate() {
-	l.cache.Invalidate()
-	l.Contacts.reset()
-	l.Companies.reset()
-	l.Opportunities.reset()
-	l.Cases.reset()
-	l.Tasks.reset()
-	l.Notes.reset()
-	l.Comments.reset()
-	l.CustomFields.reset()
-	l.Users.reset()
-	l.Groups.reset()
-	l.Folders.reset()
-	l.Files.reset()
-	l.LinkedFiles.reset()
-	l.Customers.reset()
+	l.opts.Cache.Invalidate()
+	l.resources.Range(func(_, r any) bool {
+		r.(interface{ reset() }).reset()
+		return true
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.customers != nil {
+		l.customers.reset()
+	}
 }
 
 type ctxKey struct{}

@@ -57,10 +57,15 @@ func newResource[T any](name string, opts Options, small bool,
 	return r
 }
 
+// Small reports whether the collection is always fetched whole: users,
+// groups, custom fields and folders are few.
+func (r *Resource[T]) Small() bool { return r.small }
+
 func (r *Resource[T]) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.loader = dataloader.NewBatchedLoader(r.batch, dataloader.WithWait[clevertim.ID, *T](r.opts.Wait))
+	r.loader = dataloader.NewBatchedLoader(r.batch, append(tracerOption[clevertim.ID, *T](r.opts.Tracer, r.name),
+		dataloader.WithWait[clevertim.ID, *T](r.opts.Wait))...)
 	r.all = nil
 }
 
@@ -202,6 +207,8 @@ func (r *Resource[T]) claim() (c *collection[T], fresh bool) {
 
 func (r *Resource[T]) fill(ctx context.Context, c *collection[T]) {
 	defer close(c.done)
+	ctx, end := collectionSpan(ctx, r.opts.Tracer, r.name)
+	defer end()
 	// Loads look records up in the index (lookup) rather than in the
 	// loader's cache: priming thousands of thunks per request costs more
 	// than it saves.

@@ -1,5 +1,6 @@
 // Package model holds the GraphQL types that are not the client's records:
-// connections, custom field values and the generated inputs.
+// connections, orderBy and mutation inputs, the unions, and (generated)
+// the remaining inputs and enums.
 package model
 
 import "github.com/clevertim-graphql/clevertim-graphql/clevertim"
@@ -86,24 +87,13 @@ type (
 	LinkedFileEdge        = Edge[clevertim.LinkedFile]
 )
 
-// CustomFieldValue is a record's value for one custom field.
-type CustomFieldValue struct {
-	FieldID clevertim.ID
-	Values  []string
-}
-
-// Value is the value as text, or nil when the field is empty.
-func (v *CustomFieldValue) Value() *string {
-	if len(v.Values) == 0 {
-		return nil
-	}
-	s := clevertim.CustomFieldValue{Values: v.Values}.Text()
-	return &s
-}
-
 // Customer is a *clevertim.Contact or a *clevertim.Company. The schema's
 // union; the client's types need no marker method.
 type Customer interface{}
+
+// Node is a record with a global id: any of the records of the resource
+// table, as a pointer (*clevertim.Contact, ...).
+type Node interface{}
 
 // LinkedRecord is what a reference custom field points at: a *clevertim.User,
 // *clevertim.Contact, *clevertim.Company, *clevertim.Case or *clevertim.Opportunity.

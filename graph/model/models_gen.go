@@ -49,14 +49,6 @@ type CaseFilter struct {
 	Not graphql.Omittable[*CaseFilter] `json:"not,omitempty"`
 }
 
-// How to sort cases.
-type CaseOrder struct {
-	// What to sort the cases by; ties are broken by id.
-	Field CaseOrderField `json:"field"`
-	// Ascending (the default) or descending.
-	Direction OrderDirection `json:"direction"`
-}
-
 // Which comments to return. The conditions given must all match; a condition left out, or given an empty list,
 // matches every comment.
 type CommentFilter struct {
@@ -72,14 +64,6 @@ type CommentFilter struct {
 	Or graphql.Omittable[[]*CommentFilter] `json:"or,omitempty"`
 	// This filter must not match.
 	Not graphql.Omittable[*CommentFilter] `json:"not,omitempty"`
-}
-
-// How to sort comments.
-type CommentOrder struct {
-	// What to sort the comments by; ties are broken by id.
-	Field CommentOrderField `json:"field"`
-	// Ascending (the default) or descending.
-	Direction OrderDirection `json:"direction"`
 }
 
 // Which companies to return. The conditions given must all match; a condition left out, or given an empty list,
@@ -99,14 +83,6 @@ type CompanyFilter struct {
 	Or graphql.Omittable[[]*CompanyFilter] `json:"or,omitempty"`
 	// This filter must not match.
 	Not graphql.Omittable[*CompanyFilter] `json:"not,omitempty"`
-}
-
-// How to sort companies.
-type CompanyOrder struct {
-	// What to sort the companies by; ties are broken by id.
-	Field CompanyOrderField `json:"field"`
-	// Ascending (the default) or descending.
-	Direction OrderDirection `json:"direction"`
 }
 
 // Which contacts to return. The conditions given must all match; a condition left out, or given an empty list,
@@ -130,32 +106,6 @@ type ContactFilter struct {
 	Not graphql.Omittable[*ContactFilter] `json:"not,omitempty"`
 }
 
-// How to sort contacts.
-type ContactOrder struct {
-	// What to sort the contacts by; ties are broken by id.
-	Field ContactOrderField `json:"field"`
-	// Ascending (the default) or descending.
-	Direction OrderDirection `json:"direction"`
-}
-
-// A new case.
-type CreateCaseInput struct {
-	// The case's name; required.
-	Name string `json:"name"`
-	// Free text about the case.
-	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// Id of the contact or company the case is filed under.
-	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
-	// Id of the user who leads the case.
-	LeadUserID graphql.Omittable[*clevertim.ID] `json:"leadUserId,omitempty"`
-	// Free-text labels.
-	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
-	// Values of custom fields whose scopes include CASES, each checked against its field.
-	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	// Who may see the case; public when left out.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-}
-
 // A comment on exactly one of a note or a task.
 type CreateCommentInput struct {
 	// The comment's text; it must not be blank.
@@ -164,147 +114,6 @@ type CreateCommentInput struct {
 	NoteID graphql.Omittable[*clevertim.ID] `json:"noteId,omitempty"`
 	// Id of the task to comment on; give this or noteId.
 	TaskID graphql.Omittable[*clevertim.ID] `json:"taskId,omitempty"`
-}
-
-// A new company.
-type CreateCompanyInput struct {
-	// The company's name; required.
-	Name string `json:"name"`
-	// Free text about the company.
-	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// Email addresses; each must contain @.
-	Emails graphql.Omittable[[]string] `json:"emails,omitempty"`
-	// Phone numbers, each with its kind.
-	Phones graphql.Omittable[[]*PhoneInput] `json:"phones,omitempty"`
-	// Website addresses.
-	Websites graphql.Omittable[[]string] `json:"websites,omitempty"`
-	// Postal address.
-	Address graphql.Omittable[*AddressInput] `json:"address,omitempty"`
-	// Handles on social networks.
-	SocialMedia graphql.Omittable[[]*SocialMediaIDInput] `json:"socialMedia,omitempty"`
-	// What the company is to the account: customer, prospect, supplier...
-	CustomerType graphql.Omittable[*clevertim.CustomerType] `json:"customerType,omitempty"`
-	// Free-text labels.
-	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
-	// Values of custom fields whose scopes include COMPANIES, each checked against its field.
-	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	// Who may see the company; public when left out.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-}
-
-// A new contact.
-type CreateContactInput struct {
-	// First name; a contact needs a first name or a last name.
-	FirstName graphql.Omittable[*string] `json:"firstName,omitempty"`
-	// Last name; a contact needs a first name or a last name.
-	LastName graphql.Omittable[*string] `json:"lastName,omitempty"`
-	// Job title.
-	Title graphql.Omittable[*string] `json:"title,omitempty"`
-	// Free text about the contact.
-	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// Id of the company the person works for.
-	CompanyID graphql.Omittable[*clevertim.ID] `json:"companyId,omitempty"`
-	// Email addresses; each must contain @.
-	Emails graphql.Omittable[[]string] `json:"emails,omitempty"`
-	// Phone numbers, each with its kind.
-	Phones graphql.Omittable[[]*PhoneInput] `json:"phones,omitempty"`
-	// Website addresses.
-	Websites graphql.Omittable[[]string] `json:"websites,omitempty"`
-	// Postal address.
-	Address graphql.Omittable[*AddressInput] `json:"address,omitempty"`
-	// Handles on social networks.
-	SocialMedia graphql.Omittable[[]*SocialMediaIDInput] `json:"socialMedia,omitempty"`
-	// What the contact is to the account: customer, prospect, supplier...
-	CustomerType graphql.Omittable[*clevertim.CustomerType] `json:"customerType,omitempty"`
-	// Free-text labels.
-	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
-	// Values of custom fields whose scopes include CUSTOMERS, each checked against its field.
-	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	// Who may see the contact; public when left out.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-}
-
-// A new custom field definition.
-type CreateCustomFieldInput struct {
-	// The field's label; required.
-	Name string `json:"name"`
-	// A longer label.
-	FullName graphql.Omittable[*string] `json:"fullName,omitempty"`
-	// The kind of value the field holds.
-	Type clevertim.CustomFieldType `json:"type"`
-	// The kinds of records the field applies to; at least one.
-	Scopes []clevertim.CustomFieldScope `json:"scopes"`
-	// Whether a record may hold several values of the field.
-	Multiple graphql.Omittable[*bool] `json:"multiple,omitempty"`
-	// The allowed values: required for a SELECT field, refused for any other type.
-	Options graphql.Omittable[[]string] `json:"options,omitempty"`
-}
-
-// A new note.
-type CreateNoteInput struct {
-	// The note's text; its first line becomes the headline.
-	Text string `json:"text"`
-	// NOTE (when left out), EMAIL_SENT or SMS; EMAIL_RECEIVED is refused with BAD_USER_INPUT.
-	Type graphql.Omittable[*clevertim.NoteType] `json:"type,omitempty"`
-	// Ids of the contacts and companies to file the note under.
-	CustomerIds graphql.Omittable[[]clevertim.ID] `json:"customerIds,omitempty"`
-	// Id of the case the note belongs to.
-	CaseID graphql.Omittable[*clevertim.ID] `json:"caseId,omitempty"`
-	// Id of the opportunity the note belongs to.
-	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
-	// Who may see the note; public when left out.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-}
-
-// A new opportunity.
-type CreateOpportunityInput struct {
-	// The opportunity's name; required.
-	Name string `json:"name"`
-	// Free text about the opportunity.
-	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// Pipeline state, free text (Open, Closed, Won, Lost or one the account defined); Open when left out.
-	Status graphql.Omittable[*string] `json:"status,omitempty"`
-	// The amount, a decimal number as a string such as "1000.50" or "-20": digits, an optional minus and decimal
-	// point, no grouping.
-	Value graphql.Omittable[*string] `json:"value,omitempty"`
-	// ISO 4217 code of the value's currency: three capital letters such as EUR.
-	Currency graphql.Omittable[*string] `json:"currency,omitempty"`
-	// Id of the contact or company the opportunity is filed under.
-	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
-	// Id of the user who leads the deal.
-	LeadUserID graphql.Omittable[*clevertim.ID] `json:"leadUserId,omitempty"`
-	// Free-text labels.
-	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
-	// Values of custom fields whose scopes include OPPORTUNITIES, each checked against its field.
-	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	// Who may see the opportunity; public when left out.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-}
-
-// A new task.
-type CreateTaskInput struct {
-	// What is to be done; required.
-	Name string `json:"name"`
-	// The kind of task.
-	Type graphql.Omittable[*clevertim.TaskType] `json:"type,omitempty"`
-	// Where it takes place, free text.
-	Location graphql.Omittable[*string] `json:"location,omitempty"`
-	// Id of the contact or company the task is filed under.
-	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
-	// Id of the case the task belongs to.
-	CaseID graphql.Omittable[*clevertim.ID] `json:"caseId,omitempty"`
-	// Id of the opportunity the task belongs to.
-	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
-	// Id of the user who is to do the task.
-	AssigneeID graphql.Omittable[*clevertim.ID] `json:"assigneeId,omitempty"`
-	// When the task starts.
-	Start graphql.Omittable[*TaskDateTimeInput] `json:"start,omitempty"`
-	// When the task ends.
-	End graphql.Omittable[*TaskDateTimeInput] `json:"end,omitempty"`
-	// How the task repeats; once when left out.
-	Recurrence graphql.Omittable[*TaskRecurrenceInput] `json:"recurrence,omitempty"`
-	// Who may see the task; public when left out.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
 }
 
 // Which custom fields to return. The conditions given must all match.
@@ -360,14 +169,6 @@ type NoteFilter struct {
 	Not graphql.Omittable[*NoteFilter] `json:"not,omitempty"`
 }
 
-// How to sort notes.
-type NoteOrder struct {
-	// What to sort the notes by; ties are broken by id.
-	Field NoteOrderField `json:"field"`
-	// Ascending (the default) or descending.
-	Direction OrderDirection `json:"direction"`
-}
-
 // Which opportunities to return. The conditions given must all match; a condition left out, or given an empty
 // list, matches every opportunity.
 type OpportunityFilter struct {
@@ -381,6 +182,12 @@ type OpportunityFilter struct {
 	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
 	// Opportunities with every one of these tags, compared without regard to case.
 	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Opportunities whose value is at least this amount, compared exactly; those without a value do not match.
+	ValueMin graphql.Omittable[*clevertim.Decimal] `json:"valueMin,omitempty"`
+	// Opportunities whose value is at most this amount, compared exactly; those without a value do not match.
+	ValueMax graphql.Omittable[*clevertim.Decimal] `json:"valueMax,omitempty"`
+	// Opportunities in any of these currencies.
+	Currency graphql.Omittable[[]string] `json:"currency,omitempty"`
 	// Opportunities last modified at or after this instant.
 	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
 	// Also every one of these filters must match.
@@ -389,14 +196,6 @@ type OpportunityFilter struct {
 	Or graphql.Omittable[[]*OpportunityFilter] `json:"or,omitempty"`
 	// This filter must not match.
 	Not graphql.Omittable[*OpportunityFilter] `json:"not,omitempty"`
-}
-
-// How to sort opportunities.
-type OpportunityOrder struct {
-	// What to sort the opportunities by; ties are broken by id.
-	Field OpportunityOrderField `json:"field"`
-	// Ascending (the default) or descending.
-	Direction OrderDirection `json:"direction"`
 }
 
 // A phone number to store.
@@ -422,9 +221,9 @@ type SocialMediaIDInput struct {
 
 // A task's start or end to store: a date, a time of day, or both; with neither it is cleared.
 type TaskDateTimeInput struct {
-	// A calendar date as YYYY-MM-DD.
+	// The calendar date; leave it out for a time-only start or end.
 	Date graphql.Omittable[*string] `json:"date,omitempty"`
-	// A time of day as HH:MM on a 24-hour clock, 00:00 to 23:59.
+	// The time of day; leave it out for a whole-day task.
 	Time graphql.Omittable[*string] `json:"time,omitempty"`
 }
 
@@ -445,6 +244,10 @@ type TaskFilter struct {
 	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
 	// Only done tasks (true) or only open ones (false).
 	Completed graphql.Omittable[*bool] `json:"completed,omitempty"`
+	// Tasks starting on or after this date; tasks without a start date do not match.
+	StartFrom graphql.Omittable[*string] `json:"startFrom,omitempty"`
+	// Tasks starting on or before this date; tasks without a start date do not match.
+	StartUntil graphql.Omittable[*string] `json:"startUntil,omitempty"`
 	// Tasks last modified at or after this instant.
 	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
 	// Also every one of these filters must match.
@@ -455,24 +258,6 @@ type TaskFilter struct {
 	Not graphql.Omittable[*TaskFilter] `json:"not,omitempty"`
 }
 
-// How to sort tasks.
-type TaskOrder struct {
-	// What to sort the tasks by; ties are broken by id.
-	Field TaskOrderField `json:"field"`
-	// Ascending (the default) or descending.
-	Direction OrderDirection `json:"direction"`
-}
-
-// How a task repeats.
-type TaskRecurrence struct {
-	// The period: none, daily, weekly, monthly or yearly.
-	Frequency clevertim.Recurrence `json:"frequency"`
-	// Repeat every this many periods; 1 or more.
-	Every int `json:"every"`
-	// Whether the task recurs on weekdays only (Clevertim's weekday option).
-	SkipWeekends bool `json:"skipWeekends"`
-}
-
 // How a task is to repeat.
 type TaskRecurrenceInput struct {
 	// The period; NONE for a task that happens once.
@@ -481,195 +266,6 @@ type TaskRecurrenceInput struct {
 	Every graphql.Omittable[*int] `json:"every,omitempty"`
 	// Recur on weekdays only.
 	SkipWeekends graphql.Omittable[*bool] `json:"skipWeekends,omitempty"`
-}
-
-// Changes to a case. Only the fields named change; a field set to null is cleared; a list given replaces the
-// current one; customFields change only the fields they name.
-type UpdateCaseInput struct {
-	// The case's name; it cannot be cleared.
-	Name graphql.Omittable[*string] `json:"name,omitempty"`
-	// Free text about the case.
-	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// Id of the contact or company the case is filed under.
-	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
-	// Id of the user who leads the case.
-	LeadUserID graphql.Omittable[*clevertim.ID] `json:"leadUserId,omitempty"`
-	// Free-text labels, replacing the current ones.
-	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
-	// Values of custom fields whose scopes include CASES, each checked against its field; fields not named keep
-	// their values.
-	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	// Who may see the case; null makes it public.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-	// The case's lastModified as you read it: if it has changed since, nothing is written and the answer is a
-	// CONFLICT error with the current case.
-	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
-}
-
-// Changes to a company. Only the fields named change; a field set to null is cleared; a list given replaces the
-// current one; customFields change only the fields they name.
-type UpdateCompanyInput struct {
-	// The company's name; it cannot be cleared.
-	Name graphql.Omittable[*string] `json:"name,omitempty"`
-	// Free text about the company.
-	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// Email addresses, replacing the current ones; each must contain @.
-	Emails graphql.Omittable[[]string] `json:"emails,omitempty"`
-	// Phone numbers, replacing the current ones.
-	Phones graphql.Omittable[[]*PhoneInput] `json:"phones,omitempty"`
-	// Website addresses, replacing the current ones.
-	Websites graphql.Omittable[[]string] `json:"websites,omitempty"`
-	// Postal address: the parts named change, the others keep their values; null clears the whole address.
-	Address graphql.Omittable[*AddressInput] `json:"address,omitempty"`
-	// Handles on social networks, replacing the current ones.
-	SocialMedia graphql.Omittable[[]*SocialMediaIDInput] `json:"socialMedia,omitempty"`
-	// What the company is to the account: customer, prospect, supplier...
-	CustomerType graphql.Omittable[*clevertim.CustomerType] `json:"customerType,omitempty"`
-	// Free-text labels, replacing the current ones.
-	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
-	// Values of custom fields whose scopes include COMPANIES, each checked against its field; fields not named
-	// keep their values.
-	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	// Who may see the company; null makes it public.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-	// The company's lastModified as you read it: if it has changed since, nothing is written and the answer is a
-	// CONFLICT error with the current company.
-	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
-}
-
-// Changes to a contact. Only the fields named change; a field set to null is cleared; a list given replaces the
-// current one; customFields change only the fields they name.
-type UpdateContactInput struct {
-	// First name; a contact keeps needing a first name or a last name.
-	FirstName graphql.Omittable[*string] `json:"firstName,omitempty"`
-	// Last name; a contact keeps needing a first name or a last name.
-	LastName graphql.Omittable[*string] `json:"lastName,omitempty"`
-	// Job title.
-	Title graphql.Omittable[*string] `json:"title,omitempty"`
-	// Free text about the contact.
-	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// Id of the company the person works for.
-	CompanyID graphql.Omittable[*clevertim.ID] `json:"companyId,omitempty"`
-	// Email addresses, replacing the current ones; each must contain @.
-	Emails graphql.Omittable[[]string] `json:"emails,omitempty"`
-	// Phone numbers, replacing the current ones.
-	Phones graphql.Omittable[[]*PhoneInput] `json:"phones,omitempty"`
-	// Website addresses, replacing the current ones.
-	Websites graphql.Omittable[[]string] `json:"websites,omitempty"`
-	// Postal address: the parts named change, the others keep their values; null clears the whole address.
-	Address graphql.Omittable[*AddressInput] `json:"address,omitempty"`
-	// Handles on social networks, replacing the current ones.
-	SocialMedia graphql.Omittable[[]*SocialMediaIDInput] `json:"socialMedia,omitempty"`
-	// What the contact is to the account: customer, prospect, supplier...
-	CustomerType graphql.Omittable[*clevertim.CustomerType] `json:"customerType,omitempty"`
-	// Free-text labels, replacing the current ones.
-	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
-	// Values of custom fields whose scopes include CUSTOMERS, each checked against its field; fields not named
-	// keep their values.
-	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	// Who may see the contact; null makes it public.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-	// The contact's lastModified as you read it: if it has changed since, nothing is written and the answer is a
-	// CONFLICT error with the current contact.
-	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
-}
-
-// Changes to a custom field definition: only the fields named change.
-type UpdateCustomFieldInput struct {
-	// The field's label; it cannot be cleared.
-	Name graphql.Omittable[*string] `json:"name,omitempty"`
-	// A longer label.
-	FullName graphql.Omittable[*string] `json:"fullName,omitempty"`
-	// The kind of value the field holds; values already stored are not converted.
-	Type graphql.Omittable[*clevertim.CustomFieldType] `json:"type,omitempty"`
-	// The kinds of records the field applies to, replacing the current ones; at least one.
-	Scopes graphql.Omittable[[]clevertim.CustomFieldScope] `json:"scopes,omitempty"`
-	// Whether a record may hold several values of the field.
-	Multiple graphql.Omittable[*bool] `json:"multiple,omitempty"`
-	// The allowed values, replacing the current ones; only for a SELECT field.
-	Options graphql.Omittable[[]string] `json:"options,omitempty"`
-}
-
-// Changes to a note. Only the fields named change; a field set to null is cleared; a list given replaces the
-// current one.
-type UpdateNoteInput struct {
-	// The note's text; its first line becomes the headline.
-	Text graphql.Omittable[*string] `json:"text,omitempty"`
-	// NOTE, EMAIL_SENT or SMS; EMAIL_RECEIVED is refused with BAD_USER_INPUT unless the note already has it.
-	Type graphql.Omittable[*clevertim.NoteType] `json:"type,omitempty"`
-	// Ids of the contacts and companies to file the note under, replacing the current ones.
-	CustomerIds graphql.Omittable[[]clevertim.ID] `json:"customerIds,omitempty"`
-	// Id of the case the note belongs to.
-	CaseID graphql.Omittable[*clevertim.ID] `json:"caseId,omitempty"`
-	// Id of the opportunity the note belongs to.
-	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
-	// Who may see the note; null makes it public.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-	// The note's lastModified as you read it: if it has changed since, nothing is written and the answer is a
-	// CONFLICT error with the current note.
-	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
-}
-
-// Changes to an opportunity. Only the fields named change; a field set to null is cleared; a list given replaces
-// the current one; customFields change only the fields they name.
-type UpdateOpportunityInput struct {
-	// The opportunity's name; it cannot be cleared.
-	Name graphql.Omittable[*string] `json:"name,omitempty"`
-	// Free text about the opportunity.
-	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// Pipeline state, free text (Open, Closed, Won, Lost or one the account defined).
-	Status graphql.Omittable[*string] `json:"status,omitempty"`
-	// The amount, a decimal number as a string such as "1000.50" or "-20": digits, an optional minus and decimal
-	// point, no grouping.
-	Value graphql.Omittable[*string] `json:"value,omitempty"`
-	// ISO 4217 code of the value's currency: three capital letters such as EUR.
-	Currency graphql.Omittable[*string] `json:"currency,omitempty"`
-	// Id of the contact or company the opportunity is filed under.
-	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
-	// Id of the user who leads the deal.
-	LeadUserID graphql.Omittable[*clevertim.ID] `json:"leadUserId,omitempty"`
-	// Free-text labels, replacing the current ones.
-	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
-	// Values of custom fields whose scopes include OPPORTUNITIES, each checked against its field; fields not named
-	// keep their values.
-	CustomFields graphql.Omittable[[]*CustomFieldValueInput] `json:"customFields,omitempty"`
-	// Who may see the opportunity; null makes it public.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-	// The opportunity's lastModified as you read it: if it has changed since, nothing is written and the answer is
-	// a CONFLICT error with the current opportunity.
-	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
-}
-
-// Changes to a task. Only the fields named change; a field set to null is cleared; a list given replaces the
-// current one.
-type UpdateTaskInput struct {
-	// What is to be done; it cannot be cleared.
-	Name graphql.Omittable[*string] `json:"name,omitempty"`
-	// The kind of task.
-	Type graphql.Omittable[*clevertim.TaskType] `json:"type,omitempty"`
-	// Where it takes place, free text.
-	Location graphql.Omittable[*string] `json:"location,omitempty"`
-	// Id of the contact or company the task is filed under.
-	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
-	// Id of the case the task belongs to.
-	CaseID graphql.Omittable[*clevertim.ID] `json:"caseId,omitempty"`
-	// Id of the opportunity the task belongs to.
-	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
-	// Id of the user who is to do the task.
-	AssigneeID graphql.Omittable[*clevertim.ID] `json:"assigneeId,omitempty"`
-	// When the task starts; null clears it.
-	Start graphql.Omittable[*TaskDateTimeInput] `json:"start,omitempty"`
-	// When the task ends; null clears it.
-	End graphql.Omittable[*TaskDateTimeInput] `json:"end,omitempty"`
-	// How the task repeats; null makes it happen once.
-	Recurrence graphql.Omittable[*TaskRecurrenceInput] `json:"recurrence,omitempty"`
-	// Whether the task is done.
-	IsCompleted graphql.Omittable[*bool] `json:"isCompleted,omitempty"`
-	// Who may see the task; null makes it public.
-	Visibility graphql.Omittable[*VisibilityInput] `json:"visibility,omitempty"`
-	// The task's lastModified as you read it: if it has changed since, nothing is written and the answer is a
-	// CONFLICT error with the current task.
-	ExpectedLastModified graphql.Omittable[*time.Time] `json:"expectedLastModified,omitempty"`
 }
 
 // Which users to return.
@@ -1015,7 +611,7 @@ const (
 	OpportunityOrderFieldID OpportunityOrderField = "ID"
 	// By name, alphabetically, without regard to case.
 	OpportunityOrderFieldName OpportunityOrderField = "NAME"
-	// By amount, as a number; deals without a value sort as the smallest.
+	// By amount, as an exact decimal number; deals without a value sort as the smallest.
 	OpportunityOrderFieldValue OpportunityOrderField = "VALUE"
 	// By pipeline state, alphabetically, without regard to case.
 	OpportunityOrderFieldStatus OpportunityOrderField = "STATUS"
@@ -1145,6 +741,8 @@ const (
 	TaskOrderFieldName TaskOrderField = "NAME"
 	// By start date, then time of day; tasks without a start sort as the earliest.
 	TaskOrderFieldStart TaskOrderField = "START"
+	// By end date, then time of day; tasks without an end sort as the earliest.
+	TaskOrderFieldEnd TaskOrderField = "END"
 	// By creation time.
 	TaskOrderFieldAddedOn TaskOrderField = "ADDED_ON"
 	// By time of the last change.
@@ -1155,13 +753,14 @@ var AllTaskOrderField = []TaskOrderField{
 	TaskOrderFieldID,
 	TaskOrderFieldName,
 	TaskOrderFieldStart,
+	TaskOrderFieldEnd,
 	TaskOrderFieldAddedOn,
 	TaskOrderFieldLastModified,
 }
 
 func (e TaskOrderField) IsValid() bool {
 	switch e {
-	case TaskOrderFieldID, TaskOrderFieldName, TaskOrderFieldStart, TaskOrderFieldAddedOn, TaskOrderFieldLastModified:
+	case TaskOrderFieldID, TaskOrderFieldName, TaskOrderFieldStart, TaskOrderFieldEnd, TaskOrderFieldAddedOn, TaskOrderFieldLastModified:
 		return true
 	}
 	return false
@@ -1197,68 +796,6 @@ func (e *TaskOrderField) UnmarshalJSON(b []byte) error {
 }
 
 func (e TaskOrderField) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-// Who may see a record. PRIVATE records are seen by one user (privateTo); GROUPS records by their creator and
-// the members of their groups; PUBLIC records by every user of the account.
-type Visibility string
-
-const (
-	// Every user of the account may see the record.
-	VisibilityPublic Visibility = "PUBLIC"
-	// Only the user in privateTo may see the record.
-	VisibilityPrivate Visibility = "PRIVATE"
-	// The record's creator and the members of its groups may see it.
-	VisibilityGroups Visibility = "GROUPS"
-)
-
-var AllVisibility = []Visibility{
-	VisibilityPublic,
-	VisibilityPrivate,
-	VisibilityGroups,
-}
-
-func (e Visibility) IsValid() bool {
-	switch e {
-	case VisibilityPublic, VisibilityPrivate, VisibilityGroups:
-		return true
-	}
-	return false
-}
-
-func (e Visibility) String() string {
-	return string(e)
-}
-
-func (e *Visibility) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Visibility(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Visibility", str)
-	}
-	return nil
-}
-
-func (e Visibility) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Visibility) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Visibility) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// readiness answers /readyz: ready while Clevertim answers and the server
+// is not shutting down. Checks are reused for an interval, and one runs at a
+// time, so a storm of probes costs Clevertim one request per interval.
+type readiness struct {
+	check    func(context.Context) error
+	interval time.Duration
+	draining atomic.Bool
+
+	mu      sync.Mutex // held during a check: concurrent probes share it
+	checked time.Time
+	err     error
+}
+
+// upstreamCheck asks Clevertim something cheap: with a key, the account's
+// users (few, and an authenticated read proves the key still works);
+// without one, whether the API root answers HTTP at all.
+func upstreamCheck(client *http.Client, apiRoot, apiKey string) func(context.Context) error {
+	apiRoot = strings.TrimRight(apiRoot, "/")
+	return func(ctx context.Context) error {
+		target := apiRoot + "/"
+		if apiKey != "" {
+			target = apiRoot + "/user"
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			return err
+		}
+		if apiKey != "" {
+			req.SetBasicAuth(apiKey, "X")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("clevertim unreachable: %w", err)
+		}
+		resp.Body.Close()
+		if apiKey != "" && resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("clevertim answered %d to an authenticated read", resp.StatusCode)
+		}
+		return nil
+	}
+}
+
+func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	status, body := http.StatusOK, map[string]string{"status": "ready"}
+	if rd.draining.Load() {
+		status, body = http.StatusServiceUnavailable, map[string]string{"status": "shutting down"}
+	} else if err := rd.result(r.Context()); err != nil {
+		status, body = http.StatusServiceUnavailable, map[string]string{"status": "upstream unavailable", "error": err.Error()}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func (rd *readiness) result(ctx context.Context) error {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if !rd.checked.IsZero() && time.Since(rd.checked) < rd.interval {
+		return rd.err
+	}
+	// Not the probe's context: a probe that gives up must not leave the
+	// next ones a cancelled result.
+	checkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	rd.err = rd.check(checkCtx)
+	rd.checked = time.Now()
+	return rd.err
+}
