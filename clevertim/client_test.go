@@ -210,7 +210,7 @@ func TestClient_InvalidResponses(t *testing.T) {
 		{"rate limited", 429, `{"status":"ERROR","error":"slow down"}`, clevertim.ErrRateLimited},
 		{"unavailable", 503, `{"status":"ERROR","error":"down"}`, clevertim.ErrUnavailable},
 		{"not supported", 501, `{"status":"ERROR","error":"no"}`, clevertim.ErrNotSupported},
-		{"not json", 500, `{"status":"ERROR","error":"the request body is not valid JSON"}`, clevertim.ErrBadRequest},
+		{"not json", 500, `{"status":"ERROR","error":"the request body is not valid JSON"}`, clevertim.ErrRequestUnreadable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

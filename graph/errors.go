@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -148,6 +149,10 @@ func classifyUpstream(e *clevertim.Error) (code, message string, extra map[strin
 			map[string]any{"retryAfterSeconds": wait}
 	case errors.Is(e, clevertim.ErrBadRequest):
 		return CodeBadUserInput, say("Clevertim refused the request"), nil
+	case errors.Is(e, clevertim.ErrRequestUnreadable):
+		// Clevertim could not read what the facade sent: a bug of ours,
+		// logged as such, and not the caller's input to fix.
+		return CodeInternal, "internal error: Clevertim could not read the request the facade sent", nil
 	case errors.Is(e, clevertim.ErrInvalidResponse):
 		return CodeUpstreamInvalid, "Clevertim sent an answer that does not follow its API", nil
 	}
@@ -158,9 +163,11 @@ func classifyUpstream(e *clevertim.Error) (code, message string, extra map[strin
 }
 
 // recoverPanic turns a resolver panic into an internal error, logged with
-// its value, instead of a crashed request.
+// its value and stack, instead of a crashed request. gqlgen calls it from
+// the deferred recover of the panicking goroutine, so the stack is the
+// panic's.
 func recoverPanic(ctx context.Context, p any) error {
-	slog.ErrorContext(ctx, "resolver panic", "panic", p)
+	slog.ErrorContext(ctx, "resolver panic", "panic", p, "stack", string(debug.Stack()))
 	err := gqlerror.Errorf("internal error")
 	err.Extensions = map[string]any{"code": CodeInternal}
 	return err

@@ -133,7 +133,8 @@ func (h *harness) ok(key, query string, vars map[string]any) response {
 	return r
 }
 
-// fails runs a query that must fail with the code (at the path, if given).
+// fails runs a query that must fail, and returns its first error with the
+// code.
 func (h *harness) fails(key, query string, vars map[string]any, code string) gqlError {
 	h.t.Helper()
 	r := h.do(key, query, vars)

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -248,5 +249,28 @@ func TestReliability_FaultSoak(t *testing.T) {
 			len(x.Tags) != 1 || x.Tags[0] != fmt.Sprintf("w%d", w) {
 			t.Errorf("contact %s after the updates: %q %q %q %v", id, x.FirstName, x.Title, x.Description, x.Tags)
 		}
+	}
+}
+
+// roundTripFunc makes a function an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestErrors_Upstream500IsOurs: Clevertim answers 500 when it could not read
+// the JSON it was sent. That is the facade's fault, whatever the message
+// says, so the caller is not told to fix their input.
+func TestErrors_Upstream500IsOurs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, graph.HandlerConfig{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost {
+			return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/json"}}, Request: r,
+				Body: io.NopCloser(strings.NewReader(`{"status":"ERROR","error":"the request body is not valid JSON"}`))}, nil
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})})
+	e := h.fails("", `mutation { createContact(input: {firstName: "Ann"}) { id } }`, nil, graph.CodeInternal)
+	if strings.Contains(e.Message, "not valid JSON") {
+		t.Errorf("the upstream's message reached the caller: %q", e.Message)
 	}
 }
