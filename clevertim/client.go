@@ -42,6 +42,8 @@ type Client struct {
 	authorization string
 	retry         RetryPolicy
 	sleep         func(context.Context, time.Duration) error
+	// shared is what the clients derived with WithAPIKey have in common.
+	shared *shared
 
 	Contacts      *ContactsService
 	Companies     *CompaniesService
@@ -56,6 +58,11 @@ type Client struct {
 	Folders       *FoldersService
 	Files         *FilesService
 	LinkedFiles   *LinkedFilesService
+}
+
+// shared is the state a client and the clients derived from it share.
+type shared struct {
+	stored asStored
 }
 
 // Option configures a Client.
@@ -109,7 +116,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.retry.MaxAttempts < 1 {
 		cfg.retry.MaxAttempts = 1
 	}
-	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent, retry: cfg.retry, sleep: sleepCtx}
+	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent, retry: cfg.retry, sleep: sleepCtx, shared: &shared{}}
 	c.setAPIKey(cfg.apiKey)
 	c.bindServices()
 	return c, nil
@@ -118,7 +125,7 @@ func NewClient(opts ...Option) (*Client, error) {
 // WithAPIKey returns a client that acts as another user over the same
 // connections.
 func (c *Client) WithAPIKey(key string) *Client {
-	clone := &Client{rest: c.rest, baseURL: c.baseURL, userAgent: c.userAgent, retry: c.retry, sleep: c.sleep}
+	clone := &Client{rest: c.rest, baseURL: c.baseURL, userAgent: c.userAgent, retry: c.retry, sleep: c.sleep, shared: c.shared}
 	clone.setAPIKey(key)
 	clone.bindServices()
 	return clone

@@ -1,6 +1,7 @@
 package clevertim
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,13 +28,19 @@ func (e *endpoint) recordPath(id ID) string {
 // validator is implemented by models that check themselves before a write.
 type validator interface{ Validate() error }
 
-// encode marshals a record without the fields the server keeps.
+// encode validates a record and marshals it without the fields the server
+// keeps.
 func (e *endpoint) encode(v any) ([]byte, error) {
 	if val, ok := v.(validator); ok {
 		if err := val.Validate(); err != nil {
 			return nil, err
 		}
 	}
+	return e.writable(v)
+}
+
+// writable marshals a record without the fields the server keeps.
+func (e *endpoint) writable(v any) ([]byte, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("clevertim: encode %s: %w", e.resource, err)
@@ -52,17 +59,30 @@ func (e *endpoint) encode(v any) ([]byte, error) {
 }
 
 // one sends a request whose answer holds exactly one record, as GET by id,
-// POST and PUT do.
+// POST and PUT do. The record keeps the JSON it was decoded from, for
+// Update.
 func one[T any](ctx context.Context, e *endpoint, method, path string, body []byte) (*T, error) {
-	recs, err := records[T](ctx, e.client, method, path, body)
+	content, err := e.client.do(ctx, method, path, body)
 	if err != nil {
 		return nil, err
 	}
-	if len(recs) != 1 {
-		return nil, &Error{Method: method, URL: e.client.baseURL + path, StatusCode: http.StatusOK,
-			Err: fmt.Errorf("%w: want one record, got %d", ErrInvalidResponse, len(recs))}
+	invalidAnswer := func(format string, args ...any) error {
+		return &Error{Method: method, URL: e.client.baseURL + path, StatusCode: http.StatusOK,
+			Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidResponse}, args...)...)}
 	}
-	return recs[0], nil
+	var items []json.RawMessage
+	if err := json.Unmarshal(content, &items); err != nil {
+		return nil, invalidAnswer("%v", err)
+	}
+	if len(items) != 1 {
+		return nil, invalidAnswer("want one record, got %d", len(items))
+	}
+	rec := new(T)
+	if err := json.Unmarshal(items[0], rec); err != nil {
+		return nil, invalidAnswer("record 0: %v", err)
+	}
+	rememberStored(&e.client.shared.stored, rec, items[0])
+	return rec, nil
 }
 
 // Reader fetches records of one resource.
@@ -221,7 +241,11 @@ func (u Updater[T]) Update(ctx context.Context, id ID, v *T) (*T, error) {
 	if id == "" {
 		return nil, invalid("id", "is required")
 	}
-	body, err := u.ep.encode(v)
+	fields, err := u.ep.encode(v)
+	if err != nil {
+		return nil, err
+	}
+	body, err := untouchedAsStored[T](u.ep, fields, v)
 	if err != nil {
 		return nil, err
 	}
@@ -234,13 +258,48 @@ func (u Updater[T]) Update(ctx context.Context, id ID, v *T) (*T, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		want, err := fieldsOf(body)
+		want, err := fieldsOf(fields)
 		if err != nil {
 			return nil, false, err
 		}
 		have, err := fieldsOf(stored)
 		return rec, err == nil && matches(want, have, true), err
 	})
+}
+
+// untouchedAsStored returns the body of an update of v whose fields hold
+// what v held when read, as Clevertim sent them: the model cannot tell null
+// from "" or an absent list, and sending it its own reading back would
+// change the record where the caller changed nothing. fields is v encoded;
+// a v that was not read one at a time is sent as it is.
+func untouchedAsStored[T any](e *endpoint, fields []byte, v *T) ([]byte, error) {
+	raw := storedOf(&e.client.shared.stored, v)
+	if raw == nil {
+		return fields, nil
+	}
+	asRead := new(T)
+	if err := json.Unmarshal(raw, asRead); err != nil {
+		return nil, fmt.Errorf("clevertim: %s as read: %w", e.resource, err)
+	}
+	readFields, err := e.writable(asRead)
+	if err != nil {
+		return nil, err
+	}
+	var now, then, stored map[string]json.RawMessage
+	for _, d := range []struct {
+		raw []byte
+		dst *map[string]json.RawMessage
+	}{{fields, &now}, {readFields, &then}, {raw, &stored}} {
+		if err := json.Unmarshal(d.raw, d.dst); err != nil {
+			return nil, fmt.Errorf("clevertim: encode %s: %w", e.resource, err)
+		}
+	}
+	for k, v := range now {
+		if was, ok := stored[k]; ok && bytes.Equal(v, then[k]) {
+			now[k] = was
+		}
+	}
+	return json.Marshal(now)
 }
 
 // Deleter deletes records of one resource.

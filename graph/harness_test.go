@@ -195,3 +195,23 @@ func describe(m map[string]int64) string {
 	}
 	return b.String()
 }
+
+// raw sends a request straight to the emulator as the owner, and returns the
+// records of its answer as raw JSON, field by field.
+func (h *harness) raw(method, path, body string) []map[string]json.RawMessage {
+	h.t.Helper()
+	req, _ := http.NewRequest(method, h.upstream+path, strings.NewReader(body))
+	req.SetBasicAuth(ownerKey, "X")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Content []map[string]json.RawMessage `json:"content"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, err)
+	}
+	return env.Content
+}

@@ -1,10 +1,12 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -272,5 +274,31 @@ func TestErrors_Upstream500IsOurs(t *testing.T) {
 	e := h.fails("", `mutation { createContact(input: {firstName: "Ann"}) { id } }`, nil, graph.CodeInternal)
 	if strings.Contains(e.Message, "not valid JSON") {
 		t.Errorf("the upstream's message reached the caller: %q", e.Message)
+	}
+}
+
+// TestUpdate_UntouchedFieldsAsStored: a partial update changes the fields
+// its input names and leaves every other field upstream byte for byte as it
+// was; a null description stays null.
+func TestUpdate_UntouchedFieldsAsStored(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	id := string(h.raw("POST", "/contact", `{"fn":"Ada","tags":["x"]}`)[0]["id"])
+	before := h.raw("GET", "/contact/"+id, "")[0]
+	if string(before["description"]) != "null" || string(before["city"]) != "null" {
+		t.Fatalf("the test wants null text fields: %s %s", before["description"], before["city"])
+	}
+	h.ok("", `mutation($id: ID!) { updateContact(id: $id, input: {title: "Countess", address: {country: "UK"}}) { id } }`,
+		map[string]any{"id": id})
+	after := h.raw("GET", "/contact/"+id, "")[0]
+	var changed []string
+	for k, v := range before {
+		if k != "lm" && !bytes.Equal(v, after[k]) {
+			changed = append(changed, fmt.Sprintf("%s: %s -> %s", k, v, after[k]))
+		}
+	}
+	slices.Sort(changed)
+	if len(changed) != 2 || !strings.HasPrefix(changed[0], "country:") || !strings.HasPrefix(changed[1], "title:") {
+		t.Errorf("changed upstream: %v; want country and title (and lm)", changed)
 	}
 }
