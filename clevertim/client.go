@@ -5,6 +5,7 @@ package clevertim
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,7 @@ type Client struct {
 	userAgent string
 	// authorization is the Basic header for apiKey, built once.
 	authorization string
+	keyHash       KeyHash
 	retry         RetryPolicy
 	sleep         func(context.Context, time.Duration) error
 	// shared is what the clients derived with WithAPIKey have in common.
@@ -62,8 +64,14 @@ type Client struct {
 
 // shared is the state a client and the clients derived from it share.
 type shared struct {
-	stored asStored
+	stored   asStored
+	inFlight *keyedSlots[KeyHash]
+	clock    serverClock
+	creates  *createLedger
 }
+
+// KeyHash identifies an API key without holding it, for maps keyed by user.
+type KeyHash [sha256.Size]byte
 
 // Option configures a Client.
 type Option func(*config)
@@ -75,6 +83,7 @@ type config struct {
 	timeout    time.Duration
 	userAgent  string
 	retry      RetryPolicy
+	inFlight   int
 }
 
 // WithAPIKey sets the key of the user the client acts as.
@@ -89,6 +98,14 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpCli
 
 // WithTimeout bounds every request, including reading its answer.
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithMaxInFlight bounds the requests in flight per API key, across the
+// client and those derived from it with WithAPIKey, so that one heavy caller
+// cannot take an account's whole rate limit; the others wait their turn. A
+// request takes its slot before its timeout starts. One whose context ends
+// while it waits was not sent, and its error matches ErrNotSent. 0 means no
+// bound.
+func WithMaxInFlight(n int) Option { return func(c *config) { c.inFlight = n } }
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
@@ -105,9 +122,12 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("clevertim: base URL %q must be an absolute http(s) URL", cfg.baseURL)
 	}
-	hc := cfg.httpClient
-	if hc == nil {
-		hc = &http.Client{}
+	// resty sets the timeout (and a missing transport) on the http.Client it
+	// is given: it gets a copy, so the caller's stays as it was.
+	hc := &http.Client{}
+	if cfg.httpClient != nil {
+		copied := *cfg.httpClient
+		hc = &copied
 	}
 	rest := resty.NewWithClient(hc).
 		SetTimeout(cfg.timeout).
@@ -116,7 +136,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.retry.MaxAttempts < 1 {
 		cfg.retry.MaxAttempts = 1
 	}
-	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent, retry: cfg.retry, sleep: sleepCtx, shared: &shared{}}
+	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent, retry: cfg.retry, sleep: sleepCtx,
+		shared: &shared{inFlight: newKeyedSlots[KeyHash](cfg.inFlight), creates: newCreateLedger()}}
 	c.setAPIKey(cfg.apiKey)
 	c.bindServices()
 	return c, nil
@@ -136,7 +157,11 @@ func (c *Client) WithAPIKey(key string) *Client {
 func (c *Client) setAPIKey(key string) {
 	c.apiKey = key
 	c.authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":X"))
+	c.keyHash = sha256.Sum256([]byte(key))
 }
+
+// KeyHash identifies the client's API key without revealing it.
+func (c *Client) KeyHash() KeyHash { return c.keyHash }
 
 // APIKey is the key of the user the client acts as.
 func (c *Client) APIKey() string { return c.apiKey }
@@ -197,6 +222,14 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte) (*r
 
 func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte) (*resty.Response, error) {
 	fullURL := c.baseURL + path
+	// The slot is taken before the request's timeout starts: waiting for it
+	// is not time on the wire, and a request that never got one never left.
+	release, err := c.shared.inFlight.acquire(ctx, c.keyHash)
+	if err != nil {
+		return nil, &Error{Method: method, URL: fullURL, Err: fmt.Errorf("%w: waited for one of the key's upstream connections: %w", ErrNotSent, err)}
+	}
+	// resty has read the whole answer when Execute returns.
+	defer release()
 	req := c.rest.R().
 		SetContext(ctx).
 		SetHeader("Authorization", c.authorization).
@@ -204,7 +237,13 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte)
 	if body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(body)
 	}
+	sent := time.Now()
 	resp, err := req.Execute(method, fullURL)
+	if err == nil && resp.StatusCode() == http.StatusOK {
+		// Only Clevertim's own answers: a gateway's error page has the
+		// gateway's clock.
+		c.shared.clock.observe(sent, time.Now(), resp.Header())
+	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			// The caller gave up: report that, not a transport failure.

@@ -24,6 +24,9 @@ var (
 	// ErrRequestUnreadable is a 500: Clevertim could not read the JSON it
 	// was sent, which is the client's fault, not its caller's.
 	ErrRequestUnreadable = errors.New("clevertim: request body unreadable")
+	// ErrNotSent is a request that never left, so a write did not happen:
+	// its context ended while it waited for a connection (WithMaxInFlight).
+	ErrNotSent = errors.New("clevertim: request not sent")
 	// ErrInvalid is input rejected before any request was sent.
 	ErrInvalid = errors.New("clevertim: invalid input")
 )

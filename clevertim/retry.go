@@ -121,7 +121,7 @@ func refused(err error) bool {
 // notSent reports a failure to connect, or a refusal: the request never left.
 func notSent(err error) bool {
 	var op *net.OpError
-	return refused(err) || (errors.As(err, &op) && op.Op == "dial")
+	return errors.Is(err, ErrNotSent) || refused(err) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 // ambiguous reports a failed write that may nevertheless have been done.

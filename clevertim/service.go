@@ -3,6 +3,7 @@ package clevertim
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -111,21 +112,47 @@ type Creator[T any] struct{ ep *endpoint }
 // When the answer is lost (see RetryPolicy), the record may have been
 // created: Create looks for it among the records added since the first try
 // and returns it if it is there; only if it is not does it send the request
-// again. If it cannot tell, the error matches ErrOutcomeUnknown.
+// again. If it cannot tell, the error matches ErrOutcomeUnknown. Identical
+// creates of one key are sent one at a time, so that each can tell its
+// record from the others'.
 func (c Creator[T]) Create(ctx context.Context, v *T) (*T, error) {
 	body, err := c.ep.encode(v)
 	if err != nil {
 		return nil, err
 	}
-	since := time.Now().Add(-clockSkew)
-	return reconcile(ctx, c.ep, http.MethodPost, c.ep.collectionPath(), body, func() (*T, bool, error) {
-		return findCreated[T](ctx, c.ep, body, since)
+	client, ledger := c.ep.client, c.ep.client.shared.creates
+	release, err := ledger.oneAtATime.acquire(ctx, createKey{client.keyHash, c.ep.resource, sha256.Sum256(body)})
+	if err != nil {
+		return nil, fmt.Errorf("clevertim: POST %s: %w: %w", client.baseURL+c.ep.collectionPath(), ErrNotSent, err)
+	}
+	defer release()
+	firstSent := time.Now()
+	rec, err := reconcile(ctx, c.ep, http.MethodPost, c.ep.collectionPath(), body, func() (*T, bool, error) {
+		return findCreated[T](ctx, c.ep, body, firstSent)
 	})
+	if err != nil {
+		return nil, err
+	}
+	id, err := idOf(rec)
+	if err != nil {
+		return nil, err
+	}
+	// Taken by a reconciliation already, it would be Clevertim handing out
+	// an id twice: nothing this client can fix, so it is only remembered.
+	ledger.claim(client.keyHash, c.ep.resource, id)
+	return rec, nil
 }
 
-// clockSkew is how far Clevertim's clock may be behind ours when Create
-// looks for a record it may have made.
-const clockSkew = 5 * time.Minute
+// idOf reads a record's id and added-on time through its JSON, which every
+// model shares.
+func idOf[T any](rec *T) (ID, error) {
+	var r Record
+	raw, err := json.Marshal(rec)
+	if err == nil {
+		err = json.Unmarshal(raw, &r)
+	}
+	return r.ID, err
+}
 
 // reconcile sends a write. When its answer is lost, it asks took whether the
 // write took effect: if so it returns that record, if not it sends the write
@@ -146,7 +173,7 @@ func reconcile[T any](ctx context.Context, e *endpoint, method, path string, bod
 		found, ok, cerr := took()
 		switch {
 		case cerr != nil:
-			return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+			return nil, fmt.Errorf("%w: %w (checking: %v)", ErrOutcomeUnknown, err, cerr)
 		case ok:
 			return found, nil
 		case n >= policy.MaxAttempts || e.client.sleep(ctx, policy.backoff(n)) != nil:
@@ -155,34 +182,58 @@ func reconcile[T any](ctx context.Context, e *endpoint, method, path string, bod
 	}
 }
 
-// findCreated looks for the record a lost POST may have created: added since
-// the first try, with every non-empty field we sent.
-func findCreated[T any](ctx context.Context, e *endpoint, sent []byte, since time.Time) (*T, bool, error) {
+// findCreated looks for the record a lost POST may have created: one with
+// every non-empty field sent, that did not exist when the first try was
+// sent, and that this client has not returned for another create.
+//
+// "Did not exist" is read on Clevertim's clock, learnt from its Date
+// headers: ao, truncated to the second, must be no earlier than the second
+// in which the first try may have arrived. Identical creates of one key go
+// one at a time (see Create), so the records of earlier ones are known and
+// skipped; a record made elsewhere, identical and within the same second,
+// cannot be told apart. One candidate is adopted; several, or no clock to
+// judge by, leave the outcome unknown rather than risk another's record.
+func findCreated[T any](ctx context.Context, e *endpoint, sent []byte, firstSent time.Time) (*T, bool, error) {
 	recs, err := Reader[T]{e}.List(ctx)
 	if err != nil {
 		return nil, false, err
 	}
+	// After the list, whose answer told the clock if nothing had before.
+	earliest, ok := e.client.shared.clock.earliest(firstSent)
+	if !ok {
+		return nil, false, errNoServerClock
+	}
+	earliest = earliest.Add(-createWindowMargin).Truncate(time.Second)
 	want, err := fieldsOf(sent)
 	if err != nil {
 		return nil, false, err
 	}
-	for i := len(recs) - 1; i >= 0; i-- { // the newest first
-		raw, err := json.Marshal(recs[i])
+	ledger, key := e.client.shared.creates, e.client.keyHash
+	var found *T
+	var foundID ID
+	for _, rec := range recs {
+		raw, err := json.Marshal(rec)
 		if err != nil {
 			return nil, false, err
 		}
-		var added struct {
-			AddedOn time.Time `json:"ao"`
-		}
-		if json.Unmarshal(raw, &added) != nil || added.AddedOn.Before(since) {
+		var r Record
+		if json.Unmarshal(raw, &r) != nil || r.AddedOn.Before(earliest) || ledger.claimed(key, e.resource, r.ID) {
 			continue
 		}
 		have, err := fieldsOf(raw)
-		if err == nil && matches(want, have, false) {
-			return recs[i], true, nil
+		if err != nil || !matches(want, have, false) {
+			continue
 		}
+		if found != nil {
+			return nil, false, fmt.Errorf("%w: %s and %s", errManyCandidates, foundID, r.ID)
+		}
+		found, foundID = rec, r.ID
 	}
-	return nil, false, nil
+	if found == nil {
+		return nil, false, nil
+	}
+	ledger.claim(key, e.resource, foundID)
+	return found, true, nil
 }
 
 // fieldsOf decodes a JSON object into comparable values.

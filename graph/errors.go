@@ -112,6 +112,9 @@ func classify(err error) (code, message string, extra map[string]any) {
 			"ask for less (smaller pages, fewer nested lists) or split it", budget.Budget), map[string]any{"budget": budget.Budget}
 	case errors.Is(err, clevertim.ErrOutcomeUnknown):
 		return CodeOutcomeUnknown, "Clevertim's answer to this write was lost and whether it happened could not be checked; read before retrying", nil
+	case errors.Is(err, clevertim.ErrNotSent):
+		return CodeUpstreamUnavailable, "not sent: this API key's other upstream requests took every connection it may use " +
+			"until the operation's deadline; nothing was done upstream", nil
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeUpstreamUnavailable, "Clevertim did not answer in time", nil
 	case errors.Is(err, context.Canceled):

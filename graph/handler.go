@@ -107,11 +107,11 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),
-		// The limiter comes first, so that time spent waiting for a slot is
-		// not counted as time on the wire: rounds stay honest.
-		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Limiter{
-			Base: &upstream.Transport{Base: cfg.Transport}, PerKey: cfg.UpstreamConcurrency,
-		}}),
+		// The client takes a slot before the request reaches the tracker, so
+		// that time spent waiting for one is not counted as time on the
+		// wire: rounds stay honest.
+		clevertim.WithMaxInFlight(cfg.UpstreamConcurrency),
+		clevertim.WithHTTPClient(&http.Client{Transport: &upstream.Transport{Base: cfg.Transport}}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),
 	)
