@@ -69,7 +69,7 @@ type Loaders struct {
 func New(client *clevertim.Client, opts Options) *Loaders {
 	opts = opts.WithDefaults()
 	l := &Loaders{client: client, cache: opts.Cache}
-	key := client.APIKey()
+	key := client.KeyHash() // hashed once per request, not once per resource
 	l.Contacts = newResource("contact", opts, false, client.Contacts.Get, client.Contacts.List, func(c *clevertim.Contact) clevertim.ID { return c.ID }, key)
 	l.Companies = newResource("company", opts, false, client.Companies.Get, client.Companies.List, func(c *clevertim.Company) clevertim.ID { return c.ID }, key)
 	l.Opportunities = newResource("opportunity", opts, false, client.Opportunities.Get, client.Opportunities.List, func(c *clevertim.Opportunity) clevertim.ID { return c.ID }, key)
