@@ -233,8 +233,8 @@ func TestRetry_OutcomeUnknown(t *testing.T) {
 func TestRetry_CreateAdoptsOnlyItsOwnRecord(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var shift atomic.Int64 // added to the emulator's clock
-	emu, err := emulator.New(emulator.WithClock(func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }))
+	var clockShift atomic.Int64 // added to the emulator's clock
+	emu, err := emulator.New(emulator.WithClock(func() time.Time { return time.Now().Add(time.Duration(clockShift.Load())) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,43 +269,32 @@ func TestRetry_CreateAdoptsOnlyItsOwnRecord(t *testing.T) {
 		}
 		return n
 	}
+	// elsewhere makes an identical note with another client, dated shift
+	// from now.
+	elsewhere := func(shift time.Duration) func(text string) clevertim.ID {
+		return func(text string) clevertim.ID {
+			clockShift.Store(int64(shift))
+			defer clockShift.Store(0)
+			n, err := client().Notes.Create(ctx, &clevertim.Note{Text: text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n.ID
+		}
+	}
 	cases := []struct {
 		name    string
-		earlier func(text string) clevertim.ID // makes an identical note first
+		earlier func(text string) clevertim.ID // makes an identical note first; nil: this client does
 		fault   emulator.Fault
 		unknown bool
 	}{
-		{name: "older, elsewhere; cut before", fault: emulator.FaultCut, earlier: func(text string) clevertim.ID {
-			shift.Store(int64(-time.Minute))
-			defer shift.Store(0)
-			n, err := client().Notes.Create(ctx, &clevertim.Note{Text: text})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n.ID
-		}},
-		{name: "older, elsewhere; answer lost", fault: emulator.FaultLostAnswer, earlier: func(text string) clevertim.ID {
-			shift.Store(int64(-time.Minute))
-			defer shift.Store(0)
-			n, err := client().Notes.Create(ctx, &clevertim.Note{Text: text})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n.ID
-		}},
+		{name: "older, elsewhere; cut before", fault: emulator.FaultCut, earlier: elsewhere(-time.Minute)},
+		{name: "older, elsewhere; answer lost", fault: emulator.FaultLostAnswer, earlier: elsewhere(-time.Minute)},
 		{name: "just now, by this client; cut before", fault: emulator.FaultCut},
 		{name: "just now, by this client; answer lost", fault: emulator.FaultLostAnswer},
-		{name: "just now, elsewhere; answer lost", fault: emulator.FaultLostAnswer, unknown: true, earlier: func(text string) clevertim.ID {
-			// Dated a minute ahead, so that no pause of the test moves it
-			// out of the window in which the create looks.
-			shift.Store(int64(time.Minute))
-			defer shift.Store(0)
-			n, err := client().Notes.Create(ctx, &clevertim.Note{Text: text})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n.ID
-		}},
+		// Dated a minute ahead, so that no pause of the test moves it out of
+		// the window in which the create looks.
+		{name: "just now, elsewhere; answer lost", fault: emulator.FaultLostAnswer, unknown: true, earlier: elsewhere(time.Minute)},
 	}
 	for _, tc := range cases {
 		c := client()
