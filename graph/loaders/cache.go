@@ -101,10 +101,11 @@ type cachedCollection[T any] struct {
 	byID map[clevertim.ID]*T
 }
 
-// through wraps a resource's fetches with the cache, and returns peek, which
-// answers from the cache alone (nil without a cache). A cached collection
-// also answers gets by id. key identifies the API key the fetches act as.
-func through[T any](c *Cache, key clevertim.KeyHash, resource string, idOf func(*T) clevertim.ID,
+// cachedFetches wraps a resource's fetches with the cache, and returns peek,
+// which answers from the cache alone (nil without a cache). A cached
+// collection also answers gets by id. key identifies the API key the
+// fetches act as.
+func cachedFetches[T any](c *Cache, key clevertim.KeyHash, resource string, idOf func(*T) clevertim.ID,
 	get func(context.Context, clevertim.ID) (*T, error), list func(context.Context) ([]*T, error)) (
 	func(context.Context, clevertim.ID) (*T, error), func(context.Context) (*cachedCollection[T], error), func(clevertim.ID) (*T, bool)) {
 	indexed := func(ctx context.Context) (*cachedCollection[T], error) {

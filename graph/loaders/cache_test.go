@@ -21,8 +21,8 @@ func TestCache_ExpiryKeysAndGenerations(t *testing.T) {
 	list := func(context.Context) ([]*rec, error) { calls++; return []*rec{{"1"}, {"2"}}, nil }
 	idOf := func(r *rec) clevertim.ID { return r.id }
 	keyA, keyB := clevertim.KeyHash{'a'}, clevertim.KeyHash{'b'}
-	aGet, aList, _ := through(c, keyA, "thing", idOf, get, list)
-	bGet, _, _ := through(c, keyB, "thing", idOf, get, list)
+	aGet, aList, _ := cachedFetches(c, keyA, "thing", idOf, get, list)
+	bGet, _, _ := cachedFetches(c, keyB, "thing", idOf, get, list)
 
 	_, _ = aGet(ctx, "7")
 	_, _ = aGet(ctx, "7")
@@ -47,7 +47,7 @@ func TestCache_ExpiryKeysAndGenerations(t *testing.T) {
 	}
 	// A fetch that overlaps an invalidation is not stored.
 	slow := func(_ context.Context, id clevertim.ID) (*rec, error) { calls++; c.Invalidate(); return &rec{id}, nil }
-	sGet, _, _ := through(c, keyA, "other", idOf, slow, list)
+	sGet, _, _ := cachedFetches(c, keyA, "other", idOf, slow, list)
 	_, _ = sGet(ctx, "9")
 	_, _ = sGet(ctx, "9")
 	if calls != 6 {
@@ -69,7 +69,7 @@ func TestCache_Bounded(t *testing.T) {
 	c := NewCache(time.Minute, 10)
 	calls := 0
 	get := func(_ context.Context, id clevertim.ID) (*rec, error) { calls++; return &rec{id}, nil }
-	g, _, _ := through(c, clevertim.KeyHash{}, "thing", func(r *rec) clevertim.ID { return r.id }, get, nil)
+	g, _, _ := cachedFetches(c, clevertim.KeyHash{}, "thing", func(r *rec) clevertim.ID { return r.id }, get, nil)
 	for i := range 11 {
 		_, _ = g(context.Background(), clevertim.IDFromInt(int64(i)))
 	}
