@@ -6,23 +6,23 @@ import (
 )
 
 // The code types below are Clevertim's wire codes. Each lists its codes once,
-// in its codes method; Valid and Codes, which validation messages quote,
+// in its Values method; Valid and Codes, which validation messages quote,
 // come from that list. They stay distinct types, one per GraphQL enum that
 // gqlgen.yml binds to them.
 
-// wireCode is a code type listing its codes.
+// wireCode is a code type; Values lists its codes, whatever the receiver.
 type wireCode[T any] interface {
 	~string
-	codes() []T
+	Values() []T
 }
 
 // Codes lists the codes of type T.
 func Codes[T wireCode[T]]() []T {
 	var zero T
-	return zero.codes()
+	return zero.Values()
 }
 
-func valid[T wireCode[T]](v T) bool { return slices.Contains(v.codes(), v) }
+func valid[T wireCode[T]](v T) bool { return slices.Contains(v.Values(), v) }
 
 // CustomerType classifies a contact or company (`ctype`).
 type CustomerType string
@@ -49,7 +49,8 @@ const (
 	CustomerTypeOther        CustomerType = "H"
 )
 
-func (CustomerType) codes() []CustomerType {
+// Values lists the CustomerType codes.
+func (CustomerType) Values() []CustomerType {
 	return []CustomerType{
 		CustomerTypeCustomer, CustomerTypeProspect, CustomerTypeSupplier, CustomerTypeReseller,
 		CustomerTypeEmployee, CustomerTypeCompetitor, CustomerTypeConsultant, CustomerTypeContractor,
@@ -74,7 +75,8 @@ const (
 	PhonePager  PhoneType = "Pager"
 )
 
-func (PhoneType) codes() []PhoneType {
+// Values lists the PhoneType codes.
+func (PhoneType) Values() []PhoneType {
 	return []PhoneType{PhoneWork, PhoneHome, PhoneMobile, PhoneFax, PhonePager}
 }
 
@@ -104,7 +106,8 @@ const (
 	SocialYouTube    SocialVenue = "YouTube"
 )
 
-func (SocialVenue) codes() []SocialVenue {
+// Values lists the SocialVenue codes.
+func (SocialVenue) Values() []SocialVenue {
 	return []SocialVenue{
 		SocialBitBucket, SocialFacebook, SocialGithub, SocialGooglePlus, SocialInstagram, SocialKik,
 		SocialLinkedIn, SocialMSN, SocialPinterest, SocialReddit, SocialSkype, SocialSnapchat,
@@ -129,7 +132,8 @@ const (
 	TaskNotSet      TaskType = "Not set"
 )
 
-func (TaskType) codes() []TaskType {
+// Values lists the TaskType codes.
+func (TaskType) Values() []TaskType {
 	return []TaskType{TaskAppointment, TaskEmail, TaskMeeting, TaskCall, TaskFollowUp, TaskToDo, TaskNotSet}
 }
 
@@ -148,7 +152,8 @@ const (
 	RecurYearly  Recurrence = "Y"
 )
 
-func (Recurrence) codes() []Recurrence {
+// Values lists the Recurrence codes.
+func (Recurrence) Values() []Recurrence {
 	return []Recurrence{RecurNone, RecurDaily, RecurWeekly, RecurMonthly, RecurYearly}
 }
 
@@ -166,7 +171,8 @@ const (
 	NoteSMS          NoteType = "M"
 )
 
-func (NoteType) codes() []NoteType {
+// Values lists the NoteType codes.
+func (NoteType) Values() []NoteType {
 	return []NoteType{NotePlain, NoteEmailDropped, NoteEmailSent, NoteSMS}
 }
 
@@ -186,7 +192,8 @@ const (
 	SMSDelivered  SMSDelivery = "S"
 )
 
-func (SMSDelivery) codes() []SMSDelivery {
+// Values lists the SMSDelivery codes.
+func (SMSDelivery) Values() []SMSDelivery {
 	return []SMSDelivery{SMSNoDelivery, SMSFailed, SMSDelivered}
 }
 
@@ -202,7 +209,8 @@ const (
 	RecipientBounced RecipientStatus = "b"
 )
 
-func (RecipientStatus) codes() []RecipientStatus {
+// Values lists the RecipientStatus codes.
+func (RecipientStatus) Values() []RecipientStatus {
 	return []RecipientStatus{RecipientSent, RecipientBounced}
 }
 
@@ -228,7 +236,8 @@ const (
 	FieldCurrency    CustomFieldType = "currency"
 )
 
-func (CustomFieldType) codes() []CustomFieldType {
+// Values lists the CustomFieldType codes.
+func (CustomFieldType) Values() []CustomFieldType {
 	return []CustomFieldType{
 		FieldInput, FieldSelect, FieldDate, FieldUser, FieldCountry, FieldState, FieldRegion,
 		FieldContact, FieldCompany, FieldCase, FieldOpportunity, FieldCurrency,
@@ -258,7 +267,8 @@ const (
 	ScopeOpportunities CustomFieldScope = "opportunities"
 )
 
-func (CustomFieldScope) codes() []CustomFieldScope {
+// Values lists the CustomFieldScope codes.
+func (CustomFieldScope) Values() []CustomFieldScope {
 	return []CustomFieldScope{ScopeCustomers, ScopeCompanies, ScopeCases, ScopeOpportunities}
 }
 
@@ -279,7 +289,8 @@ const (
 // Valid reports whether p is one of the codes.
 func (p Permission) Valid() bool { return valid(p) }
 
-func (Permission) codes() []Permission {
+// Values lists the Permission codes.
+func (Permission) Values() []Permission {
 	return []Permission{PermissionEdit, PermissionDelete, PermissionExport, PermissionPending}
 }
 
