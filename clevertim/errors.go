@@ -25,7 +25,8 @@ var (
 	// was sent, which is the client's fault, not its caller's.
 	ErrRequestUnreadable = errors.New("clevertim: request body unreadable")
 	// ErrNotSent is a request that never left, so a write did not happen:
-	// its context ended while it waited for a connection (WithMaxInFlight).
+	// its context ended while it waited its turn (WithMaxInFlight, or an
+	// identical create in flight).
 	ErrNotSent = errors.New("clevertim: request not sent")
 	// ErrInvalid is input rejected before any request was sent.
 	ErrInvalid = errors.New("clevertim: invalid input")

@@ -143,8 +143,7 @@ func (c Creator[T]) Create(ctx context.Context, v *T) (*T, error) {
 	return rec, nil
 }
 
-// idOf reads a record's id and added-on time through its JSON, which every
-// model shares.
+// idOf reads a record's id through its JSON, which every model shares.
 func idOf[T any](rec *T) (ID, error) {
 	var r Record
 	raw, err := json.Marshal(rec)

@@ -113,8 +113,8 @@ func classify(err error) (code, message string, extra map[string]any) {
 	case errors.Is(err, clevertim.ErrOutcomeUnknown):
 		return CodeOutcomeUnknown, "Clevertim's answer to this write was lost and whether it happened could not be checked; read before retrying", nil
 	case errors.Is(err, clevertim.ErrNotSent):
-		return CodeUpstreamUnavailable, "not sent: this API key's other upstream requests took every connection it may use " +
-			"until the operation's deadline; nothing was done upstream", nil
+		return CodeUpstreamUnavailable, "not sent: the operation's deadline passed while the request waited its turn behind " +
+			"this API key's other upstream requests; nothing was done upstream", nil
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeUpstreamUnavailable, "Clevertim did not answer in time", nil
 	case errors.Is(err, context.Canceled):
