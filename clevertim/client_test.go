@@ -346,3 +346,16 @@ func TestClient_MaxInFlightPerKey(t *testing.T) {
 		t.Errorf("%d idle keys kept", n)
 	}
 }
+
+// TestNewClient_LeavesTheHTTPClientAlone: the timeout is the client's own;
+// the caller's http.Client, maybe shared with other code, is not changed.
+func TestNewClient_LeavesTheHTTPClientAlone(t *testing.T) {
+	t.Parallel()
+	hc := &http.Client{}
+	if _, err := clevertim.NewClient(clevertim.WithHTTPClient(hc), clevertim.WithTimeout(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if hc.Timeout != 0 || hc.Transport != nil {
+		t.Errorf("the caller's http.Client was changed: timeout %v, transport %v", hc.Timeout, hc.Transport)
+	}
+}
