@@ -15,14 +15,17 @@ import (
 // operation, and check them against extensions.upstream.
 //
 // Counts depend on each level's resolvers landing in one batch, and rounds
-// on the requests of one batch overlapping. Both are races with a clock:
+// on the requests of one round overlapping. Both are races with a clock:
 // the loaders collect ids for countingWait, and the emulator answers after
 // roundLatency. Under -race beside a CPU-bound process a goroutine can be
-// kept waiting for tens of milliseconds, so both are set well above that:
-// long enough to be certain, at the cost of a second or two per test.
+// kept waiting for tens of milliseconds, so both are set well above that,
+// long enough to be certain at the cost of a few seconds per test. The
+// latency is also well above the wait: planning's requests leave at once,
+// a loader's a wait later, and both must still be in flight together to be
+// one round.
 const (
-	countingWait = 300 * time.Millisecond
-	roundLatency = 300 * time.Millisecond
+	countingWait = 200 * time.Millisecond
+	roundLatency = 600 * time.Millisecond
 )
 
 // counting is the facade with loaders that wait countingWait.
