@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -42,13 +43,14 @@ type Client struct {
 	apiKey    string
 	userAgent string
 	// authorization is the Basic header for apiKey, built once.
-	authorization string
-	// keyHash names the key in shared-read keys, which must not hold it.
-	keyHash        [sha256.Size]byte
+	authorization  string
+	keyHash        KeyHash
 	retry          RetryPolicy
 	sleep          func(context.Context, time.Duration) error
 	maxRecordBytes int64
 	sharer         ReadSharer
+	// shared is what the clients derived with WithAPIKey have in common.
+	shared *shared
 
 	Contacts      *ContactsService
 	Companies     *CompaniesService
@@ -65,6 +67,18 @@ type Client struct {
 	LinkedFiles   *LinkedFilesService
 }
 
+// shared is the state a client and the clients derived from it share.
+type shared struct {
+	stored   asStored
+	inFlight *keyedSlots[KeyHash]
+	slotWait func(time.Duration)
+	clock    serverClock
+	creates  *createLedger
+}
+
+// KeyHash identifies an API key without holding it, for maps keyed by user.
+type KeyHash [sha256.Size]byte
+
 // Option configures a Client.
 type Option func(*config)
 
@@ -78,6 +92,8 @@ type config struct {
 	// maxRecordBytes: see WithMaxRecordBytes.
 	maxRecordBytes int64
 	sharer         ReadSharer
+	inFlight       int
+	slotWait       func(time.Duration)
 }
 
 // WithAPIKey sets the key of the user the client acts as.
@@ -93,6 +109,20 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpCli
 
 // WithTimeout bounds every request, including reading its answer.
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithMaxInFlight bounds the requests in flight per API key, across the
+// client and those derived from it with WithAPIKey, so that one heavy caller
+// cannot take an account's whole rate limit; the others wait their turn. A
+// request takes its slot before its timeout starts. One whose context ends
+// while it waits was not sent, and its error matches ErrNotSent. 0 means no
+// bound.
+func WithMaxInFlight(n int) Option { return func(c *config) { c.inFlight = n } }
+
+// WithSlotWait reports how long each request waited for its key's slot
+// (see WithMaxInFlight), for metrics.
+func WithSlotWait(observe func(time.Duration)) Option {
+	return func(c *config) { c.slotWait = observe }
+}
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
@@ -110,9 +140,12 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("clevertim: base URL %q must be an absolute http(s) URL", cfg.baseURL)
 	}
-	hc := cfg.httpClient
-	if hc == nil {
-		hc = &http.Client{Transport: NewTransport()}
+	// resty sets the timeout on the http.Client it is given: it gets a
+	// copy, so the caller's stays as it was.
+	hc := &http.Client{Transport: NewTransport()}
+	if cfg.httpClient != nil {
+		copied := *cfg.httpClient
+		hc = &copied
 	}
 	// Answers are read by decodeAnswer as they arrive, not buffered by resty.
 	rest := resty.NewWithClient(hc).
@@ -126,7 +159,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		cfg.maxRecordBytes = DefaultMaxRecordBytes
 	}
 	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent, retry: cfg.retry, sleep: sleepCtx,
-		maxRecordBytes: cfg.maxRecordBytes, sharer: cfg.sharer}
+		maxRecordBytes: cfg.maxRecordBytes, sharer: cfg.sharer,
+		shared: &shared{inFlight: newKeyedSlots[KeyHash](cfg.inFlight), slotWait: cfg.slotWait, creates: newCreateLedger()}}
 	c.setAPIKey(cfg.apiKey)
 	c.bindServices()
 	return c, nil
@@ -136,7 +170,7 @@ func NewClient(opts ...Option) (*Client, error) {
 // connections.
 func (c *Client) WithAPIKey(key string) *Client {
 	clone := &Client{rest: c.rest, baseURL: c.baseURL, userAgent: c.userAgent, retry: c.retry, sleep: c.sleep,
-		maxRecordBytes: c.maxRecordBytes, sharer: c.sharer}
+		maxRecordBytes: c.maxRecordBytes, sharer: c.sharer, shared: c.shared}
 	clone.setAPIKey(key)
 	clone.bindServices()
 	return clone
@@ -147,8 +181,11 @@ func (c *Client) WithAPIKey(key string) *Client {
 func (c *Client) setAPIKey(key string) {
 	c.apiKey = key
 	c.authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":X"))
-	c.keyHash = sha256.Sum256([]byte(c.authorization))
+	c.keyHash = sha256.Sum256([]byte(key))
 }
+
+// KeyHash identifies the client's API key without revealing it.
+func (c *Client) KeyHash() KeyHash { return c.keyHash }
 
 // APIKey is the key of the user the client acts as.
 func (c *Client) APIKey() string { return c.apiKey }
@@ -227,6 +264,16 @@ func settle(resp *resty.Response) {
 
 func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte) (*resty.Response, error) {
 	fullURL := c.baseURL + path
+	// The slot is taken before the request's timeout starts: waiting for it
+	// is not time on the wire, and a request that never got one never left.
+	waitFrom := time.Now()
+	release, err := c.shared.inFlight.acquire(ctx, c.keyHash)
+	if c.shared.slotWait != nil {
+		c.shared.slotWait(time.Since(waitFrom))
+	}
+	if err != nil {
+		return nil, &Error{Method: method, URL: fullURL, Err: fmt.Errorf("%w: waited for one of the key's upstream connections: %w", ErrNotSent, err)}
+	}
 	req := c.rest.R().
 		SetContext(ctx).
 		SetHeader("Authorization", c.authorization).
@@ -239,18 +286,41 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte)
 		// lack of one) is in: reads from now on must see it.
 		defer c.sharer.Wrote()
 	}
+	sent := time.Now()
 	resp, err := req.Execute(method, fullURL)
+	if err == nil && resp.StatusCode() == http.StatusOK {
+		// Only Clevertim's own answers: a gateway's error page has the
+		// gateway's clock.
+		c.shared.clock.observe(sent, time.Now(), resp.Header())
+	}
 	if err != nil {
 		if resp != nil {
 			discard(resp.RawBody())
 		}
+		release()
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			// The caller gave up: report that, not a transport failure.
 			return nil, fmt.Errorf("clevertim: %s %s: %w", method, fullURL, ctxErr)
 		}
 		return nil, &Error{Method: method, URL: fullURL, Err: err}
 	}
+	// The answer is decoded as it arrives, after this returns: the key's
+	// slot is held until its body is closed.
+	resp.RawResponse.Body = &releasingBody{ReadCloser: resp.RawResponse.Body, release: release}
 	return resp, nil
+}
+
+// releasingBody frees a key's upstream slot when its answer is closed.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+	once    sync.Once
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
 }
 
 // discard reads a little of what is left of a body, so that its connection

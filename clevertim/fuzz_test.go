@@ -82,10 +82,10 @@ func FuzzCustomFieldValue(f *testing.F) {
 	for _, seed := range []string{`"Retail"`, `["a","b"]`, `12`, `null`, `"2020-02-30"`, `"1999-12-31"`, `"EUR"`, `[1,"x"]`, `{}`} {
 		f.Add([]byte(seed))
 	}
-	defs := make([]*CustomField, 0, len(AllCustomFieldTypes())*2)
-	for _, typ := range AllCustomFieldTypes() {
+	defs := make([]*CustomField, 0, len(Codes[CustomFieldType]())*2)
+	for _, typ := range Codes[CustomFieldType]() {
 		for _, multiple := range []bool{false, true} {
-			d := &CustomField{Name: string(typ), Type: typ, Multiple: multiple, Scopes: AllCustomFieldScopes()}
+			d := &CustomField{Name: string(typ), Type: typ, Multiple: multiple, Scopes: Codes[CustomFieldScope]()}
 			if typ == FieldSelect {
 				d.Options = StringList{"Retail", "a", "b"}
 			}

@@ -179,10 +179,13 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),
-		// The limiter comes first, so that time spent waiting for a slot is
-		// not counted as time on the wire: rounds stay honest.
-		clevertim.WithHTTPClient(&http.Client{Transport: tel.AroundLimiter(&upstream.Limiter{
-			Base: &upstream.Transport{Base: tel.UpstreamTransport(cfg.Transport, urlPath(cfg.UpstreamURL))}, PerKey: cfg.UpstreamConcurrency,
+		// The client takes a slot before the request reaches the tracker, so
+		// that time spent waiting for one is not counted as time on the
+		// wire: rounds stay honest.
+		clevertim.WithMaxInFlight(cfg.UpstreamConcurrency),
+		clevertim.WithSlotWait(tel.ObserveSlotWait),
+		clevertim.WithHTTPClient(&http.Client{Transport: tel.CountBudgetRefusals(&upstream.Transport{
+			Base: tel.UpstreamTransport(cfg.Transport, urlPath(cfg.UpstreamURL)),
 		})}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),

@@ -2,9 +2,10 @@ package loaders
 
 import (
 	"context"
-	"crypto/sha256"
 	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 )
@@ -15,20 +16,23 @@ import (
 // key's records never answer another key's request. Every write through the
 // facade empties it for every key, since one user's write changes what the
 // others see; writes made elsewhere (Clevertim's own UI) show after TTL.
+//
+// When full, the least recently used entry goes. Entries carry their expiry
+// and are ignored once past it, until pushed out: hashicorp's expirable LRU
+// would drop them on time, but runs a goroutine per cache that never stops.
 type Cache struct {
-	ttl        time.Duration
-	maxEntries int
-	now        func() time.Time
+	ttl time.Duration
+	now func() time.Time
 
 	mu      sync.Mutex
 	gen     uint64 // bumped by Invalidate, so fetches started before it are not stored
-	entries map[cacheKey]cacheEntry
+	entries *lru.Cache[cacheKey, cacheEntry]
 
 	observer CacheObserver // see Observe
 }
 
 type cacheKey struct {
-	key      [sha256.Size]byte // of the API key: the cache holds no keys
+	key      clevertim.KeyHash // the cache holds no API keys
 	resource string
 	id       clevertim.ID // empty for a whole collection
 }
@@ -47,13 +51,15 @@ func NewCache(ttl time.Duration, maxEntries int) *Cache {
 	if maxEntries <= 0 {
 		maxEntries = 100_000
 	}
-	return &Cache{ttl: ttl, maxEntries: maxEntries, now: time.Now, entries: map[cacheKey]cacheEntry{}}
+	entries, err := lru.New[cacheKey, cacheEntry](maxEntries)
+	if err != nil {
+		panic(err) // only for a size <= 0
+	}
+	return &Cache{ttl: ttl, now: time.Now, entries: entries}
 }
 
 func (c *Cache) get(k cacheKey) (any, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[k]
+	e, ok := c.entries.Get(k)
 	if !ok || c.now().After(e.expires) {
 		return nil, false
 	}
@@ -73,20 +79,9 @@ func (c *Cache) put(k cacheKey, v any, gen uint64) {
 	if gen != c.gen {
 		return // a write happened while this was fetched: it may be stale
 	}
-	if len(c.entries) >= c.maxEntries {
-		before := len(c.entries)
-		now := c.now()
-		for key, e := range c.entries {
-			if now.After(e.expires) {
-				delete(c.entries, key)
-			}
-		}
-		if len(c.entries) >= c.maxEntries {
-			clear(c.entries)
-		}
-		c.evicted(before - len(c.entries))
+	if c.entries.Add(k, cacheEntry{value: v, expires: c.now().Add(c.ttl)}) {
+		c.evicted(1)
 	}
-	c.entries[k] = cacheEntry{value: v, expires: c.now().Add(c.ttl)}
 }
 
 // Invalidate empties the cache for every key.
@@ -97,15 +92,11 @@ func (c *Cache) Invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	clear(c.entries)
+	c.entries.Purge()
 }
 
 // Len is the number of entries, expired ones included.
-func (c *Cache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
-}
+func (c *Cache) Len() int { return c.entries.Len() }
 
 // cachedCollection is a fetched list with its index by id, as a request
 // uses it and as the cache keeps it. It is read only once built.
@@ -114,10 +105,11 @@ type cachedCollection[T any] struct {
 	byID map[clevertim.ID]*T
 }
 
-// through wraps a resource's fetches with the cache, and returns peek, which
-// answers from the cache alone (nil without a cache). A cached collection
-// also answers gets by id.
-func through[T any](c *Cache, apiKey, resource string, idOf func(*T) clevertim.ID,
+// cachedFetches wraps a resource's fetches with the cache, and returns peek,
+// which answers from the cache alone (nil without a cache). A cached
+// collection also answers gets by id. key identifies the API key the
+// fetches act as.
+func cachedFetches[T any](c *Cache, key clevertim.KeyHash, resource string, idOf func(*T) clevertim.ID,
 	get func(context.Context, clevertim.ID) (*T, error), list func(context.Context) ([]*T, error)) (
 	func(context.Context, clevertim.ID) (*T, error), func(context.Context) (*cachedCollection[T], error), func(clevertim.ID) (*T, bool)) {
 	indexed := func(ctx context.Context) (*cachedCollection[T], error) {
@@ -134,15 +126,14 @@ func through[T any](c *Cache, apiKey, resource string, idOf func(*T) clevertim.I
 	if c == nil {
 		return get, indexed, nil
 	}
-	hash := sha256.Sum256([]byte(apiKey))
-	all := cacheKey{key: hash, resource: resource}
+	all := cacheKey{key: key, resource: resource}
 	peek := func(id clevertim.ID) (*T, bool) {
 		if v, ok := c.get(all); ok {
 			if rec, ok := v.(*cachedCollection[T]).byID[id]; ok {
 				return rec, true
 			}
 		}
-		if v, ok := c.get(cacheKey{key: hash, resource: resource, id: id}); ok {
+		if v, ok := c.get(cacheKey{key: key, resource: resource, id: id}); ok {
 			return v.(*T), true
 		}
 		return nil, false
@@ -153,7 +144,7 @@ func through[T any](c *Cache, apiKey, resource string, idOf func(*T) clevertim.I
 		if ok {
 			return rec, nil
 		}
-		one := cacheKey{key: hash, resource: resource, id: id}
+		one := cacheKey{key: key, resource: resource, id: id}
 		gen := c.generation()
 		rec, err := get(ctx, id)
 		if err == nil {

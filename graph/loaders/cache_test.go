@@ -20,8 +20,9 @@ func TestCache_ExpiryKeysAndGenerations(t *testing.T) {
 	get := func(_ context.Context, id clevertim.ID) (*rec, error) { calls++; return &rec{id}, nil }
 	list := func(context.Context) ([]*rec, error) { calls++; return []*rec{{"1"}, {"2"}}, nil }
 	idOf := func(r *rec) clevertim.ID { return r.id }
-	aGet, aList, _ := through(c, "key-a", "thing", idOf, get, list)
-	bGet, _, _ := through(c, "key-b", "thing", idOf, get, list)
+	keyA, keyB := clevertim.KeyHash{'a'}, clevertim.KeyHash{'b'}
+	aGet, aList, _ := cachedFetches(c, keyA, "thing", idOf, get, list)
+	bGet, _, _ := cachedFetches(c, keyB, "thing", idOf, get, list)
 
 	_, _ = aGet(ctx, "7")
 	_, _ = aGet(ctx, "7")
@@ -46,7 +47,7 @@ func TestCache_ExpiryKeysAndGenerations(t *testing.T) {
 	}
 	// A fetch that overlaps an invalidation is not stored.
 	slow := func(_ context.Context, id clevertim.ID) (*rec, error) { calls++; c.Invalidate(); return &rec{id}, nil }
-	sGet, _, _ := through(c, "key-a", "other", idOf, slow, list)
+	sGet, _, _ := cachedFetches(c, keyA, "other", idOf, slow, list)
 	_, _ = sGet(ctx, "9")
 	_, _ = sGet(ctx, "9")
 	if calls != 6 {
@@ -61,15 +62,25 @@ func TestCache_ExpiryKeysAndGenerations(t *testing.T) {
 	}
 }
 
+// TestCache_Bounded: a full cache drops its least recently used entries,
+// not everything.
 func TestCache_Bounded(t *testing.T) {
 	t.Parallel()
 	c := NewCache(time.Minute, 10)
-	get := func(_ context.Context, id clevertim.ID) (*rec, error) { return &rec{id}, nil }
-	g, _, _ := through(c, "k", "thing", func(r *rec) clevertim.ID { return r.id }, get, nil)
-	for i := range 100 {
+	calls := 0
+	get := func(_ context.Context, id clevertim.ID) (*rec, error) { calls++; return &rec{id}, nil }
+	g, _, _ := cachedFetches(c, clevertim.KeyHash{}, "thing", func(r *rec) clevertim.ID { return r.id }, get, nil)
+	for i := range 11 {
 		_, _ = g(context.Background(), clevertim.IDFromInt(int64(i)))
 	}
 	if c.Len() > 10 {
 		t.Fatalf("%d entries, bound 10", c.Len())
+	}
+	calls = 0
+	for i := 1; i <= 10; i++ {
+		_, _ = g(context.Background(), clevertim.IDFromInt(int64(i)))
+	}
+	if calls != 0 {
+		t.Errorf("%d of the 10 latest entries were dropped", calls)
 	}
 }

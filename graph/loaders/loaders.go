@@ -98,7 +98,7 @@ func Of[T any, P clevertim.RecordPtr[T]](l *Loaders, k *Kind[T]) *Resource[T] {
 	}
 	svc := k.Service(l.client)
 	idOf := func(x *T) clevertim.ID { return P(x).RecordID() }
-	r := newResource(k.Name, l.opts, k.Small, svc.Get, svc.List, idOf, l.client.APIKey())
+	r := newResource(k.Name, l.opts, k.Small, svc.Get, svc.List, idOf, l.client.KeyHash())
 	l.resources.Store(k, r)
 	return r
 }

@@ -50,8 +50,8 @@ type collection[T any] struct {
 
 func newResource[T any](name string, opts Options, small bool,
 	get func(context.Context, clevertim.ID) (*T, error), list func(context.Context) ([]*T, error),
-	idOf func(*T) clevertim.ID, apiKey string) *Resource[T] {
-	get, indexed, peek := through(opts.Cache, apiKey, name, idOf, get, list)
+	idOf func(*T) clevertim.ID, key clevertim.KeyHash) *Resource[T] {
+	get, indexed, peek := cachedFetches(opts.Cache, key, name, idOf, get, list)
 	r := &Resource[T]{name: name, opts: opts, small: small, get: get, list: indexed, peek: peek}
 	r.reset()
 	return r

@@ -3,10 +3,8 @@ package upstream
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 )
@@ -38,63 +36,6 @@ func TestSummarize(t *testing.T) {
 		if got := summarize(c.spans); got != c.want {
 			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
 		}
-	}
-}
-
-func TestLimiter_PerKey(t *testing.T) {
-	t.Parallel()
-	var mu sync.Mutex
-	inFlight, most := map[string]int{}, map[string]int{}
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("Authorization")
-		mu.Lock()
-		inFlight[key]++
-		most[key] = max(most[key], inFlight[key])
-		mu.Unlock()
-		<-release
-		mu.Lock()
-		inFlight[key]--
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	l := &Limiter{PerKey: 2}
-	client := &http.Client{Transport: l}
-	var wg sync.WaitGroup
-	for i := range 12 {
-		key := []string{"a", "b"}[i%2]
-		wg.Go(func() {
-			req, _ := http.NewRequest("GET", srv.URL, nil)
-			req.Header.Set("Authorization", key)
-			resp, err := client.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		})
-	}
-	// Let requests pile up, then let them through.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		both := inFlight["a"] == 2 && inFlight["b"] == 2
-		mu.Unlock()
-		if both {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	close(release)
-	wg.Wait()
-	if most["a"] != 2 || most["b"] != 2 {
-		t.Errorf("most in flight per key: %v, want 2 each (and each key on its own)", most)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.keys) != 0 {
-		t.Errorf("%d idle keys kept", len(l.keys))
 	}
 }
 
