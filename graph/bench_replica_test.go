@@ -52,7 +52,7 @@ func benchReplica(b *testing.B, contacts int) {
 	// Warm is within the TTL; filling a 50k account on a loaded machine
 	// can take longer than 30 s, so the copies are kept fresh for an hour:
 	// a warm read does the same work whatever the TTL.
-	replica := loaders.NewReplica(time.Hour, 0)
+	replica := loaders.NewReplica(time.Hour, 0, nil)
 	h, err := graph.NewHandler(graph.HandlerConfig{UpstreamURL: emuSrv.URL + "/api", DefaultAPIKey: ownerKey,
 		CacheTTL: time.Hour, Replica: replica, Transport: &counter})
 	if err != nil {
