@@ -421,11 +421,11 @@ func TestReliability_IdenticalCreatesUnderFaults(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			for range perWorker {
-				r := h.do("", `mutation($t: String!) { createNote(input: {text: $t, customerIds: ["1030"]}) { id } }`, map[string]any{"t": text})
+				r := h.do("", `mutation($t: String!) { createNote(input: {text: $t, customerIds: ["1030"]}) { clevertimId } }`, map[string]any{"t": text})
 				mu.Lock()
 				switch {
 				case len(r.Errors) == 0:
-					ids[str(r.Data, "createNote", "id")]++
+					ids[str(r.Data, "createNote", "clevertimId")]++
 				case r.Errors[0].code() == "UPSTREAM_OUTCOME_UNKNOWN":
 					unknown++
 				default:
