@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -279,7 +280,29 @@ func TestTransport_ReusesConnections(t *testing.T) {
 		}
 		return n
 	}
-	run() // opens the connections
+	// One key never has more than DefaultUpstreamConcurrency requests in
+	// flight, so with that many connections open the steady state needs no
+	// other, however the requests of a run happen to overlap. They are opened
+	// by as many requests held in flight together by the emulator's latency.
+	h.emu.SetLatency(time.Second)
+	var wg sync.WaitGroup
+	hc := &http.Client{Transport: tr}
+	for range graph.DefaultUpstreamConcurrency {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodGet, h.upstream+"/user", nil)
+			req.SetBasicAuth(ownerKey, "X")
+			if resp, err := hc.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	h.emu.SetLatency(0)
+	if got := dials.Load(); got != graph.DefaultUpstreamConcurrency {
+		t.Fatalf("warm-up opened %d connections, want %d", got, graph.DefaultUpstreamConcurrency)
+	}
+	run()
 	before := dials.Load()
 	sent := run() + run()
 	if got := dials.Load() - before; got != 0 || sent < 10 {
