@@ -190,3 +190,37 @@ func TestHostile_IDsAreIDs(t *testing.T) {
 	}
 	h.ok("", `{ contact(id: 1030) { name } }`, nil)
 }
+
+// A filter is matched against every record of a collection, so its terms
+// are bounded: in a variable (where only the body size would bound them)
+// and written in the document. One past the limit is refused before any
+// upstream request; the limit itself passes.
+func TestHostile_InputObjectsBounded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, graph.HandlerConfig{MaxInputObjects: 50})
+	nested := func(n int) map[string]any {
+		f := map[string]any{"tags": []any{"vip"}}
+		for range n - 1 {
+			f = map[string]any{"not": f}
+		}
+		return f
+	}
+	q := `query($f: ContactFilter) { contacts(filter: $f) { totalCount } }`
+	h.emu.ResetStats()
+	e := h.fails("", q, map[string]any{"f": nested(51)}, graph.CodeInputLimit)
+	if got := e.Extensions["inputObjects"]; got != float64(51) {
+		t.Errorf("inputObjects %v, want 51", got)
+	}
+	wide := map[string]any{"or": []any{}}
+	for range 50 {
+		wide["or"] = append(wide["or"].([]any), map[string]any{"tags": []any{"vip"}})
+	}
+	h.fails("", q, map[string]any{"f": wide}, graph.CodeInputLimit)
+	literal := `{ contacts(filter: ` + strings.Repeat(`{not: `, 50) + `{tags: ["vip"]}` + strings.Repeat(`}`, 50) + `) { totalCount } }`
+	h.fails("", literal, nil, graph.CodeInputLimit)
+	if n := h.emu.Stats().Total; n != 0 {
+		t.Errorf("%d upstream requests for refused operations", n)
+	}
+	h.ok("", q, map[string]any{"f": nested(50)})
+	h.ok("", `{ contacts(filter: `+strings.Repeat(`{not: `, 49)+`{tags: ["vip"]}`+strings.Repeat(`}`, 49)+`) { totalCount } }`, nil)
+}
