@@ -1,7 +1,10 @@
 package graph_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -223,4 +226,31 @@ func TestHostile_InputObjectsBounded(t *testing.T) {
 	}
 	h.ok("", q, map[string]any{"f": nested(50)})
 	h.ok("", `{ contacts(filter: `+strings.Repeat(`{not: `, 49)+`{tags: ["vip"]}`+strings.Repeat(`}`, 49)+`) { totalCount } }`, nil)
+}
+
+// The operation names a refusal quotes come from the caller, up to the
+// body's size: the message quotes a few, each cut short.
+func TestHostile_OperationNamesNotEchoed(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	long := strings.Repeat("a", 100_000)
+	e := h.fails("", "query A { __typename } query "+long+" { __typename }", nil, "GRAPHQL_VALIDATION_FAILED")
+	if len(e.Message) > 300 || !strings.Contains(e.Message, `"A"`) {
+		t.Errorf("no operationName: %d-byte message %.300q", len(e.Message), e.Message)
+	}
+	body, _ := json.Marshal(map[string]any{"query": "query A { __typename }", "operationName": long})
+	req, _ := http.NewRequest(http.MethodPost, h.endpoint, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp := h.send(req)
+	if len(resp.Errors) != 1 || len(resp.Errors[0].Message) > 300 {
+		t.Fatalf("an unknown operationName: %.300v", resp.Errors)
+	}
+	var many strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&many, "query Q%d { __typename } ", i)
+	}
+	e = h.fails("", many.String(), nil, "GRAPHQL_VALIDATION_FAILED")
+	if len(e.Message) > 300 || !strings.Contains(e.Message, "10 more") {
+		t.Errorf("20 operations: %d-byte message %.300q", len(e.Message), e.Message)
+	}
 }
