@@ -194,13 +194,14 @@ func TestHostile_IDsAreIDs(t *testing.T) {
 	h.ok("", `{ contact(id: 1030) { name } }`, nil)
 }
 
-// A filter is matched against every record of a collection, so its terms
-// are bounded: in a variable (where only the body size would bound them)
-// and written in the document. One past the limit is refused before any
-// upstream request; the limit itself passes.
-func TestHostile_InputObjectsBounded(t *testing.T) {
+// A filter is tried against every record of a collection, so its terms and
+// the items of its lists are bounded: in a variable (where only the body
+// size would bound them) and written in the document. One past the limit is
+// refused before any upstream request; the limit itself passes.
+func TestHostile_InputValuesBounded(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, graph.HandlerConfig{MaxInputObjects: 50})
+	h := newHarness(t, graph.HandlerConfig{MaxInputValues: 50})
+	// nested(n) holds n objects and one list item.
 	nested := func(n int) map[string]any {
 		f := map[string]any{"tags": []any{"vip"}}
 		for range n - 1 {
@@ -210,22 +211,30 @@ func TestHostile_InputObjectsBounded(t *testing.T) {
 	}
 	q := `query($f: ContactFilter) { contacts(filter: $f) { totalCount } }`
 	h.emu.ResetStats()
-	e := h.fails("", q, map[string]any{"f": nested(51)}, graph.CodeInputLimit)
-	if got := e.Extensions["inputObjects"]; got != float64(51) {
-		t.Errorf("inputObjects %v, want 51", got)
+	e := h.fails("", q, map[string]any{"f": nested(50)}, graph.CodeInputLimit)
+	if got := e.Extensions["inputValues"]; got != float64(51) {
+		t.Errorf("inputValues %v, want 51", got)
 	}
 	wide := map[string]any{"or": []any{}}
-	for range 50 {
+	for range 25 {
 		wide["or"] = append(wide["or"].([]any), map[string]any{"tags": []any{"vip"}})
 	}
 	h.fails("", q, map[string]any{"f": wide}, graph.CodeInputLimit)
-	literal := `{ contacts(filter: ` + strings.Repeat(`{not: `, 50) + `{tags: ["vip"]}` + strings.Repeat(`}`, 50) + `) { totalCount } }`
-	h.fails("", literal, nil, graph.CodeInputLimit)
+	tags := make([]any, 50)
+	for i := range tags {
+		tags[i] = fmt.Sprint("t", i)
+	}
+	h.fails("", q, map[string]any{"f": map[string]any{"tags": tags}}, graph.CodeInputLimit)
+	literal := func(n int) string {
+		return `{ contacts(filter: ` + strings.Repeat(`{not: `, n-1) + `{tags: ["vip"]}` + strings.Repeat(`}`, n-1) + `) { totalCount } }`
+	}
+	h.fails("", literal(50), nil, graph.CodeInputLimit)
 	if n := h.emu.Stats().Total; n != 0 {
 		t.Errorf("%d upstream requests for refused operations", n)
 	}
-	h.ok("", q, map[string]any{"f": nested(50)})
-	h.ok("", `{ contacts(filter: `+strings.Repeat(`{not: `, 49)+`{tags: ["vip"]}`+strings.Repeat(`}`, 49)+`) { totalCount } }`, nil)
+	h.ok("", q, map[string]any{"f": nested(49)})
+	h.ok("", q, map[string]any{"f": map[string]any{"tags": tags[:49]}})
+	h.ok("", literal(49), nil)
 }
 
 // The operation names a refusal quotes come from the caller, up to the

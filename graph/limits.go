@@ -22,14 +22,14 @@ import (
 // is caught while the query runs by the upstream budget and the response
 // size cap.
 //
-// Input objects (filters and their and/or/not, mutation inputs) are counted
-// too, in the variables and in the document's arguments: a filter is matched
-// against every record of a collection, so one of a few thousand nested
-// terms, which fits in a variable well under -max-body-bytes, costs seconds
-// of CPU per request.
+// Input values (objects, such as filters and their and/or/not terms, and
+// list items, such as a filter's ids or tags) are counted too, in the
+// variables and in the document's arguments: a filter is tried against every
+// record of a collection, so one of thousands of terms or ids, which fits in
+// a variable well under -max-body-bytes, costs seconds of CPU per request.
 type limits struct {
-	maxComplexity   int
-	maxInputObjects int
+	maxComplexity  int
+	maxInputValues int
 }
 
 // embeddedListGuess is how many items a record's own list (tags, phones,
@@ -51,12 +51,12 @@ func (l limits) MutateOperationContext(_ context.Context, oc *graphql.OperationC
 	m := &measure{vars: oc.Variables}
 	m.walk(oc.Operation.SelectionSet, 1)
 	for _, v := range oc.Variables {
-		m.inputObjects += countObjects(v)
+		m.inputValues += countValues(v)
 	}
-	if l.maxInputObjects > 0 && m.inputObjects > l.maxInputObjects {
-		return limitError(map[string]any{"code": CodeInputLimit, "inputObjects": m.inputObjects, "limit": l.maxInputObjects},
-			"the operation's arguments and variables hold %d input objects (filters and their and/or/not terms count one each), over the limit of %d",
-			m.inputObjects, l.maxInputObjects)
+	if l.maxInputValues > 0 && m.inputValues > l.maxInputValues {
+		return limitError(map[string]any{"code": CodeInputLimit, "inputValues": m.inputValues, "limit": l.maxInputValues},
+			"the operation's arguments and variables hold %d input values (objects such as filters and their and/or/not terms, and list items), over the limit of %d",
+			m.inputValues, l.maxInputValues)
 	}
 	if l.maxComplexity > 0 && m.cost > l.maxComplexity {
 		return limitError(map[string]any{"code": "COMPLEXITY_LIMIT_EXCEEDED", "complexity": m.cost, "limit": l.maxComplexity},
@@ -75,9 +75,9 @@ func limitError(ext map[string]any, format string, args ...any) *gqlerror.Error 
 // measure walks an operation, fragments inlined; the guard has bounded the
 // expansion.
 type measure struct {
-	vars         map[string]any
-	cost         int
-	inputObjects int // in argument literals; variables are counted apart
+	vars        map[string]any
+	cost        int
+	inputValues int // in argument literals; variables are counted apart
 }
 
 const costCeiling = 1 << 40 // keeps the estimate from overflowing
@@ -90,7 +90,7 @@ func (m *measure) walk(sel ast.SelectionSet, many int) {
 		switch s := s.(type) {
 		case *ast.Field:
 			for _, a := range s.Arguments {
-				m.inputObjects += countLiteralObjects(a.Value)
+				m.inputValues += countLiteralValues(a.Value)
 			}
 			n := min(many*m.pageSize(s), costCeiling)
 			m.cost = min(m.cost+n, costCeiling)
@@ -105,34 +105,42 @@ func (m *measure) walk(sel ast.SelectionSet, many int) {
 	}
 }
 
-// countObjects counts the JSON objects in a decoded variable value.
-func countObjects(v any) int {
+// countValues counts the objects and list items in a decoded variable
+// value: a filter's terms, and the values of its lists (ids, tags), are each
+// tried against every record.
+func countValues(v any) int {
 	n := 0
 	switch v := v.(type) {
 	case map[string]any:
 		n = 1
 		for _, c := range v {
-			n += countObjects(c)
+			n += countValues(c)
 		}
 	case []any:
 		for _, c := range v {
-			n += countObjects(c)
+			n += max(countValues(c), 1)
 		}
 	}
 	return n
 }
 
-// countLiteralObjects counts the object values written in an argument.
-func countLiteralObjects(v *ast.Value) int {
+// countLiteralValues counts the same in an argument written in the
+// document; a variable in it is counted with the variables.
+func countLiteralValues(v *ast.Value) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
-	if v.Kind == ast.ObjectValue {
+	switch v.Kind {
+	case ast.ObjectValue:
 		n = 1
-	}
-	for _, c := range v.Children {
-		n += countLiteralObjects(c.Value)
+		for _, c := range v.Children {
+			n += countLiteralValues(c.Value)
+		}
+	case ast.ListValue:
+		for _, c := range v.Children {
+			n += max(countLiteralValues(c.Value), 1)
+		}
 	}
 	return n
 }
