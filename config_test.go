@@ -182,3 +182,14 @@ func TestReadyz_ChecksOncePerIntervalAndFailsWhenDraining(t *testing.T) {
 		t.Errorf("failing check: %d", status)
 	}
 }
+
+// The banner names the upstream as the log line does: a password in its URL
+// (a proxy's) is masked.
+func TestBanner_MasksTheUpstreamPassword(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	printBanner(&out, "http://127.0.0.1:1", options{upstreamURL: "https://user:pa55word@proxy.example/api", apiKey: "s3cr3t-key"}, false, false)
+	if text := out.String(); strings.Contains(text, "pa55word") || strings.Contains(text, "s3cr3t-key") || !strings.Contains(text, "proxy.example") {
+		t.Errorf("banner:\n%s", text)
+	}
+}

@@ -370,12 +370,24 @@ func TestTraces_ExportedWithTheIncomingTraceID(t *testing.T) {
 	if r["errors"] != nil {
 		t.Fatalf("query: %v", r)
 	}
+	long := "Q" + strings.Repeat("a", 10_000)
+	if r := query(t, base+"/query", "query "+long+" { __typename }", map[string]string{"Authorization": "Bearer " + testKey}); r["errors"] != nil {
+		t.Fatalf("query with a long name: %v", r)
+	}
 	stop() // flushes the spans
 
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	var operation, client, batch, collection *tracepb.Span
 	for _, s := range rc.spans {
+		if strings.HasPrefix(s.Name, "query Qaaa") && len(s.Name) > 200 {
+			t.Errorf("a %d-byte span name", len(s.Name))
+		}
+		for _, a := range s.Attributes {
+			if v := a.Value.GetStringValue(); strings.HasPrefix(v, "Qaaa") && len(v) > 200 {
+				t.Errorf("a %d-byte span attribute %s", len(v), a.Key)
+			}
+		}
 		if hex.EncodeToString(s.TraceId) != incomingTraceID {
 			continue
 		}

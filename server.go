@@ -283,7 +283,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 func printBanner(w io.Writer, base string, o options, emulated, anonymous bool) {
 	fmt.Fprintf(w, "GraphiQL:  %s/\nGraphQL:   %s/query\nHealth:    %s/healthz\n", base, base, base)
 	if !emulated {
-		fmt.Fprintf(w, "Upstream:  %s\n", o.upstreamURL)
+		fmt.Fprintf(w, "Upstream:  %s\n", masked("upstream", o.upstreamURL))
 		switch {
 		case o.apiKey == "":
 		case anonymous && o.allowAnonymous:

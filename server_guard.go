@@ -13,7 +13,7 @@ import (
 // guardFlags are the limits on hostile input: documents, answers, load.
 type guardFlags struct {
 	maxTokens, maxFields, maxFragments, maxDirectives, maxErrors int
-	maxResponseBytes                                             int
+	maxResponseBytes, maxInputValues                             int
 	maxOperations, maxOperationsPerKey                           int
 	queueWait, writeTimeout                                      time.Duration
 }
@@ -24,6 +24,8 @@ func (g *guardFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&g.maxFragments, "max-fragments", graph.DefaultMaxFragments, "most fragments defined, and spread with spreads expanded (-1: no limit)")
 	fs.IntVar(&g.maxDirectives, "max-directives", graph.DefaultMaxDirectives, "most directives in an operation, fragments expanded (-1: no limit)")
 	fs.IntVar(&g.maxErrors, "max-errors", graph.DefaultMaxErrors, "most validation errors reported; the rest are counted (-1: no limit)")
+	fs.IntVar(&g.maxInputValues, "max-input-values", graph.DefaultMaxInputValues,
+		"most input values (objects such as filters and their and/or/not terms, and list items) in an operation's arguments and variables (-1: no limit)")
 	fs.IntVar(&g.maxResponseBytes, "max-response-bytes", graph.DefaultMaxResponseBytes, "largest answer; past it the operation stops (-1: no limit)")
 	fs.IntVar(&g.maxOperations, "max-operations", graph.DefaultMaxOperations, "most operations executing at once (-1: no limit)")
 	fs.IntVar(&g.maxOperationsPerKey, "max-operations-per-key", graph.DefaultMaxOperationsPerKey, "most operations executing at once per API key (-1: no limit)")
@@ -35,7 +37,7 @@ func (g *guardFlags) register(fs *flag.FlagSet) {
 func (g guardFlags) apply(cfg *graph.HandlerConfig) {
 	cfg.MaxTokens, cfg.MaxFields, cfg.MaxFragments, cfg.MaxDirectives, cfg.MaxErrors =
 		g.maxTokens, g.maxFields, g.maxFragments, g.maxDirectives, g.maxErrors
-	cfg.MaxResponseBytes = g.maxResponseBytes
+	cfg.MaxResponseBytes, cfg.MaxInputValues = g.maxResponseBytes, g.maxInputValues
 	cfg.MaxOperations, cfg.MaxOperationsPerKey, cfg.QueueWait = g.maxOperations, g.maxOperationsPerKey, g.queueWait
 	cfg.WriteTimeout = g.writeTimeout
 }

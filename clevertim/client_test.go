@@ -359,3 +359,71 @@ func TestNewClient_LeavesTheHTTPClientAlone(t *testing.T) {
 		t.Errorf("the caller's http.Client was changed: timeout %v, transport %v", hc.Timeout, hc.Transport)
 	}
 }
+
+// TestClient_EveryAnswerFreesItsSlot: the key's slot is held until the
+// answer's body is closed, so every way a request can end must close it:
+// an error status, retries that give up, an answer that does not decode, a
+// record over the size limit, a cut connection, and a create whose answer
+// was lost (then reconciled with reads). A leaked slot would show as a key
+// still in flight, and, with one slot per key, as the next request waiting.
+func TestClient_EveryAnswerFreesItsSlot(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method + " " + r.URL.Path {
+		case "GET /user":
+			io.WriteString(w, `{"status":"OK","content":[{"id":1,"name":"a"}]}`)
+		case "GET /contact/404":
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"status":"ERROR","error":"no such contact"}`)
+		case "GET /contact/503":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `busy`)
+		case "GET /contact/bad":
+			io.WriteString(w, `{"status":"OK","content":[{"id":`)
+		case "GET /contact/big":
+			io.WriteString(w, `{"status":"OK","content":[{"id":1,"fn":"`+strings.Repeat("x", 4096)+`"}]}`)
+		case "GET /contact":
+			io.WriteString(w, `{"status":"OK","content":[]}`)
+		default: // GET /contact/cut and the create: the connection is cut before any answer
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		}
+	}))
+	defer srv.Close()
+	root, err := clevertim.NewClient(clevertim.WithBaseURL(srv.URL), clevertim.WithMaxInFlight(1),
+		clevertim.WithMaxRecordBytes(1024), clevertim.WithRetryPolicy(clevertim.RetryPolicy{MaxAttempts: 3, MaxDelay: time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clevertim.SetSleep(root, func(context.Context, time.Duration) error { return nil })
+	c := root.WithAPIKey("k")
+	calls := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"ok", func(ctx context.Context) error { _, err := c.Users.List(ctx); return err }},
+		{"404", func(ctx context.Context) error { _, err := c.Contacts.Get(ctx, "404"); return err }},
+		{"503 retried, then given up", func(ctx context.Context) error { _, err := c.Contacts.Get(ctx, "503"); return err }},
+		{"undecodable", func(ctx context.Context) error { _, err := c.Contacts.Get(ctx, "bad"); return err }},
+		{"record too large", func(ctx context.Context) error { _, err := c.Contacts.Get(ctx, "big"); return err }},
+		{"cut connection", func(ctx context.Context) error { _, err := c.Contacts.Get(ctx, "cut"); return err }},
+		{"create reconciled", func(ctx context.Context) error {
+			_, err := c.Contacts.Create(ctx, &clevertim.Contact{FirstName: "A"})
+			return err
+		}},
+	}
+	for _, tc := range calls {
+		// A safety net only: a leaked slot fails the check below first.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := tc.call(ctx)
+		cancel()
+		if tc.name == "ok" && err != nil || tc.name != "ok" && err == nil {
+			t.Errorf("%s: error %v", tc.name, err)
+		}
+		if n := clevertim.InFlightKeys(root); n != 0 {
+			t.Fatalf("%s: the key's slot is still held (%d keys in flight)", tc.name, n)
+		}
+	}
+}

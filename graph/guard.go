@@ -24,6 +24,7 @@ const (
 	CodeAliasLimit         = "ALIAS_LIMIT_EXCEEDED"
 	CodeIntrospectionLimit = "INTROSPECTION_LIMIT_EXCEEDED"
 	CodeValidationFailed   = "GRAPHQL_VALIDATION_FAILED"
+	CodeInputLimit         = "INPUT_LIMIT_EXCEEDED"
 )
 
 // Metrics counts what the handler refused and did, for monitoring and for

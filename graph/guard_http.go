@@ -310,6 +310,7 @@ func (cfg HandlerConfig) withGuardDefaults() HandlerConfig {
 	cfg.MaxDirectives = orDefault(cfg.MaxDirectives, DefaultMaxDirectives)
 	cfg.MaxErrors = orDefault(cfg.MaxErrors, DefaultMaxErrors)
 	cfg.MaxResponseBytes = orDefault(cfg.MaxResponseBytes, DefaultMaxResponseBytes)
+	cfg.MaxInputValues = orDefault(cfg.MaxInputValues, DefaultMaxInputValues)
 	cfg.MaxOperations = orDefault(cfg.MaxOperations, DefaultMaxOperations)
 	cfg.MaxOperationsPerKey = orDefault(cfg.MaxOperationsPerKey, DefaultMaxOperationsPerKey)
 	if cfg.QueueWait <= 0 {

@@ -99,6 +99,10 @@ type HandlerConfig struct {
 	// MaxNodeIDs is the most ids one nodes(ids:) takes; more is
 	// BAD_USER_INPUT. Negative: no limit.
 	MaxNodeIDs int
+	// MaxInputValues is the most input values (objects, such as filters and
+	// their and/or/not terms, and list items) in an operation's arguments
+	// and variables; more is INPUT_LIMIT_EXCEEDED. Negative: no limit.
+	MaxInputValues int
 	// HTTPOptions are the endpoint's persisted documents (see transport.go).
 	HTTPOptions
 	// Telemetry receives the logs, metrics and spans of every operation.
@@ -133,6 +137,7 @@ const (
 	DefaultWriteTimeout        = 5 * time.Second
 	DefaultWriteChunk          = 16 << 10
 	DefaultMaxNodeIDs          = 100
+	DefaultMaxInputValues      = 1_000
 )
 
 // NewHandler assembles the GraphQL endpoint: POST and GET transports,
@@ -223,7 +228,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	// After the persisted query is looked up, before gqlgen validates.
 	srv.Use(guard{passed: passed, docLimits: docLimits{tokens: cfg.MaxTokens, fields: cfg.MaxFields,
 		fragments: cfg.MaxFragments, directives: cfg.MaxDirectives, depth: cfg.MaxDepth, aliases: cfg.MaxAliases}})
-	srv.Use(limits{maxComplexity: cfg.ComplexityLimit})
+	srv.Use(limits{maxComplexity: cfg.ComplexityLimit, maxInputValues: cfg.MaxInputValues})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	srv.AroundResponses(reportUpstream)

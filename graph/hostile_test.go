@@ -1,7 +1,10 @@
 package graph_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -189,4 +192,74 @@ func TestHostile_IDsAreIDs(t *testing.T) {
 		}
 	}
 	h.ok("", `{ contact(id: 1030) { name } }`, nil)
+}
+
+// A filter is tried against every record of a collection, so its terms and
+// the items of its lists are bounded: in a variable (where only the body
+// size would bound them) and written in the document. One past the limit is
+// refused before any upstream request; the limit itself passes.
+func TestHostile_InputValuesBounded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, graph.HandlerConfig{MaxInputValues: 50})
+	// nested(n) holds n objects and one list item.
+	nested := func(n int) map[string]any {
+		f := map[string]any{"tags": []any{"vip"}}
+		for range n - 1 {
+			f = map[string]any{"not": f}
+		}
+		return f
+	}
+	q := `query($f: ContactFilter) { contacts(filter: $f) { totalCount } }`
+	h.emu.ResetStats()
+	e := h.fails("", q, map[string]any{"f": nested(50)}, graph.CodeInputLimit)
+	if got := e.Extensions["inputValues"]; got != float64(51) {
+		t.Errorf("inputValues %v, want 51", got)
+	}
+	wide := map[string]any{"or": []any{}}
+	for range 25 {
+		wide["or"] = append(wide["or"].([]any), map[string]any{"tags": []any{"vip"}})
+	}
+	h.fails("", q, map[string]any{"f": wide}, graph.CodeInputLimit)
+	tags := make([]any, 50)
+	for i := range tags {
+		tags[i] = fmt.Sprint("t", i)
+	}
+	h.fails("", q, map[string]any{"f": map[string]any{"tags": tags}}, graph.CodeInputLimit)
+	literal := func(n int) string {
+		return `{ contacts(filter: ` + strings.Repeat(`{not: `, n-1) + `{tags: ["vip"]}` + strings.Repeat(`}`, n-1) + `) { totalCount } }`
+	}
+	h.fails("", literal(50), nil, graph.CodeInputLimit)
+	if n := h.emu.Stats().Total; n != 0 {
+		t.Errorf("%d upstream requests for refused operations", n)
+	}
+	h.ok("", q, map[string]any{"f": nested(49)})
+	h.ok("", q, map[string]any{"f": map[string]any{"tags": tags[:49]}})
+	h.ok("", literal(49), nil)
+}
+
+// The operation names a refusal quotes come from the caller, up to the
+// body's size: the message quotes a few, each cut short.
+func TestHostile_OperationNamesNotEchoed(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	long := strings.Repeat("a", 100_000)
+	e := h.fails("", "query A { __typename } query "+long+" { __typename }", nil, "GRAPHQL_VALIDATION_FAILED")
+	if len(e.Message) > 300 || !strings.Contains(e.Message, `"A"`) {
+		t.Errorf("no operationName: %d-byte message %.300q", len(e.Message), e.Message)
+	}
+	body, _ := json.Marshal(map[string]any{"query": "query A { __typename }", "operationName": long})
+	req, _ := http.NewRequest(http.MethodPost, h.endpoint, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp := h.send(req)
+	if len(resp.Errors) != 1 || len(resp.Errors[0].Message) > 300 {
+		t.Fatalf("an unknown operationName: %.300v", resp.Errors)
+	}
+	var many strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&many, "query Q%d { __typename } ", i)
+	}
+	e = h.fails("", many.String(), nil, "GRAPHQL_VALIDATION_FAILED")
+	if len(e.Message) > 300 || !strings.Contains(e.Message, "10 more") {
+		t.Errorf("20 operations: %d-byte message %.300q", len(e.Message), e.Message)
+	}
 }

@@ -21,8 +21,15 @@ import (
 // earlier, before validation, by the guard (guard.go); what slips through
 // is caught while the query runs by the upstream budget and the response
 // size cap.
+//
+// Input values (objects, such as filters and their and/or/not terms, and
+// list items, such as a filter's ids or tags) are counted too, in the
+// variables and in the document's arguments: a filter is tried against every
+// record of a collection, so one of thousands of terms or ids, which fits in
+// a variable well under -max-body-bytes, costs seconds of CPU per request.
 type limits struct {
-	maxComplexity int
+	maxComplexity  int
+	maxInputValues int
 }
 
 // embeddedListGuess is how many items a record's own list (tags, phones,
@@ -38,12 +45,20 @@ func (limits) ExtensionName() string                          { return "Limits" 
 func (limits) Validate(schema graphql.ExecutableSchema) error { return nil }
 
 func (l limits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil || l.maxComplexity <= 0 {
+	if oc.Operation == nil {
 		return nil
 	}
 	m := &measure{vars: oc.Variables}
 	m.walk(oc.Operation.SelectionSet, 1)
-	if m.cost > l.maxComplexity {
+	for _, v := range oc.Variables {
+		m.inputValues += countValues(v)
+	}
+	if l.maxInputValues > 0 && m.inputValues > l.maxInputValues {
+		return limitError(map[string]any{"code": CodeInputLimit, "inputValues": m.inputValues, "limit": l.maxInputValues},
+			"the operation's arguments and variables hold %d input values (objects such as filters and their and/or/not terms, and list items), over the limit of %d",
+			m.inputValues, l.maxInputValues)
+	}
+	if l.maxComplexity > 0 && m.cost > l.maxComplexity {
 		return limitError(map[string]any{"code": "COMPLEXITY_LIMIT_EXCEEDED", "complexity": m.cost, "limit": l.maxComplexity},
 			"the operation may return about %d values, over the limit of %d by %d; ask for smaller pages (first/last) or fewer nested lists",
 			m.cost, l.maxComplexity, m.cost-l.maxComplexity)
@@ -60,8 +75,9 @@ func limitError(ext map[string]any, format string, args ...any) *gqlerror.Error 
 // measure walks an operation, fragments inlined; the guard has bounded the
 // expansion.
 type measure struct {
-	vars map[string]any
-	cost int
+	vars        map[string]any
+	cost        int
+	inputValues int // in argument literals; variables are counted apart
 }
 
 const costCeiling = 1 << 40 // keeps the estimate from overflowing
@@ -73,6 +89,9 @@ func (m *measure) walk(sel ast.SelectionSet, many int) {
 		}
 		switch s := s.(type) {
 		case *ast.Field:
+			for _, a := range s.Arguments {
+				m.inputValues += countLiteralValues(a.Value)
+			}
 			n := min(many*m.pageSize(s), costCeiling)
 			m.cost = min(m.cost+n, costCeiling)
 			m.walk(s.SelectionSet, n)
@@ -84,6 +103,46 @@ func (m *measure) walk(sel ast.SelectionSet, many int) {
 			}
 		}
 	}
+}
+
+// countValues counts the objects and list items in a decoded variable
+// value: a filter's terms, and the values of its lists (ids, tags), are each
+// tried against every record.
+func countValues(v any) int {
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		n = 1
+		for _, c := range v {
+			n += countValues(c)
+		}
+	case []any:
+		for _, c := range v {
+			n += max(countValues(c), 1)
+		}
+	}
+	return n
+}
+
+// countLiteralValues counts the same in an argument written in the
+// document; a variable in it is counted with the variables.
+func countLiteralValues(v *ast.Value) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	switch v.Kind {
+	case ast.ObjectValue:
+		n = 1
+		for _, c := range v.Children {
+			n += countLiteralValues(c.Value)
+		}
+	case ast.ListValue:
+		for _, c := range v.Children {
+			n += max(countLiteralValues(c.Value), 1)
+		}
+	}
+	return n
 }
 
 // included evaluates @skip and @include with the operation's variables, as

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -285,19 +286,33 @@ func decodeObject(name string, raw json.RawMessage, into *map[string]any) *reque
 // operationNotChosen says why no operation of the document was run: the
 // executor's own "operation  not found" names nothing.
 func operationNotChosen(doc *ast.QueryDocument, name string) *gqlerror.Error {
-	names := make([]string, 0, len(doc.Operations))
-	for _, op := range doc.Operations {
-		names = append(names, strconv.Quote(op.Name))
+	// Names come from the caller, up to the body's size: the message quotes
+	// a few, each cut short.
+	const most, longest = 10, 64
+	names := make([]string, 0, min(len(doc.Operations), most)+1)
+	for _, op := range doc.Operations[:min(len(doc.Operations), most)] {
+		names = append(names, quoteShort(op.Name, longest))
+	}
+	if len(doc.Operations) > most {
+		names = append(names, fmt.Sprintf("%d more", len(doc.Operations)-most))
 	}
 	var err *gqlerror.Error
 	if name == "" {
 		err = gqlerror.Errorf("the document has %d operations (%s): say which to run in operationName",
 			len(doc.Operations), strings.Join(names, ", "))
 	} else {
-		err = gqlerror.Errorf("the document has no operation named %q; it has %s", name, strings.Join(names, ", "))
+		err = gqlerror.Errorf("the document has no operation named %s; it has %s", quoteShort(name, longest), strings.Join(names, ", "))
 	}
 	err.Extensions = map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}
 	return err
+}
+
+// quoteShort quotes s, cut to its first n runes ("…" marks the cut).
+func quoteShort(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(string([]rune(s)[:n]) + "…")
 }
 
 // preparedExecutor answers CreateOperationContext with an operation already

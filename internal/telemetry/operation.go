@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +59,11 @@ func (t *Telemetry) Begin(r *http.Request) (context.Context, *Operation) {
 // Identify names the operation once it is parsed: its name as sent (empty
 // when unnamed) and its type (query, mutation, subscription).
 func (op *Operation) Identify(name, typ string) {
+	if len(name) > maxNameBytes {
+		// The name is the caller's, as long as the body allows: a span
+		// keeps its start (the log line and metrics use a bounded label).
+		name = strings.ToValidUTF8(name[:maxNameBytes], "") + "…"
+	}
 	op.mu.Lock()
 	op.name, op.typ = name, typ
 	op.mu.Unlock()
@@ -94,6 +100,9 @@ func (op *Operation) Answered(hasData bool, errorCodes []string, requests, round
 	op.codes = append(op.codes, errorCodes...)
 	op.requests, op.rounds = requests, rounds
 }
+
+// maxNameBytes is the longest operation name a span carries.
+const maxNameBytes = 128
 
 var errorCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
 
