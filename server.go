@@ -41,6 +41,8 @@ type options struct {
 	upstreamURL     string
 	apiKey          string
 	requireAuth     bool
+	allowAnonymous  bool
+	allowedHosts    string
 	corsOrigins     string
 	corsHeaders     string
 	corsMaxAge      time.Duration
@@ -59,6 +61,7 @@ type options struct {
 	maxAliases      int
 	maxComplexity   int
 	shutdownGrace   time.Duration
+	guard           guardFlags
 	emuLatency      time.Duration
 	emuFaultRate    float64
 	emuDB           string
@@ -78,6 +81,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	}
 	from, err := applyEnv(fs, getenv)
 	o.prod.flags, o.prod.from = fs, from
+	if err == nil && o.requireAuth && o.allowAnonymous {
+		err = errors.New("-require-auth and -allow-anonymous contradict each other: choose one")
+	}
 	return o, err
 }
 
@@ -90,7 +96,12 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 		"Clevertim API root (env CLEVERTIM_URL); with neither it nor a key, the embedded emulator serves the demo account")
 	fs.StringVar(&o.apiKey, "api-key", getenv("CLEVERTIM_API_KEY"),
 		"default API key for requests that carry none (env CLEVERTIM_API_KEY)")
-	fs.BoolVar(&o.requireAuth, "require-auth", false, "refuse requests without their own API key, even with a default key")
+	fs.BoolVar(&o.requireAuth, "require-auth", false,
+		"refuse requests without their own API key (the default unless listening on loopback or serving the embedded emulator)")
+	fs.BoolVar(&o.allowAnonymous, "allow-anonymous", false,
+		"let requests without a key act as the default key even when listening beyond loopback (prints a warning)")
+	fs.StringVar(&o.allowedHosts, "allowed-hosts", "",
+		"comma-separated host names the server answers to when requests without a key are allowed; IP addresses of the listen address and, on loopback, localhost always")
 	fs.StringVar(&o.corsOrigins, "cors-origins", getenv("CORS_ORIGINS"),
 		"comma-separated browser origins allowed to call /query, or * for any (env CORS_ORIGINS); empty: same origin only")
 	fs.StringVar(&o.corsHeaders, "cors-headers", envOr(getenv, "CORS_HEADERS", defaultCORSHeaders),
@@ -109,8 +120,9 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.IntVar(&o.budget, "upstream-budget", graph.DefaultUpstreamBudget, "most upstream requests one operation may send (-1: no limit)")
 	fs.IntVar(&o.perKey, "upstream-concurrency", graph.DefaultUpstreamConcurrency, "most upstream requests in flight per API key (-1: no limit)")
 	fs.IntVar(&o.maxDepth, "max-depth", graph.DefaultMaxDepth, "deepest field nesting an operation may have (-1: no limit)")
-	fs.IntVar(&o.maxAliases, "max-aliases", graph.DefaultMaxAliases, "most times one field may be asked for in one selection set (-1: no limit)")
-	fs.IntVar(&o.maxComplexity, "max-complexity", graph.DefaultComplexityLimit, "most records an operation may return, estimated from page sizes (-1: no limit)")
+	fs.IntVar(&o.maxAliases, "max-aliases", graph.DefaultMaxAliases, "most times one field or response name may appear in one selection set (-1: no limit)")
+	fs.IntVar(&o.maxComplexity, "max-complexity", graph.DefaultComplexityLimit, "most values an operation may return, estimated as fields times page sizes (-1: no limit)")
+	o.guard.register(fs)
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.DurationVar(&o.emuLatency, "emulator-latency", 0, "emulator: delay added to every API request")
 	fs.Float64Var(&o.emuFaultRate, "emulator-fault-rate", 0, "emulator: fraction of API requests that fail (503 or cut connection)")
@@ -162,15 +174,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer emu.Close()
 		mux.Handle("/api/", emu)
 		mux.Handle("/_emulator/", emu)
-		o.upstreamURL, o.apiKey = base+"/api", emulator.OwnerKey
+		internal, err := serveInternally(emu)
+		if err != nil {
+			return err
+		}
+		// Closed after the public server's shutdown has waited for the
+		// operations in flight (defers run last first).
+		defer internal.Close()
+		o.upstreamURL, o.apiKey = internal.url+"/api", emulator.OwnerKey
 	} else if o.upstreamURL == "" {
 		o.upstreamURL = clevertim.DefaultBaseURL
 	}
 
-	gql, err := graph.NewHandler(graph.HandlerConfig{
+	anonymous := o.allowAnonymous || !o.requireAuth && (isLoopback(ln.Addr()) || useEmulator)
+	cfg := graph.HandlerConfig{
 		UpstreamURL:         o.upstreamURL,
 		DefaultAPIKey:       o.apiKey,
-		RequireAuth:         o.requireAuth,
+		RequireAuth:         !anonymous,
 		UpstreamTimeout:     o.upstreamTimeout,
 		Loaders:             loaders.Options{Wait: o.batchWait},
 		CacheTTL:            o.cacheTTL,
@@ -184,7 +204,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		HTTPOptions:         httpOptions,
 		MaxBodyBytes:        o.maxBodyBytes,
 		Telemetry:           tel,
-	})
+	}
+	o.guard.apply(&cfg)
+	gql, err := graph.NewHandler(cfg)
 	if err != nil {
 		return err
 	}
@@ -207,8 +229,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer stopMetrics()
 
+	var handler http.Handler = mux
+	if anonymous {
+		// Without a key a request acts as the default key, so a web page
+		// must not reach this server under a name of its own (DNS
+		// rebinding).
+		handler = checkHost(ln.Addr(), o.allowedHosts, mux)
+	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute,
@@ -216,10 +245,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	if telemetry.IsText(stdout, o.prod.logFormat) {
-		printBanner(stdout, base, o, useEmulator)
+		printBanner(stdout, base, o, useEmulator, anonymous)
 	}
 	logger.Info("listening", "graphql", base+"/query", "metrics", metricsURL, "upstream", masked("upstream", o.upstreamURL),
-		"emulator", useEmulator, "traces", telemetry.TracingEnabled(getenv))
+		"emulator", useEmulator, "traces", telemetry.TracingEnabled(getenv), "anonymous", anonymous)
+	if o.allowAnonymous && !isLoopback(ln.Addr()) && !useEmulator {
+		logger.Warn("-allow-anonymous: anyone who can reach the server acts as the configured default API key", "graphql", base+"/query")
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -245,12 +277,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
-func printBanner(w io.Writer, base string, o options, emulated bool) {
+func printBanner(w io.Writer, base string, o options, emulated, anonymous bool) {
 	fmt.Fprintf(w, "GraphiQL:  %s/\nGraphQL:   %s/query\nHealth:    %s/healthz\n", base, base, base)
 	if !emulated {
 		fmt.Fprintf(w, "Upstream:  %s\n", o.upstreamURL)
-		if o.apiKey != "" && !o.requireAuth {
-			fmt.Fprintln(w, "Requests without an API key use the configured default key.")
+		switch {
+		case o.apiKey == "":
+		case anonymous && o.allowAnonymous:
+			fmt.Fprintln(w, "Requests without an API key use the configured default key (-allow-anonymous).")
+		case anonymous:
+			fmt.Fprintln(w, "Requests without an API key use the configured default key (listening on loopback only).")
+		default:
+			fmt.Fprintln(w, "Requests without an API key are refused (-allow-anonymous to let them use the default key).")
 		}
 		return
 	}

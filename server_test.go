@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -65,22 +66,14 @@ func start(t *testing.T, env map[string]string, args ...string) (base string, ou
 	return base, out, stop
 }
 
+// post sends a query and waits for its answer; the answer must be JSON.
 func post(t *testing.T, url, auth, query string) (int, map[string]any) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"query": query})
-	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
+	r := <-postAsync(url, auth, query)
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return r.status, r.body
 }
 
 func TestRun_ZeroConfigurationDemo(t *testing.T) {
@@ -161,26 +154,177 @@ func TestRun_RequireAuthAndCORS(t *testing.T) {
 	}
 }
 
+type result struct {
+	status int
+	body   map[string]any
+	err    error
+}
+
+// postAsync sends a query from another goroutine; the test reads the result
+// from the channel, so nothing calls t.Fatal off the test's goroutine.
+func postAsync(url, auth, query string) <-chan result {
+	out := make(chan result, 1)
+	go func() {
+		body, _ := json.Marshal(map[string]string{"query": query})
+		req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			out <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		var r result
+		r.status, r.err = resp.StatusCode, json.NewDecoder(resp.Body).Decode(&r.body)
+		out <- r
+	}()
+	return out
+}
+
+// waitFor polls a condition another goroutine will make true; it fails the
+// test if that takes a minute and asserts nothing about the time it took.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// emulatorRequests is how many API requests the embedded emulator received.
+func emulatorRequests(base string) int64 {
+	resp, err := http.Get(base + "/_emulator/stats")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var s emulator.Stats
+	_ = json.NewDecoder(resp.Body).Decode(&s)
+	return s.Total
+}
+
+// 16 operations are in flight, each waiting on its first upstream request,
+// when the server is told to stop; each needs a second round after that
+// (the contact's company). All 16 complete: the embedded emulator keeps
+// serving the facade until they are done.
 func TestRun_GracefulShutdownFinishesInFlight(t *testing.T) {
 	t.Parallel()
-	base, _, stop := start(t, nil, "-emulator-latency", "300ms")
-	type result struct {
-		status int
-		body   map[string]any
+	base, _, stop := start(t, nil, "-emulator-latency", "200ms")
+	const n = 16
+	var results []<-chan result
+	for range n {
+		results = append(results, postAsync(base+"/query", "", `{ contact(id: "1030") { name company { name } } }`))
 	}
-	res := make(chan result, 1)
-	go func() {
-		status, body := post(t, base+"/query", "", `{ users { totalCount } }`)
-		res <- result{status, body}
-	}()
-	time.Sleep(100 * time.Millisecond) // the request is in flight, waiting on the upstream
+	waitFor(t, "16 operations in flight", func() bool { return emulatorRequests(base) >= n })
 	stop()
-	r := <-res
-	if r.status != 200 || r.body["errors"] != nil {
-		t.Errorf("in-flight request during shutdown: %d %v", r.status, r.body)
+	done := 0
+	for _, ch := range results {
+		r := <-ch
+		if r.err != nil || r.status != 200 || r.body["errors"] != nil || jsonAt(r.body, "data", "contact", "company", "name") == nil {
+			t.Errorf("in flight during shutdown: %d %v %v", r.status, r.err, r.body)
+			continue
+		}
+		done++
 	}
+	t.Logf("%d of %d in-flight operations completed", done, n)
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Error("the server still accepts after shutdown")
+	}
+}
+
+// jsonAt walks a decoded JSON value by keys.
+func jsonAt(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// A server with a real default key that listens beyond loopback refuses
+// requests without a key, unless -allow-anonymous, which warns.
+func TestRun_SecureDefaults(t *testing.T) {
+	t.Parallel()
+	emu, err := emulator.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := httptest.NewServer(emu)
+	t.Cleanup(upstream.Close)
+	env := map[string]string{"CLEVERTIM_URL": upstream.URL + "/api", "CLEVERTIM_API_KEY": emulator.OwnerKey}
+	q := `{ users { totalCount } }`
+
+	local, out, _ := start(t, env)
+	if status, body := post(t, local+"/query", "", q); status != 200 || body["errors"] != nil {
+		t.Errorf("on loopback, without a key: %d %v\n%s", status, body, out)
+	}
+
+	wide, out, _ := start(t, env, "-addr", ":0")
+	if status, _ := post(t, wide+"/query", "", q); status != 401 {
+		t.Errorf("beyond loopback, without a key: %d\n%s", status, out)
+	}
+	if status, _ := post(t, wide+"/query", "Bearer "+emulator.OwnerKey, q); status != 200 {
+		t.Errorf("beyond loopback, with a key: %d", status)
+	}
+
+	open, out, _ := start(t, env, "-addr", ":0", "-allow-anonymous")
+	if !strings.Contains(out.String(), `"level":"WARN","msg":"-allow-anonymous`) {
+		t.Errorf("no warning:\n%s", out)
+	}
+	if status, _ := post(t, open+"/query", "", q); status != 200 {
+		t.Errorf("-allow-anonymous, without a key: %d", status)
+	}
+
+	var buf bytes.Buffer
+	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-require-auth", "-allow-anonymous"},
+		func(string) string { return "" }, &buf, nil); err == nil {
+		t.Error("-require-auth with -allow-anonymous was accepted")
+	}
+}
+
+// When requests without a key are served, a Host the server does not go by
+// is refused: a web page cannot reach it through DNS rebinding.
+func TestRun_HostChecked(t *testing.T) {
+	t.Parallel()
+	base, _, _ := start(t, nil, "-allowed-hosts", "crm.internal")
+	port := base[strings.LastIndex(base, ":")+1:]
+	for host, want := range map[string]int{
+		"127.0.0.1:" + port: 200, "localhost:" + port: 200, "crm.internal:" + port: 200, "crm.internal": 200,
+		"attacker.example:" + port: 421, "attacker.example": 421, "10.1.2.3:" + port: 421,
+	} {
+		for _, path := range []string{"/query", "/"} {
+			req, _ := http.NewRequest("POST", base+path, strings.NewReader(`{"query":"{ users { totalCount } }"}`))
+			if path == "/" {
+				req.Method = "GET"
+			}
+			req.Host = host
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want || want == 421 && !strings.Contains(string(b), "HOST_NOT_ALLOWED") {
+				t.Errorf("Host %s %s: %d %s", host, path, resp.StatusCode, b)
+			}
+		}
+	}
+	// With every caller sending a key, the Host does not matter.
+	keyed, _, _ := start(t, nil, "-require-auth")
+	req, _ := http.NewRequest("GET", keyed+"/healthz", nil)
+	req.Host = "attacker.example"
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("-require-auth, any Host: %v %v", resp, err)
 	}
 }
 

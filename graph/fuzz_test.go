@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -44,16 +46,26 @@ func FuzzCursor(f *testing.F) {
 	})
 }
 
-// FuzzID reads GraphQL ID inputs: strings and integers only.
+// FuzzID reads GraphQL ID inputs: strings and integers that look like a
+// Clevertim id, never anything that could change the URL path it goes into.
 func FuzzID(f *testing.F) {
 	f.Add("12", int64(12))
 	f.Add("", int64(-1))
 	f.Add("f1001", int64(0))
+	f.Add("../x", int64(1))
 	f.Fuzz(func(t *testing.T, s string, n int64) {
-		if id, err := model.UnmarshalID(s); (err == nil) != (s != "") || (err == nil && string(id) != s) {
-			t.Fatalf("UnmarshalID(%q) = %q, %v", s, id, err)
+		id, err := model.UnmarshalID(s)
+		if err == nil && (string(id) != s || len(s) > model.MaxIDLength || strings.IndexFunc(s, func(r rune) bool {
+			return !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r == '_' || r == '-')
+		}) >= 0) {
+			t.Fatalf("UnmarshalID(%q) = %q", s, id)
 		}
-		if id, err := model.UnmarshalID(n); err != nil || id != clevertim.IDFromInt(n) {
+		if _, err := strconv.ParseUint(s, 10, 63); err == nil && s[0] != '+' {
+			if _, err := model.UnmarshalID(s); err != nil {
+				t.Fatalf("UnmarshalID(%q): %v", s, err)
+			}
+		}
+		if id, err := model.UnmarshalID(n); (err == nil) != (n >= 0) || (err == nil && id != clevertim.IDFromInt(n)) {
 			t.Fatalf("UnmarshalID(%d) = %q, %v", n, id, err)
 		}
 	})

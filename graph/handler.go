@@ -72,8 +72,27 @@ type HandlerConfig struct {
 	// key, across all operations. Negative: no limit.
 	UpstreamConcurrency int
 	// MaxDepth and MaxAliases bound an operation's nesting and the aliases
-	// of one field in one selection set (see limits.go).
+	// of one field in one selection set (see guard.go).
 	MaxDepth, MaxAliases int
+	// MaxTokens, MaxFields, MaxFragments and MaxDirectives bound a document
+	// before it is validated: its tokens, and its fields, fragments and
+	// directives with fragments expanded (see guard.go). MaxErrors bounds the
+	// validation errors reported. Negative: no limit.
+	MaxTokens, MaxFields, MaxFragments, MaxDirectives, MaxErrors int
+	// MaxResponseBytes bounds an answer; past it the operation stops and
+	// answers RESPONSE_TOO_LARGE. Negative: no limit.
+	MaxResponseBytes int
+	// MaxOperations and MaxOperationsPerKey bound the operations executing
+	// at once, overall and per API key; a request waits up to QueueWait for
+	// its turn, then is answered 503 OVERLOADED. Negative: no limit.
+	MaxOperations, MaxOperationsPerKey int
+	QueueWait                          time.Duration
+	// WriteTimeout is how long the client may take to accept each
+	// WriteChunk bytes of the answer before it is cut off.
+	WriteTimeout time.Duration
+	WriteChunk   int
+	// Metrics, if set, counts validations and shed operations.
+	Metrics *Metrics
 	// HTTPOptions are the endpoint's persisted documents (see transport.go).
 	HTTPOptions
 	// Telemetry receives the logs, metrics and spans of every operation.
@@ -88,7 +107,7 @@ type HandlerConfig struct {
 
 // Defaults for the zero HandlerConfig fields.
 const (
-	DefaultComplexityLimit     = 500_000
+	DefaultComplexityLimit     = 5_000_000
 	DefaultMaxBodyBytes        = 1 << 20
 	DefaultUpstreamTimeout     = 30 * time.Second
 	DefaultOperationTimeout    = 60 * time.Second
@@ -96,6 +115,17 @@ const (
 	DefaultUpstreamConcurrency = 16
 	DefaultMaxDepth            = 15
 	DefaultMaxAliases          = 30
+	DefaultMaxTokens           = 10_000
+	DefaultMaxFields           = 2_000
+	DefaultMaxFragments        = 200
+	DefaultMaxDirectives       = 100
+	DefaultMaxErrors           = 20
+	DefaultMaxResponseBytes    = 8 << 20
+	DefaultMaxOperations       = 64
+	DefaultMaxOperationsPerKey = 16
+	DefaultQueueWait           = time.Second
+	DefaultWriteTimeout        = 5 * time.Second
+	DefaultWriteChunk          = 16 << 10
 )
 
 // NewHandler assembles the GraphQL endpoint: POST and GET transports,
@@ -119,6 +149,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	cfg.UpstreamConcurrency = orDefault(cfg.UpstreamConcurrency, DefaultUpstreamConcurrency)
 	cfg.MaxDepth = orDefault(cfg.MaxDepth, DefaultMaxDepth)
 	cfg.MaxAliases = orDefault(cfg.MaxAliases, DefaultMaxAliases)
+	cfg = cfg.withGuardDefaults()
 	if cfg.Retry == (clevertim.RetryPolicy{}) {
 		cfg.Retry = clevertim.DefaultRetryPolicy()
 	}
@@ -162,19 +193,48 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}}))
 	srv.AddTransport(newHTTPTransport(cfg.HTTPOptions))
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	passed := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(passed)
+	srv.SetParserTokenLimit(cfg.MaxTokens)
+	srv.SetValidationRulesFn(validationRules(cfg.MaxErrors, cfg.Metrics))
 	srv.Use(extension.Introspection{})
 	srv.Use(observer{})
 	if !cfg.OnlyPersisted {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: cfg.APQCache})
 	}
-	srv.Use(limits{maxDepth: cfg.MaxDepth, maxAliases: cfg.MaxAliases, maxComplexity: cfg.ComplexityLimit})
+	// After the persisted query is looked up, before gqlgen validates.
+	srv.Use(guard{passed: passed, docLimits: docLimits{tokens: cfg.MaxTokens, fields: cfg.MaxFields,
+		fragments: cfg.MaxFragments, directives: cfg.MaxDirectives, depth: cfg.MaxDepth, aliases: cfg.MaxAliases}})
+	srv.Use(limits{maxComplexity: cfg.ComplexityLimit})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	srv.AroundResponses(reportUpstream)
 	srv.AroundFields(checkCodes)
+	srv.AroundFields(countAnswer)
 	if !cfg.NoPlanning {
 		srv.AroundOperations(prefetch())
+	}
+
+	shed := newShedder(cfg.MaxOperations, cfg.MaxOperationsPerKey, cfg.QueueWait, cfg.Metrics)
+	// execute runs one operation into a buffer; what it held (loaders,
+	// records, the execution tree) is garbage once it returns.
+	execute := func(w http.ResponseWriter, r *http.Request, key string) *captured {
+		// The caller's cancellation, the operation's deadline and the answer
+		// size cap reach every upstream request through this context.
+		ctx, stop := context.WithCancelCause(r.Context())
+		defer stop(nil)
+		ctx, cancel := context.WithTimeout(ctx, cfg.OperationTimeout)
+		defer cancel()
+		ctx = upstream.WithTracker(ctx, upstream.NewTracker(cfg.UpstreamBudget))
+		ctx = loaders.With(ctx, loaders.New(client.WithAPIKey(key), cfg.Loaders))
+		size := &answerSize{limit: int64(cfg.MaxResponseBytes), cancel: stop}
+		if size.limit > 0 {
+			ctx = context.WithValue(ctx, answerSizeKey{}, size)
+		}
+		out := &captured{w: w, out: newAnswerWriter(w, cfg.WriteChunk, cfg.WriteTimeout), limit: cfg.MaxResponseBytes}
+		srv.ServeHTTP(out, r.WithContext(ctx))
+		out.over = out.over || size.over.Load()
+		return out
 	}
 
 	return observed(tel, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -185,14 +245,19 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 			writeGraphQLError(w, http.StatusUnauthorized, err.Error(), CodeUnauthenticated)
 			return
 		}
+		release, ok := shed.acquire(r.Context(), key)
+		if !ok {
+			cfg.Metrics.Shed.Add(1)
+			overloaded(w, cfg.QueueWait)
+			return
+		}
+		// The slot is held while the answer is written: the answers in
+		// memory are at most MaxOperations of MaxResponseBytes.
+		defer release()
 		r.Body = http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes)
-		// The caller's cancellation and the operation's deadline reach every
-		// upstream request through this context.
-		ctx, cancel := context.WithTimeout(r.Context(), cfg.OperationTimeout)
-		defer cancel()
-		ctx = upstream.WithTracker(ctx, upstream.NewTracker(cfg.UpstreamBudget))
-		ctx = loaders.With(ctx, loaders.New(client.WithAPIKey(key), cfg.Loaders))
-		srv.ServeHTTP(w, r.WithContext(ctx))
+		if err := execute(w, r, key).finish(); err != nil {
+			cfg.Metrics.CutOff.Add(1)
+		}
 	})), nil
 }
 

@@ -58,6 +58,11 @@ func newHarness(t *testing.T, cfg graph.HandlerConfig, opts ...emulator.Option) 
 	if cfg.DefaultAPIKey == "" && !cfg.RequireAuth {
 		cfg.DefaultAPIKey = ownerKey
 	}
+	// Tests fire many operations at once to look for races; load shedding
+	// is tested on its own (hostile_test.go).
+	if cfg.MaxOperations == 0 && cfg.MaxOperationsPerKey == 0 {
+		cfg.MaxOperations, cfg.MaxOperationsPerKey = -1, -1
+	}
 	if cfg.Loaders == (loaders.Options{}) {
 		cfg.Loaders = testLoaderOptions()
 	}

@@ -9,21 +9,25 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// limits refuses abusive operations before anything runs:
-//   - depth: fields nested deeper than maxDepth (introspection excepted);
-//   - aliases: one field asked for more than maxAliases times in one
-//     selection set (a: contact(id: 1) b: contact(id: 2) ...);
-//   - complexity: the records the operation may return, estimated as fields
-//     times the page sizes above them: first/last where given, else 100 for
-//     a top-level list and 10 for a nested one.
+// limits refuses an operation whose answer may be too large, before anything
+// runs: its cost is the values it may return, estimated as fields times the
+// page sizes above them (first/last where given, else DefaultPageSize for a
+// connection, top-level or nested, which is what paging returns, and 10 for
+// a record's own lists such as tags or phones). __typename and introspection
+// fields count like any other. Fields left out by @skip/@include with the
+// request's variables cost nothing.
 //
-// What slips through is caught while the query runs by the upstream budget
-// (HandlerConfig.UpstreamBudget).
+// The document's shape (depth, aliases, fields, fragments) is bounded
+// earlier, before validation, by the guard (guard.go); what slips through
+// is caught while the query runs by the upstream budget and the response
+// size cap.
 type limits struct {
-	maxDepth, maxAliases, maxComplexity int
+	maxComplexity int
 }
 
-const nestedCostGuess = 10
+// embeddedListGuess is how many items a record's own list (tags, phones,
+// custom field values) is assumed to hold.
+const embeddedListGuess = 10
 
 var _ interface {
 	graphql.HandlerExtension
@@ -34,21 +38,14 @@ func (limits) ExtensionName() string                          { return "Limits" 
 func (limits) Validate(schema graphql.ExecutableSchema) error { return nil }
 
 func (l limits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
+	if oc.Operation == nil || l.maxComplexity <= 0 {
 		return nil
 	}
 	m := &measure{vars: oc.Variables}
-	m.walk(oc.Operation.SelectionSet, 1, 1)
-	switch {
-	case l.maxDepth > 0 && m.depth > l.maxDepth:
-		return limitError(map[string]any{"code": "DEPTH_LIMIT_EXCEEDED", "depth": m.depth, "limit": l.maxDepth},
-			"query depth %d exceeds the limit of %d by %d", m.depth, l.maxDepth, m.depth-l.maxDepth)
-	case l.maxAliases > 0 && m.aliases > l.maxAliases:
-		return limitError(map[string]any{"code": "ALIAS_LIMIT_EXCEEDED", "field": m.aliasedField, "count": m.aliases, "limit": l.maxAliases},
-			"the field %q is asked for %d times in one selection set, over the limit of %d", m.aliasedField, m.aliases, l.maxAliases)
-	case l.maxComplexity > 0 && m.cost > l.maxComplexity:
+	m.walk(oc.Operation.SelectionSet, 1)
+	if m.cost > l.maxComplexity {
 		return limitError(map[string]any{"code": "COMPLEXITY_LIMIT_EXCEEDED", "complexity": m.cost, "limit": l.maxComplexity},
-			"the operation may return about %d records, over the limit of %d by %d; ask for smaller pages (first/last) or fewer nested lists",
+			"the operation may return about %d values, over the limit of %d by %d; ask for smaller pages (first/last) or fewer nested lists",
 			m.cost, l.maxComplexity, m.cost-l.maxComplexity)
 	}
 	return nil
@@ -60,48 +57,64 @@ func limitError(ext map[string]any, format string, args ...any) *gqlerror.Error 
 	return err
 }
 
-// measure walks an operation, fragments inlined.
+// measure walks an operation, fragments inlined; the guard has bounded the
+// expansion.
 type measure struct {
-	vars         map[string]any
-	depth        int
-	cost         int
-	aliases      int
-	aliasedField string
+	vars map[string]any
+	cost int
 }
 
 const costCeiling = 1 << 40 // keeps the estimate from overflowing
 
-func (m *measure) walk(sel ast.SelectionSet, depth, many int) {
-	seen := map[string]int{}
-	m.fields(sel, depth, many, seen)
-}
-
-func (m *measure) fields(sel ast.SelectionSet, depth, many int, seen map[string]int) {
+func (m *measure) walk(sel ast.SelectionSet, many int) {
 	for _, s := range sel {
+		if !included(s, m.vars) {
+			continue
+		}
 		switch s := s.(type) {
 		case *ast.Field:
-			if strings.HasPrefix(s.Name, "__") {
-				continue // __typename costs nothing; introspection is bounded by the schema
-			}
-			seen[s.Name]++
-			if seen[s.Name] > m.aliases {
-				m.aliases, m.aliasedField = seen[s.Name], s.Name
-			}
-			m.depth = max(m.depth, depth)
-			n := many * m.pageSize(s)
+			n := min(many*m.pageSize(s), costCeiling)
 			m.cost = min(m.cost+n, costCeiling)
-			m.walk(s.SelectionSet, depth+1, min(n, costCeiling))
+			m.walk(s.SelectionSet, n)
 		case *ast.InlineFragment:
-			m.fields(s.SelectionSet, depth, many, seen)
+			m.walk(s.SelectionSet, many)
 		case *ast.FragmentSpread:
 			if s.Definition != nil {
-				m.fields(s.Definition.SelectionSet, depth, many, seen)
+				m.walk(s.Definition.SelectionSet, many)
 			}
 		}
 	}
 }
 
-// pageSize is how many records a field may stand for.
+// included evaluates @skip and @include with the operation's variables, as
+// execution will.
+func included(s ast.Selection, vars map[string]any) bool {
+	var dirs ast.DirectiveList
+	switch s := s.(type) {
+	case *ast.Field:
+		dirs = s.Directives
+	case *ast.InlineFragment:
+		dirs = s.Directives
+	case *ast.FragmentSpread:
+		dirs = s.Directives
+	}
+	for _, d := range dirs {
+		if d.Name != "skip" && d.Name != "include" {
+			continue
+		}
+		arg := d.Arguments.ForName("if")
+		if arg == nil {
+			continue
+		}
+		v, err := arg.Value.Value(vars)
+		if b, ok := v.(bool); err == nil && ok && b == (d.Name == "skip") {
+			return false
+		}
+	}
+	return true
+}
+
+// pageSize is how many values a field may stand for.
 func (m *measure) pageSize(f *ast.Field) int {
 	if f.Definition == nil || f.ObjectDefinition == nil {
 		return 1
@@ -112,12 +125,9 @@ func (m *measure) pageSize(f *ast.Field) int {
 		if n, ok := requestedPage(f, m.vars); ok {
 			return n
 		}
-		if f.ObjectDefinition.Name == "Query" {
-			return DefaultPageSize
-		}
-		return nestedCostGuess
+		return DefaultPageSize
 	case f.Definition.Type.Elem != nil && !inPage:
-		return nestedCostGuess
+		return embeddedListGuess
 	}
 	return 1
 }

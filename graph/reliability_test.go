@@ -31,7 +31,7 @@ func TestLimits_RefusedBeforeAnythingRuns(t *testing.T) {
 		{"depth", deep, "DEPTH_LIMIT_EXCEEDED", "exceeds the limit of 15 by"},
 		{"aliases", aliases.String(), "ALIAS_LIMIT_EXCEEDED", `"user" is asked for 31 times`},
 		{"complexity", `{ contacts(first: 1000) { nodes { notes(first: 1000) { nodes { comments(first: 1000) { nodes { text } } } } } } }`,
-			"COMPLEXITY_LIMIT_EXCEEDED", "over the limit of 500000 by"},
+			"COMPLEXITY_LIMIT_EXCEEDED", "over the limit of 5000000 by"},
 	}
 	h.emu.ResetStats()
 	for _, c := range cases {

@@ -1,0 +1,328 @@
+package graph
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Codes of the answer and load limits.
+const (
+	CodeResponseTooLarge = "RESPONSE_TOO_LARGE"
+	CodeOverloaded       = "OVERLOADED"
+)
+
+// shedder bounds the operations executing at once, globally and per API
+// key: a request waits up to wait for its slots, then is refused. Counting
+// semaphores are buffered channels here: the standard idiom, cancellable
+// with select, and it keeps this branch's go.mod untouched.
+type shedder struct {
+	global  chan struct{}
+	perKey  int
+	wait    time.Duration
+	metrics *Metrics
+
+	mu   sync.Mutex
+	keys map[[32]byte]*keySlots // by hash, so no API key is kept in memory
+}
+
+type keySlots struct {
+	tokens chan struct{}
+	users  int // requests holding or waiting for this key's slots
+}
+
+func newShedder(global, perKey int, wait time.Duration, m *Metrics) *shedder {
+	s := &shedder{perKey: perKey, wait: wait, metrics: m, keys: map[[32]byte]*keySlots{}}
+	if global > 0 {
+		s.global = make(chan struct{}, global)
+	}
+	return s
+}
+
+// acquire takes a slot for the key and one overall, waiting at most s.wait;
+// ok is false when they did not free up in time.
+func (s *shedder) acquire(ctx context.Context, key string) (release func(), ok bool) {
+	ctx, cancel := context.WithTimeout(ctx, s.wait)
+	defer cancel()
+	var ks *keySlots
+	h := sha256.Sum256([]byte(key))
+	if s.perKey > 0 {
+		s.mu.Lock()
+		if ks = s.keys[h]; ks == nil {
+			ks = &keySlots{tokens: make(chan struct{}, s.perKey)}
+			s.keys[h] = ks
+		}
+		ks.users++
+		s.mu.Unlock()
+	}
+	leave := func() {
+		if ks == nil {
+			return
+		}
+		s.mu.Lock()
+		if ks.users--; ks.users == 0 {
+			delete(s.keys, h)
+		}
+		s.mu.Unlock()
+	}
+	// The key's slot first: a key over its share waits without holding one
+	// of everyone's slots.
+	if ks != nil && !s.take(ctx, ks.tokens) {
+		leave()
+		return nil, false
+	}
+	if s.global != nil && !s.take(ctx, s.global) {
+		if ks != nil {
+			<-ks.tokens
+		}
+		leave()
+		return nil, false
+	}
+	return func() {
+		if s.global != nil {
+			<-s.global
+		}
+		if ks != nil {
+			<-ks.tokens
+		}
+		leave()
+	}, true
+}
+
+func (s *shedder) take(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	s.metrics.Queued.Add(1)
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// answerSize follows the size of an operation's answer while it executes.
+// The estimate (each field's name and scalar value, as gqlgen will write
+// them) stops the operation as soon as it passes the limit, before the
+// whole answer is built; the captured bytes are then checked exactly.
+type answerSize struct {
+	limit  int64
+	n      atomic.Int64
+	over   atomic.Bool
+	cancel context.CancelCauseFunc
+}
+
+type answerSizeKey struct{}
+
+func errTooLarge(limit int64) *gqlerror.Error {
+	return limitError(map[string]any{"code": CodeResponseTooLarge, "limit": limit},
+		"the answer is larger than %d bytes; ask for smaller pages or fewer fields", limit)
+}
+
+// countAnswer is a field middleware adding each field's share to the
+// operation's answer size, and stopping it past the limit: the remaining
+// fields resolve to nothing and upstream requests are cancelled.
+func countAnswer(ctx context.Context, next graphql.Resolver) (any, error) {
+	a, _ := ctx.Value(answerSizeKey{}).(*answerSize)
+	if a == nil {
+		return next(ctx)
+	}
+	if a.over.Load() {
+		return nil, errTooLarge(a.limit)
+	}
+	res, err := next(ctx)
+	n := int64(len(graphql.GetFieldContext(ctx).Field.Alias)+4) + valueSize(res)
+	if a.n.Add(n) > a.limit && !a.over.Swap(true) {
+		a.cancel(errTooLarge(a.limit))
+	}
+	return res, err
+}
+
+// valueSize estimates the JSON size of a resolved value without its
+// children, which are counted as fields of their own.
+func valueSize(v any) int64 {
+	switch v := v.(type) {
+	case nil:
+		return 4
+	case string:
+		return int64(len(v) + 2)
+	case *string:
+		if v == nil {
+			return 4
+		}
+		return int64(len(*v) + 2)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.String:
+		return int64(rv.Len() + 2)
+	case reflect.Slice:
+		n := int64(2 + rv.Len())
+		if rv.Type().Elem().Kind() == reflect.String {
+			for i := range rv.Len() {
+				n += int64(rv.Index(i).Len() + 2)
+			}
+		}
+		return n
+	}
+	return 8
+}
+
+// captured holds an operation's answer until the operation is done, so that
+// the answer's size is checked before anything is sent, and the operation's
+// memory (loaders, records, the execution tree) can be dropped before a slow
+// client is written to. An answer delivered incrementally (@defer over
+// multipart/mixed) flushes: from then on it streams, each write with its
+// deadline, and stops at the size cap.
+type captured struct {
+	w      http.ResponseWriter
+	out    *answerWriter
+	status int
+	body   bytes.Buffer
+	limit  int
+	over   bool
+	// streaming is set at the first Flush; sent counts what was streamed.
+	streaming bool
+	sent      int
+	err       error
+}
+
+func (c *captured) Header() http.Header { return c.w.Header() }
+func (c *captured) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
+}
+
+func (c *captured) Write(p []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	if c.limit > 0 && c.sent+c.body.Len()+len(p) > c.limit {
+		c.over = true
+		if c.streaming {
+			return 0, errTooLarge(int64(c.limit))
+		}
+		return len(p), nil // dropped; the caller answers RESPONSE_TOO_LARGE
+	}
+	if c.streaming {
+		c.sent += len(p)
+		return len(p), c.out.write(p)
+	}
+	return c.body.Write(p)
+}
+
+// Flush starts streaming: what is buffered is sent, and what follows is
+// sent as it comes.
+func (c *captured) Flush() {
+	if c.err != nil {
+		return
+	}
+	if !c.streaming {
+		c.streaming = true
+		c.w.WriteHeader(cmp.Or(c.status, http.StatusOK))
+		c.sent = c.body.Len()
+		c.err = c.out.write(c.body.Bytes())
+		c.body = bytes.Buffer{}
+	}
+	if c.err == nil {
+		c.err = c.out.rc.Flush()
+	}
+}
+
+// answerWriter writes to the client in chunks, each with its own write
+// deadline, so a client reading slower than chunk bytes per timeout is cut
+// off instead of holding the answer's memory and a slot for minutes.
+type answerWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	chunk   int
+	timeout time.Duration
+}
+
+func newAnswerWriter(w http.ResponseWriter, chunk int, timeout time.Duration) *answerWriter {
+	return &answerWriter{w: w, rc: http.NewResponseController(w), chunk: chunk, timeout: timeout}
+}
+
+func (a *answerWriter) write(body []byte) error {
+	for len(body) > 0 {
+		n := min(a.chunk, len(body))
+		// Not every ResponseWriter has a connection (recorders in tests).
+		_ = a.rc.SetWriteDeadline(time.Now().Add(a.timeout))
+		if _, err := a.w.Write(body[:n]); err != nil {
+			return fmt.Errorf("writing the answer: %w", err)
+		}
+		if err := a.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return fmt.Errorf("writing the answer: %w", err)
+		}
+		body = body[n:]
+	}
+	return nil
+}
+
+// finish sends a buffered answer whole, with its length.
+func (c *captured) finish() error {
+	if c.streaming {
+		return c.err
+	}
+	status, body := c.status, c.body.Bytes()
+	if c.over {
+		status, body = http.StatusOK, tooLarge(c.limit)
+		c.w.Header().Set("Content-Type", "application/json")
+	}
+	c.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	c.w.WriteHeader(cmp.Or(status, http.StatusOK))
+	return c.out.write(body)
+}
+
+func overloaded(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
+	writeGraphQLError(w, http.StatusServiceUnavailable,
+		"the server is busy with other operations; retry after the time in Retry-After", CodeOverloaded)
+}
+
+func tooLarge(limit int) []byte {
+	b, _ := json.Marshal(map[string]any{"errors": []*gqlerror.Error{errTooLarge(int64(limit))}})
+	return b
+}
+
+// withGuardDefaults fills in the hostile-input limits.
+func (cfg HandlerConfig) withGuardDefaults() HandlerConfig {
+	cfg.MaxTokens = orDefault(cfg.MaxTokens, DefaultMaxTokens)
+	cfg.MaxFields = orDefault(cfg.MaxFields, DefaultMaxFields)
+	cfg.MaxFragments = orDefault(cfg.MaxFragments, DefaultMaxFragments)
+	cfg.MaxDirectives = orDefault(cfg.MaxDirectives, DefaultMaxDirectives)
+	cfg.MaxErrors = orDefault(cfg.MaxErrors, DefaultMaxErrors)
+	cfg.MaxResponseBytes = orDefault(cfg.MaxResponseBytes, DefaultMaxResponseBytes)
+	cfg.MaxOperations = orDefault(cfg.MaxOperations, DefaultMaxOperations)
+	cfg.MaxOperationsPerKey = orDefault(cfg.MaxOperationsPerKey, DefaultMaxOperationsPerKey)
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = DefaultQueueWait
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.WriteChunk <= 0 {
+		cfg.WriteChunk = DefaultWriteChunk
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = &Metrics{}
+	}
+	return cfg
+}
