@@ -15,7 +15,11 @@ import (
 // is not shutting down. Checks are reused for an interval, and one runs at a
 // time, so a storm of probes costs Clevertim one request per interval.
 type readiness struct {
-	check    func(context.Context) error
+	check func(context.Context) error
+	// redis, when set, is reported but does not make the server unready:
+	// without Redis each replica still answers from its memory and
+	// Clevertim, and taking every replica out at once would be an outage.
+	redis    func(context.Context) error
 	interval time.Duration
 	draining atomic.Bool
 
@@ -59,6 +63,12 @@ func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "shutting down"}
 	} else if err := rd.result(r.Context()); err != nil {
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "upstream unavailable", "error": err.Error()}
+	}
+	if rd.redis != nil {
+		body["redis"] = "ok"
+		if err := rd.redis(r.Context()); err != nil {
+			body["redis"] = "unavailable: " + err.Error()
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

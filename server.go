@@ -67,6 +67,7 @@ type options struct {
 	emuDB           string
 	emuSeed         uint64
 	prod            productionOptions
+	redis           redisOptions
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -129,6 +130,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.StringVar(&o.emuDB, "emulator-db", "", "emulator: keep the account in this bbolt file across restarts")
 	fs.Uint64Var(&o.emuSeed, "emulator-seed", 1, "emulator: seed of the demo account")
 	addProductionFlags(fs, &o.prod)
+	addRedisFlags(fs, &o.redis, getenv)
 	return fs
 }
 
@@ -206,6 +208,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Telemetry:           tel,
 	}
 	o.guard.apply(&cfg)
+	redisStore, closeRedis, err := shareThroughRedis(ctx, o, tel, &cfg)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
 	gql, err := graph.NewHandler(cfg)
 	if err != nil {
 		return err
@@ -228,6 +235,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer stopMetrics()
+	if redisStore != nil {
+		readyz.redis = redisStore.Ping
+	}
 
 	var handler http.Handler = mux
 	if anonymous {

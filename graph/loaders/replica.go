@@ -41,6 +41,7 @@ type Replica struct {
 	now      func() time.Time
 	flights  singleflight.Group
 	observer CacheObserver // see Observe
+	remote   SharedStore   // see Share
 
 	mu      sync.Mutex
 	lru     *list.List // of *replicaEntry, most recently used first
@@ -57,6 +58,8 @@ type Replica struct {
 	writes    uint64
 	lastWrite *lru.Cache[entryKey, uint64]
 	forgotten uint64
+	// remoteWrites counts the other processes' writes applied (Share).
+	remoteWrites uint64
 }
 
 // entryKey names one key's collection of one resource, or one record read
@@ -286,7 +289,7 @@ func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
 
 // storeCollection interns recs and keeps them as k's snapshot; it returns
 // the snapshot to serve (made of the interned records).
-func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) clevertim.ID, epoch uint64) *Snapshot[T] {
+func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) clevertim.ID, epoch uint64, age time.Duration) *Snapshot[T] {
 	// Marshalling and hashing happen outside the lock: they are the cost of
 	// a full read, and other keys' reads must not wait for them.
 	digests := make([][sha256.Size]byte, len(recs))
@@ -312,6 +315,7 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	snap := newSnapshot(out, idOf)
 	e.value = snap
 	c.store(e, epoch)
+	e.fetched = e.fetched.Add(-age) // a shared copy is as old as its fetch
 	return snap
 }
 
@@ -415,6 +419,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 		return
 	}
 	resource := reflect.TypeFor[T]()
+	defer c.shareWrite(writer, resource.String(), id) // after the unlock below
 	var raw []byte
 	if rec != nil {
 		raw, _ = json.Marshal(rec)
@@ -516,11 +521,11 @@ func through[T any](c *Replica, hash [sha256.Size]byte, resource string, idOf fu
 				return v, nil
 			}
 			epoch := c.epoch()
-			recs, err := list(ctx)
+			recs, age, err := listShared(ctx, c, all, list)
 			if err != nil {
 				return nil, err
 			}
-			return storeCollection(c, all, recs, idOf, epoch), nil
+			return storeCollection(c, all, recs, idOf, epoch, age), nil
 		})
 		if err != nil {
 			return nil, err
