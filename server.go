@@ -59,6 +59,7 @@ type options struct {
 	perKey          int
 	maxDepth        int
 	maxAliases      int
+	maxNodeIDs      int
 	maxComplexity   int
 	shutdownGrace   time.Duration
 	guard           guardFlags
@@ -123,6 +124,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.IntVar(&o.maxDepth, "max-depth", graph.DefaultMaxDepth, "deepest field nesting an operation may have (-1: no limit)")
 	fs.IntVar(&o.maxAliases, "max-aliases", graph.DefaultMaxAliases, "most times one field or response name may appear in one selection set (-1: no limit)")
 	fs.IntVar(&o.maxComplexity, "max-complexity", graph.DefaultComplexityLimit, "most values an operation may return, estimated as fields times page sizes (-1: no limit)")
+	fs.IntVar(&o.maxNodeIDs, "max-node-ids", graph.DefaultMaxNodeIDs, "most ids one nodes(ids:) query takes (-1: no limit)")
 	o.guard.register(fs)
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.DurationVar(&o.emuLatency, "emulator-latency", 0, "emulator: delay added to every API request")
@@ -202,6 +204,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		UpstreamConcurrency: o.perKey,
 		MaxDepth:            o.maxDepth,
 		MaxAliases:          o.maxAliases,
+		MaxNodeIDs:          o.maxNodeIDs,
 		ComplexityLimit:     o.maxComplexity,
 		HTTPOptions:         httpOptions,
 		MaxBodyBytes:        o.maxBodyBytes,

@@ -14,6 +14,10 @@ import (
 // RecordID is the record's id.
 func (r Record) RecordID() ID { return r.ID }
 
+// ClevertimID is the record's id as Clevertim's API and web app know it,
+// for the GraphQL field clevertimId (id is the graph-wide global id).
+func (r Record) ClevertimID() ID { return r.ID }
+
 // RecordPtr is a pointer to a record: code generic over records of type T
 // constrains its pointer type P by it to read their ids.
 type RecordPtr[T any] interface {
@@ -62,12 +66,19 @@ func (c *Case) TagList() []string { return c.Tags }
 func (f *CustomField) OptionList() []string { return f.Options }
 
 // Amount is the value as Clevertim wrote it, or nil when unset.
-func (o *Opportunity) Amount() *string {
+func (o *Opportunity) Amount() *Decimal {
 	if o.Value == "" {
 		return nil
 	}
-	s := string(o.Value)
-	return &s
+	return &o.Value
+}
+
+// CurrencyCode is the currency, or nil when unset.
+func (o *Opportunity) CurrencyCode() *string {
+	if o.Currency == "" {
+		return nil
+	}
+	return &o.Currency
 }
 
 // RecurrenceRule is a task's recurrence as one value.
@@ -103,10 +114,19 @@ func (id ID) Compare(other ID) int {
 	return strings.Compare(string(id), string(other))
 }
 
-// FieldValue is a record's value for one custom field, with the field's id.
+// FieldValue is a record's value for one custom field, with the field's id
+// and the record's kind and id: together they identify the value, so a
+// client cache can tell one record's value from another's.
 type FieldValue struct {
-	FieldID ID
-	Values  []string
+	RecordKind string
+	RecordID   ID
+	FieldID    ID
+	Values     []string
+}
+
+// Key identifies the value among all records' values: kind:record:field.
+func (v *FieldValue) Key() string {
+	return v.RecordKind + ":" + string(v.RecordID) + ":" + string(v.FieldID)
 }
 
 // Value is the value as text, or nil when the field is empty.
@@ -118,12 +138,13 @@ func (v *FieldValue) Value() *string {
 	return &s
 }
 
-// List is the values that are set, in field id order.
-func (v CustomFieldValues) List() []*FieldValue {
+// List is the values that are set, in field id order, of the record of this
+// kind (its resource name, such as "contact") and id.
+func (v CustomFieldValues) List(kind string, record ID) []*FieldValue {
 	out := make([]*FieldValue, 0, len(v))
 	for id, value := range v {
 		if len(value.Values) > 0 {
-			out = append(out, &FieldValue{FieldID: id, Values: value.Values})
+			out = append(out, &FieldValue{RecordKind: kind, RecordID: record, FieldID: id, Values: value.Values})
 		}
 	}
 	slices.SortFunc(out, func(a, b *FieldValue) int { return a.FieldID.Compare(b.FieldID) })
@@ -131,10 +152,15 @@ func (v CustomFieldValues) List() []*FieldValue {
 }
 
 // CustomFieldList is the custom field values that are set, in field id order.
-func (c *Customer) CustomFieldList() []*FieldValue { return c.CustomFields.List() }
+func (c *Contact) CustomFieldList() []*FieldValue { return c.CustomFields.List("contact", c.ID) }
 
 // CustomFieldList is the custom field values that are set, in field id order.
-func (o *Opportunity) CustomFieldList() []*FieldValue { return o.CustomFields.List() }
+func (c *Company) CustomFieldList() []*FieldValue { return c.CustomFields.List("company", c.ID) }
 
 // CustomFieldList is the custom field values that are set, in field id order.
-func (c *Case) CustomFieldList() []*FieldValue { return c.CustomFields.List() }
+func (o *Opportunity) CustomFieldList() []*FieldValue {
+	return o.CustomFields.List("opportunity", o.ID)
+}
+
+// CustomFieldList is the custom field values that are set, in field id order.
+func (c *Case) CustomFieldList() []*FieldValue { return c.CustomFields.List("case", c.ID) }

@@ -40,6 +40,13 @@ var (
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
+// IsDecimal reports whether s is an amount as Clevertim takes it: digits,
+// an optional minus sign and decimal point, no exponent or grouping.
+func IsDecimal(s string) bool { return decimalPattern.MatchString(s) }
+
+// IsCurrencyCode reports whether s is an ISO 4217 code: three capitals.
+func IsCurrencyCode(s string) bool { return currencyPattern.MatchString(s) }
+
 // Validate checks what Clevertim would reject, before sending.
 func (o *Opportunity) Validate() error {
 	if err := required("name", o.Name); err != nil {

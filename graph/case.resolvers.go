@@ -53,7 +53,7 @@ func (r *mutationResolver) CreateCase(ctx context.Context, input model.CreateCas
 
 func (r *mutationResolver) UpdateCase(ctx context.Context, id clevertim.ID, input model.UpdateCaseInput) (*clevertim.Case, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "case", id, client.Cases.Get, client.Cases.Update,
+	return updateRecord(ctx, cases, id, client.Cases.Get, client.Cases.Update,
 		func(c *clevertim.Case) time.Time { return c.LastModified }, input.ExpectedLastModified.Value(),
 		func(c *clevertim.Case) error {
 			setText(&c.Name, input.Name)
@@ -62,7 +62,7 @@ func (r *mutationResolver) UpdateCase(ctx context.Context, id clevertim.ID, inpu
 }
 
 func (r *mutationResolver) DeleteCase(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord[clevertim.Case](ctx, loaders.For(ctx).Client().Cases.Delete, id)
+	return deleteRecord(ctx, cases, loaders.For(ctx).Client().Cases.Delete, id)
 }
 
 func (r *queryResolver) Case(ctx context.Context, id clevertim.ID) (*clevertim.Case, error) {

@@ -38,7 +38,7 @@ func (r *mutationResolver) CreateComment(ctx context.Context, input model.Create
 }
 
 func (r *mutationResolver) DeleteComment(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord[clevertim.Comment](ctx, loaders.For(ctx).Client().Comments.Delete, id)
+	return deleteRecord(ctx, comments, loaders.For(ctx).Client().Comments.Delete, id)
 }
 
 func (r *queryResolver) Comment(ctx context.Context, id clevertim.ID) (*clevertim.Comment, error) {

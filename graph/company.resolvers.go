@@ -57,7 +57,7 @@ func (r *mutationResolver) CreateCompany(ctx context.Context, input model.Create
 
 func (r *mutationResolver) UpdateCompany(ctx context.Context, id clevertim.ID, input model.UpdateCompanyInput) (*clevertim.Company, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "company", id, client.Companies.Get, client.Companies.Update,
+	return updateRecord(ctx, companies, id, client.Companies.Get, client.Companies.Update,
 		func(c *clevertim.Company) time.Time { return c.LastModified }, input.ExpectedLastModified.Value(),
 		func(c *clevertim.Company) error {
 			setText(&c.Name, input.Name)
@@ -66,7 +66,7 @@ func (r *mutationResolver) UpdateCompany(ctx context.Context, id clevertim.ID, i
 }
 
 func (r *mutationResolver) DeleteCompany(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord[clevertim.Company](ctx, loaders.For(ctx).Client().Companies.Delete, id)
+	return deleteRecord(ctx, companies, loaders.For(ctx).Client().Companies.Delete, id)
 }
 
 func (r *queryResolver) Company(ctx context.Context, id clevertim.ID) (*clevertim.Company, error) {
@@ -78,6 +78,10 @@ func (r *queryResolver) Companies(ctx context.Context, first *int, after *string
 }
 
 func (r *queryResolver) Customer(ctx context.Context, id clevertim.ID) (model.Customer, error) {
+	id, err := localID(id, "id", customerTypes...)
+	if err != nil {
+		return nil, err
+	}
 	return customersOf(ctx).Load(ctx, id)
 }
 

@@ -191,7 +191,7 @@ func TestConnections_Filters(t *testing.T) {
 		done: tasks(filter: {completed: true}) { totalCount nodes { isCompleted } }
 		calls: tasks(filter: {type: [CALL]}) { nodes { type } }
 		sms: notes(filter: {type: [SMS]}) { nodes { type } }
-		mine: notes(filter: {createdById: ["1"]}) { nodes { createdBy { id } } }
+		mine: notes(filter: {createdById: ["1"]}) { nodes { createdBy { clevertimId } } }
 		caseSearch: cases(filter: {search: "login"}) { nodes { name } }
 		fields: customFields(filter: {scope: CASES}) { nodes { scopes } }
 		people: users(filter: {search: "erin"}) { nodes { name } }
@@ -237,7 +237,7 @@ func TestConnections_Filters(t *testing.T) {
 	check("done", []any{"isCompleted"}, true)
 	check("calls", []any{"type"}, "CALL")
 	check("sms", []any{"type"}, "SMS")
-	check("mine", []any{"createdBy", "id"}, "1")
+	check("mine", []any{"createdBy", "clevertimId"}, "1")
 	check("caseSearch", []any{"name"}, "~login")
 	check("people", []any{"name"}, "Erin Fox")
 	check("agreed", []any{"text"}, "Agreed.")

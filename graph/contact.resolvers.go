@@ -56,7 +56,7 @@ func (r *mutationResolver) CreateContact(ctx context.Context, input model.Create
 
 func (r *mutationResolver) UpdateContact(ctx context.Context, id clevertim.ID, input model.UpdateContactInput) (*clevertim.Contact, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "contact", id, client.Contacts.Get, client.Contacts.Update,
+	return updateRecord(ctx, contacts, id, client.Contacts.Get, client.Contacts.Update,
 		func(c *clevertim.Contact) time.Time { return c.LastModified }, input.ExpectedLastModified.Value(),
 		func(c *clevertim.Contact) error {
 			return applyContact(ctx, c, input.ContactChanges)
@@ -64,7 +64,7 @@ func (r *mutationResolver) UpdateContact(ctx context.Context, id clevertim.ID, i
 }
 
 func (r *mutationResolver) DeleteContact(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord[clevertim.Contact](ctx, loaders.For(ctx).Client().Contacts.Delete, id)
+	return deleteRecord(ctx, contacts, loaders.For(ctx).Client().Contacts.Delete, id)
 }
 
 func (r *queryResolver) Contact(ctx context.Context, id clevertim.ID) (*clevertim.Contact, error) {

@@ -15,6 +15,10 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
+func (r *customFieldValueResolver) ID(ctx context.Context, obj *clevertim.FieldValue) (clevertim.ID, error) {
+	return model.GlobalID("CustomFieldValue", obj.Key()), nil
+}
+
 func (r *customFieldValueResolver) Field(ctx context.Context, obj *clevertim.FieldValue) (*clevertim.CustomField, error) {
 	return customFields.get(ctx, obj.FieldID)
 }
@@ -43,7 +47,7 @@ func (r *mutationResolver) CreateCustomField(ctx context.Context, input model.Cr
 
 func (r *mutationResolver) UpdateCustomField(ctx context.Context, id clevertim.ID, input model.UpdateCustomFieldInput) (*clevertim.CustomField, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "custom field", id, client.CustomFields.Get, client.CustomFields.Update,
+	return updateRecord(ctx, customFields, id, client.CustomFields.Get, client.CustomFields.Update,
 		nil, nil, func(f *clevertim.CustomField) error {
 			setText(&f.Name, input.Name)
 			setText(&f.FullName, input.FullName)
@@ -58,7 +62,7 @@ func (r *mutationResolver) UpdateCustomField(ctx context.Context, id clevertim.I
 }
 
 func (r *mutationResolver) DeleteCustomField(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord[clevertim.CustomField](ctx, loaders.For(ctx).Client().CustomFields.Delete, id)
+	return deleteRecord(ctx, customFields, loaders.For(ctx).Client().CustomFields.Delete, id)
 }
 
 func (r *queryResolver) CustomField(ctx context.Context, id clevertim.ID) (*clevertim.CustomField, error) {

@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 )
@@ -71,6 +74,12 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		return gqlErr // parse and validation errors already carry theirs
 	}
 	code, message, extra := classify(err)
+	if scalar, ok := errors.AsType[*model.ScalarError](err); ok {
+		// An input value of our scalars, refused while gqlgen read the
+		// arguments: the path is where in them, so name the field by it.
+		field := argumentPath(gqlErr.Path)
+		message, extra = field+": "+scalar.Message, map[string]any{"field": field}
+	}
 	gqlErr.Extensions["code"] = code
 	for k, v := range extra {
 		gqlErr.Extensions[k] = v
@@ -98,6 +107,8 @@ func classify(err error) (code, message string, extra map[string]any) {
 	switch {
 	case errors.As(err, &input):
 		return CodeBadUserInput, input.Error(), map[string]any{"field": input.Field}
+	case errors.Is(err, model.ErrBadScalar):
+		return CodeBadUserInput, "", nil
 	case errors.As(err, &invalid):
 		return CodeBadUserInput, fmt.Sprintf("%s: %s", invalid.Field, invalid.Message), map[string]any{"field": invalid.Field}
 	case errors.As(err, &conflict):
@@ -164,4 +175,29 @@ func recoverPanic(ctx context.Context, p any) error {
 	err := gqlerror.Errorf("internal error")
 	err.Extensions = map[string]any{"code": CodeInternal}
 	return err
+}
+
+// argumentPath writes where in a field's arguments an error is, the way
+// InputError names fields: past the field and an `input` argument, such as
+// "phones[1].type" or "filter.valueMin".
+func argumentPath(path ast.Path) string {
+	if len(path) > 0 {
+		path = path[1:]
+	}
+	if len(path) > 1 && path[0] == ast.PathName("input") {
+		path = path[1:]
+	}
+	var b strings.Builder
+	for _, el := range path {
+		switch el := el.(type) {
+		case ast.PathIndex:
+			fmt.Fprintf(&b, "[%d]", int(el))
+		case ast.PathName:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(string(el))
+		}
+	}
+	return b.String()
 }

@@ -93,6 +93,9 @@ type HandlerConfig struct {
 	WriteChunk   int
 	// Metrics, if set, counts validations and shed operations.
 	Metrics *Metrics
+	// MaxNodeIDs is the most ids one nodes(ids:) takes; more is
+	// BAD_USER_INPUT. Negative: no limit.
+	MaxNodeIDs int
 	// HTTPOptions are the endpoint's persisted documents (see transport.go).
 	HTTPOptions
 	// Telemetry receives the logs, metrics and spans of every operation.
@@ -126,6 +129,7 @@ const (
 	DefaultQueueWait           = time.Second
 	DefaultWriteTimeout        = 5 * time.Second
 	DefaultWriteChunk          = 16 << 10
+	DefaultMaxNodeIDs          = 100
 )
 
 // NewHandler assembles the GraphQL endpoint: POST and GET transports,
@@ -150,6 +154,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	cfg.MaxDepth = orDefault(cfg.MaxDepth, DefaultMaxDepth)
 	cfg.MaxAliases = orDefault(cfg.MaxAliases, DefaultMaxAliases)
 	cfg = cfg.withGuardDefaults()
+	cfg.MaxNodeIDs = orDefault(cfg.MaxNodeIDs, DefaultMaxNodeIDs)
 	if cfg.Retry == (clevertim.RetryPolicy{}) {
 		cfg.Retry = clevertim.DefaultRetryPolicy()
 	}
@@ -191,7 +196,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		return nil, err
 	}
 
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}}))
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{maxNodeIDs: cfg.MaxNodeIDs}}))
 	srv.AddTransport(newHTTPTransport(cfg.HTTPOptions))
 	passed := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(passed)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
 // unchanged fails unless before and after are equal once the named changes
@@ -63,8 +64,8 @@ func TestMutations_ContactLifecycle(t *testing.T) {
 			"visibility": map[string]any{"groupIds": []string{"101"}},
 		}})
 	got := r.Data["createContact"]
-	id := str(got, "id")
-	if str(got, "name") != "Grace Hopper" || str(got, "company", "id") != string(companies[0].ID) ||
+	id := string(local(str(got, "id")))
+	if str(got, "name") != "Grace Hopper" || local(str(got, "company", "id")) != companies[0].ID ||
 		str(got, "phones", 0, "type") != "MOBILE" || str(got, "socialMedia", 0, "venue") != "GOOGLE_PLUS" ||
 		str(got, "customerType") != "INFLUENCER" || str(got, "address", "city") != "Arlington" ||
 		str(got, "visibility") != "GROUPS" || str(got, "groups", 0, "name") != "Sales" {
@@ -121,7 +122,7 @@ func TestMutations_ContactLifecycle(t *testing.T) {
 	}
 
 	r = h.ok("", `mutation($id: ID!) { deleteContact(id: $id) }`, map[string]any{"id": id})
-	if str(r.Data, "deleteContact") != id {
+	if typ, l, _ := model.DecodeGlobalID(clevertim.ID(str(r.Data, "deleteContact"))); typ != "Contact" || l != id {
 		t.Errorf("delete answered %v", r.Data)
 	}
 	h.fails("", `query($id: ID!) { contact(id: $id) { id } }`, map[string]any{"id": id}, "NOT_FOUND")
@@ -138,7 +139,7 @@ func TestMutations_EveryResource(t *testing.T) {
 
 	// Company.
 	r := h.ok("", `mutation { createCompany(input: {name: "Initrode", emails: ["hi@initrode.example"], tags: ["new"], customerType: PROSPECT}) { id name customerType } }`, nil)
-	company := clevertim.ID(str(r.Data, "createCompany", "id"))
+	company := local(str(r.Data, "createCompany", "id"))
 	before, _ := c.Companies.Get(ctx, company)
 	h.ok("", `mutation($id: ID!) { updateCompany(id: $id, input: {address: {city: "Austin"}}) { id } }`, map[string]any{"id": company})
 	after, _ := c.Companies.Get(ctx, company)
@@ -151,7 +152,7 @@ func TestMutations_EveryResource(t *testing.T) {
 	if str(o, "status") != "Open" || str(o, "customer", "name") != "Initrode" || str(o, "leadUser", "name") != "Chloe Diaz" || str(o, "createdBy", "name") != "Alice Morgan" {
 		t.Errorf("opportunity %v", o)
 	}
-	opp := clevertim.ID(str(o, "id"))
+	opp := local(str(o, "id"))
 	beforeO, _ := c.Opportunities.Get(ctx, opp)
 	h.ok("", `mutation($id: ID!) { updateOpportunity(id: $id, input: {status: "Won"}) { status } }`, map[string]any{"id": opp})
 	afterO, _ := c.Opportunities.Get(ctx, opp)
@@ -159,7 +160,7 @@ func TestMutations_EveryResource(t *testing.T) {
 
 	// Case.
 	r = h.ok("", `mutation($c: ID!) { createCase(input: {name: "Printer on fire", customerId: $c, leadUserId: "2", tags: ["urgent"]}) { id } }`, map[string]any{"c": cust})
-	cs := clevertim.ID(str(r.Data, "createCase", "id"))
+	cs := local(str(r.Data, "createCase", "id"))
 	beforeC, _ := c.Cases.Get(ctx, cs)
 	h.ok("", `mutation($id: ID!) { updateCase(id: $id, input: {description: "Still burning"}) { id } }`, map[string]any{"id": cs})
 	afterC, _ := c.Cases.Get(ctx, cs)
@@ -176,7 +177,7 @@ func TestMutations_EveryResource(t *testing.T) {
 		str(task, "recurrence", "frequency") != "WEEKLY" || get(task, "recurrence", "every") != 2.0 || str(task, "assignee", "name") != "Erin Fox" {
 		t.Errorf("task %v", task)
 	}
-	tid := clevertim.ID(str(task, "id"))
+	tid := local(str(task, "id"))
 	beforeT, _ := c.Tasks.Get(ctx, tid)
 	r = h.ok("", `mutation($id: ID!) { completeTask(id: $id) { isCompleted } }`, map[string]any{"id": tid})
 	if get(r.Data, "completeTask", "isCompleted") != true {
@@ -199,10 +200,10 @@ func TestMutations_EveryResource(t *testing.T) {
 	r = h.ok("", `mutation($c: ID!, $k: ID!, $o: ID!) { createNote(input: {text: "Kick-off\nAgenda attached", type: EMAIL_SENT, customerIds: [$c, $k], opportunityId: $o}) {
 		id headline type customers { __typename } opportunity { id } } }`, map[string]any{"c": cust, "k": company, "o": opp})
 	n := r.Data["createNote"]
-	if str(n, "headline") != "Kick-off" || str(n, "type") != "EMAIL_SENT" || len(list(n, "customers")) != 2 || str(n, "opportunity", "id") != string(opp) {
+	if str(n, "headline") != "Kick-off" || str(n, "type") != "EMAIL_SENT" || len(list(n, "customers")) != 2 || local(str(n, "opportunity", "id")) != opp {
 		t.Errorf("note %v", n)
 	}
-	nid := clevertim.ID(str(n, "id"))
+	nid := local(str(n, "id"))
 	beforeN, _ := c.Notes.Get(ctx, nid)
 	h.ok("", `mutation($id: ID!) { updateNote(id: $id, input: {caseId: null}) { id } }`, map[string]any{"id": nid})
 	afterN, _ := c.Notes.Get(ctx, nid)
@@ -210,7 +211,7 @@ func TestMutations_EveryResource(t *testing.T) {
 
 	r = h.ok("", `mutation($n: ID!) { createComment(input: {text: "Looks good", noteId: $n}) { id text note { id comments { totalCount } } author { name } } }`, map[string]any{"n": nid})
 	cm := r.Data["createComment"]
-	if str(cm, "note", "id") != string(nid) || get(cm, "note", "comments", "totalCount") != 1.0 || str(cm, "author", "name") != "Alice Morgan" {
+	if local(str(cm, "note", "id")) != nid || get(cm, "note", "comments", "totalCount") != 1.0 || str(cm, "author", "name") != "Alice Morgan" {
 		t.Errorf("comment %v", cm)
 	}
 	h.ok("", `mutation($id: ID!) { deleteComment(id: $id) }`, map[string]any{"id": str(cm, "id")})
@@ -241,7 +242,7 @@ func TestMutations_EveryResource(t *testing.T) {
 		{"deleteOpportunity", string(opp)}, {"deleteCompany", string(company)}, {"deleteCustomField", fid},
 	} {
 		r := h.ok("", `mutation($id: ID!) { `+m.mutation+`(id: $id) }`, map[string]any{"id": m.id})
-		if str(r.Data, m.mutation) != m.id {
+		if local(str(r.Data, m.mutation)) != local(m.id) {
 			t.Errorf("%s answered %v", m.mutation, r.Data)
 		}
 	}
@@ -287,8 +288,8 @@ func TestMutations_InputErrors(t *testing.T) {
 			map[string]any{"f": byName["Industry"]}, "customFields[1].value"},
 		{"unknown customer", `mutation { createNote(input: {text: "x", customerIds: ["424242"]}) { id } }`, nil, "customerIds"},
 		{"comment on nothing", `mutation { createComment(input: {text: "x"}) { id } }`, nil, "noteId"},
-		{"bad date", `mutation { createTask(input: {name: "x", start: {date: "2026-02-30"}}) { id } }`, nil, "start"},
-		{"bad time", `mutation { createTask(input: {name: "x", start: {time: "25:00"}}) { id } }`, nil, "start"},
+		{"bad date", `mutation { createTask(input: {name: "x", start: {date: "2026-02-30"}}) { id } }`, nil, "start.date"},
+		{"bad time", `mutation { createTask(input: {name: "x", start: {time: "25:00"}}) { id } }`, nil, "start.time"},
 		{"bad recurrence", `mutation { createTask(input: {name: "x", recurrence: {frequency: DAILY, every: 0}}) { id } }`, nil, "recurrence.every"},
 		{"bad value", `mutation { createOpportunity(input: {name: "x", value: "lots"}) { id } }`, nil, "value"},
 		{"bad currency", `mutation { createOpportunity(input: {name: "x", currency: "euros"}) { id } }`, nil, "currency"},

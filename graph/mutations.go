@@ -10,12 +10,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
-	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/model"
 )
 
-// createRecord builds a record from its input, creates it, and forgets what
-// the request had loaded so that later fields see the write.
+// createRecord builds a record from its input, creates it, and tells the
+// loaders and the replica (see wrote), so that later fields see the write.
 func createRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, create func(context.Context, *T) (*T, error), build func(*T) error) (*T, error) {
 	rec := new(T)
 	if err := build(rec); err != nil {
@@ -35,9 +34,13 @@ func createRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, create f
 // modified since then is not updated: the answer is the current record with
 // a CONFLICT error. A write between our read and our update can still be
 // overwritten: Clevertim has no conditional update.
-func updateRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, resource string, id clevertim.ID,
+func updateRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, resource described, id clevertim.ID,
 	get func(context.Context, clevertim.ID) (*T, error), update func(context.Context, clevertim.ID, *T) (*T, error),
 	lastModified func(*T) time.Time, expected *time.Time, apply func(*T) error) (*T, error) {
+	id, err := resource.localID(id)
+	if err != nil {
+		return nil, err
+	}
 	rec, err := get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -45,7 +48,7 @@ func updateRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, resource
 	if expected != nil && !lastModified(rec).Equal(*expected) {
 		// Refused: the CONFLICT error goes with the record as it is now, in
 		// the shape the caller selected, so it can merge and try again.
-		graphql.AddError(ctx, &ConflictError{Resource: resource, ID: id, Expected: *expected, LastModified: lastModified(rec)})
+		graphql.AddError(ctx, &ConflictError{Resource: resource.kindName(), ID: id, Expected: *expected, LastModified: lastModified(rec)})
 		return rec, nil
 	}
 	if err := apply(rec); err != nil {
@@ -59,24 +62,18 @@ func updateRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, resource
 	return out, nil
 }
 
-func deleteRecord[T any, P clevertim.RecordPtr[T]](ctx context.Context, del func(context.Context, clevertim.ID) error, id clevertim.ID) (clevertim.ID, error) {
+// deleteRecord deletes a record and answers its global id, the id clients
+// cached it by.
+func deleteRecord(ctx context.Context, resource described, del func(context.Context, clevertim.ID) error, id clevertim.ID) (clevertim.ID, error) {
+	id, err := resource.localID(id)
+	if err != nil {
+		return "", err
+	}
 	if err := del(ctx, id); err != nil {
 		return "", err
 	}
-	wrote[T, P](ctx, id, nil)
-	return id, nil
-}
-
-// wrote tells the request's loaders and the replica about a write: rec is
-// the record as Clevertim returned it, nil for a delete.
-func wrote[T any, P clevertim.RecordPtr[T]](ctx context.Context, id clevertim.ID, rec *T) {
-	for _, r := range allResources {
-		if k, ok := r.loaderKind().(*loaders.Kind[T]); ok {
-			loaders.Wrote[T, P](loaders.For(ctx), k, id, rec)
-			return
-		}
-	}
-	panic("graph: a write of a resource missing from allResources") // a wiring bug
+	resource.deleted(ctx, id)
+	return model.GlobalID(resource.graphQLType(), string(id)), nil
 }
 
 // Setters apply one optional input field: absent keeps the current value,
@@ -171,7 +168,14 @@ func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in
 		case hasValues && values != nil:
 			val.Values = values
 		}
-		def, err := clevertim.CheckCustomFieldValue(defs, scope, v.FieldID, val)
+		fieldID, err := localID(v.FieldID, field+".fieldId", customFields.typeName)
+		if err != nil {
+			return err
+		}
+		if err := localRefValues(defs, fieldID, val.Values, field, hasValues && values != nil); err != nil {
+			return err
+		}
+		def, err := clevertim.CheckCustomFieldValue(defs, scope, fieldID, val)
 		if err != nil {
 			return inInput(field, err)
 		}
@@ -181,6 +185,32 @@ func applyCustomFields(ctx context.Context, dst *clevertim.CustomFieldValues, in
 		}
 		val.List = def.Multiple
 		(*dst)[def.ID] = val
+	}
+	return nil
+}
+
+// localRefValues reads the values of a reference custom field (USER,
+// CONTACT, ...) like any other reference: a global id of the record type
+// the field points at, or Clevertim's id. It rewrites them in place.
+func localRefValues(defs []*clevertim.CustomField, fieldID clevertim.ID, values []string, field string, many bool) error {
+	i := slices.IndexFunc(defs, func(d *clevertim.CustomField) bool { return d.ID == fieldID })
+	if i < 0 || !defs[i].Type.IsReference() {
+		return nil // CheckCustomFieldValue says what is wrong
+	}
+	r := slices.IndexFunc(allResources, func(r described) bool { return r.linkedType() == defs[i].Type })
+	if r < 0 {
+		return nil
+	}
+	for j, s := range values {
+		at := field + ".value"
+		if many {
+			at = field + ".values[" + strconv.Itoa(j) + "]"
+		}
+		id, err := localID(clevertim.ID(s), at, allResources[r].graphQLType())
+		if err != nil {
+			return err
+		}
+		values[j] = string(id)
 	}
 	return nil
 }
@@ -208,6 +238,17 @@ func applyVisibility(ctx context.Context, dst *clevertim.Visibility, in graphql.
 		return nil
 	}
 	user, groupIDs := v.PrivateTo.Value(), v.GroupIds.Value()
+	if user != nil {
+		local, err := localID(*user, "visibility.privateTo", users.typeName)
+		if err != nil {
+			return err
+		}
+		user = &local
+	}
+	groupIDs, err := localIDs(groupIDs, "visibility.groupIds", groups.typeName)
+	if err != nil {
+		return err
+	}
 	switch {
 	case user != nil && len(groupIDs) > 0:
 		return inputError("visibility", "give privateTo or groupIds, not both")

@@ -18,6 +18,10 @@ func applyNote(ctx context.Context, n *clevertim.Note, ch model.NoteChanges) err
 		setPtr(&n.Type, ch.Type)
 	}
 	if ids, ok := ch.CustomerIDs.ValueOK(); ok {
+		ids, err := localIDs(ids, "customerIds", customerTypes...)
+		if err != nil {
+			return err
+		}
 		if _, errs := customersOf(ctx).LoadMany(ctx, ids); len(errs) > 0 {
 			var missing *loaders.NotFoundError
 			if errors.As(errs[0], &missing) {

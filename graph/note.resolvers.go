@@ -25,7 +25,7 @@ func (r *mutationResolver) CreateNote(ctx context.Context, input model.CreateNot
 
 func (r *mutationResolver) UpdateNote(ctx context.Context, id clevertim.ID, input model.UpdateNoteInput) (*clevertim.Note, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "note", id, client.Notes.Get, client.Notes.Update,
+	return updateRecord(ctx, notes, id, client.Notes.Get, client.Notes.Update,
 		func(n *clevertim.Note) time.Time { return n.LastModified }, input.ExpectedLastModified.Value(),
 		func(n *clevertim.Note) error {
 			setText(&n.Text, input.Text)
@@ -34,7 +34,7 @@ func (r *mutationResolver) UpdateNote(ctx context.Context, id clevertim.ID, inpu
 }
 
 func (r *mutationResolver) DeleteNote(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord[clevertim.Note](ctx, loaders.For(ctx).Client().Notes.Delete, id)
+	return deleteRecord(ctx, notes, loaders.For(ctx).Client().Notes.Delete, id)
 }
 
 func (r *noteResolver) Customers(ctx context.Context, obj *clevertim.Note) ([]model.Customer, error) {

@@ -17,7 +17,7 @@ func applyOpportunity(ctx context.Context, o *clevertim.Opportunity, ch model.Op
 	if v, ok := ch.Value.ValueOK(); ok {
 		o.Value = ""
 		if v != nil {
-			o.Value = clevertim.Decimal(*v)
+			o.Value = *v
 		}
 	}
 	if err := setCustomer(ctx, &o.CustomerID, ch.CustomerID, "customerId"); err != nil {
@@ -36,6 +36,13 @@ func applyOpportunity(ctx context.Context, o *clevertim.Opportunity, ch model.Op
 // setCustomer sets a `cust` reference after checking that it names a
 // contact or company the key can see.
 func setCustomer(ctx context.Context, dst **clevertim.ID, in graphql.Omittable[*clevertim.ID], field string) error {
+	if id := in.Value(); id != nil {
+		local, err := localID(*id, field, customerTypes...)
+		if err != nil {
+			return err
+		}
+		in = graphql.OmittableOf(&local)
+	}
 	setPtr(dst, in)
 	if id := in.Value(); id != nil {
 		_, err := customersOf(ctx).Load(ctx, *id)

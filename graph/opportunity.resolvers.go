@@ -25,7 +25,7 @@ func (r *mutationResolver) CreateOpportunity(ctx context.Context, input model.Cr
 
 func (r *mutationResolver) UpdateOpportunity(ctx context.Context, id clevertim.ID, input model.UpdateOpportunityInput) (*clevertim.Opportunity, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "opportunity", id, client.Opportunities.Get, client.Opportunities.Update,
+	return updateRecord(ctx, opportunities, id, client.Opportunities.Get, client.Opportunities.Update,
 		func(o *clevertim.Opportunity) time.Time { return o.LastModified }, input.ExpectedLastModified.Value(),
 		func(o *clevertim.Opportunity) error {
 			setText(&o.Name, input.Name)
@@ -34,7 +34,7 @@ func (r *mutationResolver) UpdateOpportunity(ctx context.Context, id clevertim.I
 }
 
 func (r *mutationResolver) DeleteOpportunity(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord[clevertim.Opportunity](ctx, loaders.For(ctx).Client().Opportunities.Delete, id)
+	return deleteRecord(ctx, opportunities, loaders.For(ctx).Client().Opportunities.Delete, id)
 }
 
 func (r *opportunityResolver) Customer(ctx context.Context, obj *clevertim.Opportunity) (model.Customer, error) {

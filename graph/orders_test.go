@@ -207,6 +207,8 @@ func TestOrderings(t *testing.T) {
 		// No day first (no time, then by time), then by day, then by time.
 		{model.TaskOrderFieldStart, records(len(starts), func(x *clevertim.Task, r *clevertim.Record, i int) { x.Record, x.Start = *r, starts[i] }),
 			[]string{"3", "4", "7", "5", "1", "6", "2"}},
+		{model.TaskOrderFieldEnd, records(len(starts), func(x *clevertim.Task, r *clevertim.Record, i int) { x.Record, x.End = *r, starts[i] }),
+			[]string{"3", "4", "7", "5", "1", "6", "2"}},
 		{model.TaskOrderFieldAddedOn, taskTimes(func(x *clevertim.Task, v *time.Time) { x.AddedOn = orZero(v) }), timeWant},
 		{model.TaskOrderFieldLastModified, taskTimes(func(x *clevertim.Task, v *time.Time) { x.LastModified = orZero(v) }), timeWant},
 	})

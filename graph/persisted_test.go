@@ -54,7 +54,7 @@ func TestPersisted_ServedByID(t *testing.T) {
 				"query": "query ContactById($id: ID!) { contact(id: $id) { id name } }"},
 		} {
 			x := postJSON(t, h, acceptJSON, body)
-			if x.status != 200 || str(x.body, "data", "contact", "id") != "1031" || x.body["errors"] != nil {
+			if x.status != 200 || local(str(x.body, "data", "contact", "id")) != "1031" || x.body["errors"] != nil {
 				t.Errorf("only=%v %s: %d %s", only, name, x.status, x.raw)
 			}
 		}

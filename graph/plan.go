@@ -136,6 +136,9 @@ func requestedPage(f *ast.Field, vars map[string]any) (int, bool) {
 }
 
 func (p *planner) need(typeName string, many int, scan bool) {
+	if typeName == "Node" {
+		return // node and nodes name their records by id: the loaders fetch just those
+	}
 	if def := p.schema.Types[typeName]; def != nil && def.IsAbstractType() {
 		for _, member := range p.schema.GetPossibleTypes(def) {
 			p.need(member.Name, many, scan)

@@ -243,7 +243,7 @@ func TestReliability_FaultSoak(t *testing.T) {
 		}
 	}
 	for w, id := range contacts {
-		x, err := c.Contacts.Get(ctx, clevertim.ID(id))
+		x, err := c.Contacts.Get(ctx, local(id))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -61,3 +61,22 @@ func TestReplica_WriteReadBack(t *testing.T) {
 		t.Errorf("another key read %v with %d requests; want the record from Clevertim (1 GET by id)", r.Data, r.Extensions.Upstream.Requests)
 	}
 }
+
+// A note filed by the writer shows in its contact's notes at once: the
+// contact is read again by id into the writer's copy, the note is kept as
+// Clevertim returned it; nothing is read whole.
+func TestReplica_WriterReadsItsNewNote(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, graph.HandlerConfig{CacheTTL: time.Hour})
+	const q = `{ contacts(first: 5) { totalCount } contact(id: "1031") { notes { totalCount nodes { id text } } } }`
+	before := get(h.ok("", q, nil).Data, "contact", "notes", "totalCount").(float64)
+	h.emu.ResetStats()
+	h.ok("", `mutation { createNote(input: {text: "kept in place", customerIds: ["1031"]}) { id } }`, nil)
+	if st := h.emu.Stats(); st.ByRoute["GET /contact"] != 0 || st.ByRoute["GET /note"] != 0 || st.ByRoute["GET /contact/{id}"] != 1 {
+		t.Errorf("the write read %s; want the contact again by id, no collection", describe(st.ByRoute))
+	}
+	r := h.ok("", q, nil)
+	if get(r.Data, "contact", "notes", "totalCount") != before+1 || r.Extensions.Upstream.Requests != 0 {
+		t.Errorf("after the write: %v notes (before %v), %d requests; want the new note from the writer's copy", get(r.Data, "contact", "notes", "totalCount"), before, r.Extensions.Upstream.Requests)
+	}
+}

@@ -47,8 +47,13 @@ func (r *resource[T, P, F, OF]) loader(l *loaders.Loaders) *loaders.Resource[T] 
 	return loaders.Of[T, P](l, &r.kind)
 }
 
-// get loads one record.
+// get loads one record by its id: Clevertim's, or, from an id argument, its
+// global id (another type's is BAD_USER_INPUT on id).
 func (r *resource[T, P, F, OF]) get(ctx context.Context, id clevertim.ID) (*T, error) {
+	id, err := localID(id, "id", r.typeName)
+	if err != nil {
+		return nil, err
+	}
 	return r.loader(loaders.For(ctx)).Load(ctx, id)
 }
 
@@ -74,12 +79,24 @@ func (r *resource[T, P, F, OF]) many(ctx context.Context, ids []clevertim.ID) ([
 // set sets a reference to a record of this resource from an input field,
 // after checking that the record exists.
 func (r *resource[T, P, F, OF]) set(ctx context.Context, dst **clevertim.ID, in graphql.Omittable[*clevertim.ID], field string) error {
+	if id := in.Value(); id != nil {
+		local, err := localID(*id, field, r.typeName)
+		if err != nil {
+			return err
+		}
+		in = graphql.OmittableOf(&local)
+	}
 	setPtr(dst, in)
 	if id := in.Value(); id != nil {
 		_, err := r.get(ctx, *id)
 		return refError(err, field, r.kind.Name, *id)
 	}
 	return nil
+}
+
+// localID reads an id argument of this resource (see localID).
+func (r *resource[T, P, F, OF]) localID(id clevertim.ID) (clevertim.ID, error) {
+	return localID(id, "id", r.typeName)
 }
 
 // all is every record the key may see, fetched once per request.
@@ -89,6 +106,9 @@ func (r *resource[T, P, F, OF]) all(ctx context.Context) ([]*T, error) {
 
 // list is a top-level list: the whole collection, filtered, sorted and paged.
 func (r *resource[T, P, F, OF]) list(ctx context.Context, p page, f *F, o *model.Order[OF]) (*model.Connection[T], error) {
+	if err := checkFilterIDs(f, "filter"); err != nil {
+		return nil, err
+	}
 	snap, err := r.loader(loaders.For(ctx)).Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -99,6 +119,9 @@ func (r *resource[T, P, F, OF]) list(ctx context.Context, p page, f *F, o *model
 // links is a to-many link that the parent record lists by id, loaded in one
 // batch per level, then filtered, sorted and paged like a top-level list.
 func (r *resource[T, P, F, OF]) links(ctx context.Context, ids []clevertim.ID, p page, f *F, o *model.Order[OF]) (*model.Connection[T], error) {
+	if err := checkFilterIDs(f, "filter"); err != nil {
+		return nil, err
+	}
 	recs, err := r.many(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -113,6 +136,9 @@ func (r *resource[T, P, F, OF]) reverseLinks(ctx context.Context, link string, p
 	refOf, ok := r.reverse[link]
 	if !ok {
 		panic(fmt.Sprintf("graph: %s is not a reverse link of %s", link, r.typeName))
+	}
+	if err := checkFilterIDs(f, "filter"); err != nil {
+		return nil, err
 	}
 	snap, err := r.loader(loaders.For(ctx)).Snapshot(ctx)
 	if err != nil {
@@ -171,8 +197,13 @@ type described interface {
 	}
 	reverseLinkNames() []string
 	loaderKind() any // *loaders.Kind[T]
+	// deleted tells the loaders and the replica the record is gone.
+	deleted(ctx context.Context, id clevertim.ID)
 	linkedType() clevertim.CustomFieldType
 	loadLinked(ctx context.Context, ids []clevertim.ID) ([]model.LinkedRecord, []error)
+	loadNode(ctx context.Context, id clevertim.ID) (model.Node, error)
+	localID(id clevertim.ID) (clevertim.ID, error)
+	kindName() string
 }
 
 func (r *resource[T, P, F, OF]) graphQLType() string { return r.typeName }
@@ -195,6 +226,16 @@ func (r *resource[T, P, F, OF]) reverseLinkNames() []string {
 func (r *resource[T, P, F, OF]) linkedType() clevertim.CustomFieldType { return r.linkedAs }
 
 func (r *resource[T, P, F, OF]) loaderKind() any { return &r.kind }
+
+func (r *resource[T, P, F, OF]) deleted(ctx context.Context, id clevertim.ID) {
+	wrote[T, P](ctx, id, nil)
+}
+
+func (r *resource[T, P, F, OF]) kindName() string { return r.kind.Name }
+
+func (r *resource[T, P, F, OF]) loadNode(ctx context.Context, id clevertim.ID) (model.Node, error) {
+	return r.get(ctx, id)
+}
 
 func (r *resource[T, P, F, OF]) loadLinked(ctx context.Context, ids []clevertim.ID) ([]model.LinkedRecord, []error) {
 	recs, errs := r.loader(loaders.For(ctx)).LoadMany(ctx, ids)
@@ -269,6 +310,7 @@ var (
 		orders: map[model.TaskOrderField]sortBy[clevertim.Task]{
 			model.TaskOrderFieldName:         byText(func(t *clevertim.Task) string { return t.Name }),
 			model.TaskOrderFieldStart:        byTaskDate(func(t *clevertim.Task) *clevertim.TaskDate { return t.Start }),
+			model.TaskOrderFieldEnd:          byTaskDate(func(t *clevertim.Task) *clevertim.TaskDate { return t.End }),
 			model.TaskOrderFieldAddedOn:      byTime(func(t *clevertim.Task) *time.Time { return &t.AddedOn }),
 			model.TaskOrderFieldLastModified: byTime(func(t *clevertim.Task) *time.Time { return &t.LastModified }),
 		},

@@ -60,6 +60,6 @@ func applyTask(ctx context.Context, t *clevertim.Task, ch model.TaskChanges) err
 
 func (r *mutationResolver) changeTask(ctx context.Context, id clevertim.ID, expected *time.Time, apply func(*clevertim.Task) error) (*clevertim.Task, error) {
 	client := loaders.For(ctx).Client()
-	return updateRecord(ctx, "task", id, client.Tasks.Get, client.Tasks.Update,
+	return updateRecord(ctx, tasks, id, client.Tasks.Get, client.Tasks.Update,
 		func(t *clevertim.Task) time.Time { return t.LastModified }, expected, apply)
 }

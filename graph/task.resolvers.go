@@ -31,7 +31,7 @@ func (r *mutationResolver) UpdateTask(ctx context.Context, id clevertim.ID, inpu
 }
 
 func (r *mutationResolver) DeleteTask(ctx context.Context, id clevertim.ID) (clevertim.ID, error) {
-	return deleteRecord[clevertim.Task](ctx, loaders.For(ctx).Client().Tasks.Delete, id)
+	return deleteRecord(ctx, tasks, loaders.For(ctx).Client().Tasks.Delete, id)
 }
 
 func (r *mutationResolver) CompleteTask(ctx context.Context, id clevertim.ID) (*clevertim.Task, error) {

@@ -122,7 +122,7 @@ func TestTransport_SpecStatusesAndCodes(t *testing.T) {
 		}
 	}
 	// The mutation over GET was refused before it ran.
-	if r := h.ok("", `{ note(id: "1156") { id } }`, nil); str(r.Data, "note", "id") != "1156" {
+	if r := h.ok("", `{ note(id: "1156") { clevertimId } }`, nil); str(r.Data, "note", "clevertimId") != "1156" {
 		t.Errorf("note 1156 is gone after a GET mutation: %v", r.Data)
 	}
 }
@@ -149,9 +149,9 @@ func TestTransport_Successes(t *testing.T) {
 		}
 	}
 	// GET with variables, as a URL-encoded JSON string.
-	x := sendRaw(t, "GET", h.endpoint+"?query="+url.QueryEscape(`query ($id: ID!) { contact(id: $id) { id } }`)+
+	x := sendRaw(t, "GET", h.endpoint+"?query="+url.QueryEscape(`query ($id: ID!) { contact(id: $id) { clevertimId } }`)+
 		"&variables="+url.QueryEscape(`{"id":"1031"}`), "", acceptResponse, nil)
-	if x.status != 200 || str(x.body, "data", "contact", "id") != "1031" {
+	if x.status != 200 || str(x.body, "data", "contact", "clevertimId") != "1031" {
 		t.Errorf("GET with variables: %d %s", x.status, x.raw)
 	}
 	// A field error still runs the rest, with data and 200, whatever is accepted.

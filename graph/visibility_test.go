@@ -112,7 +112,8 @@ func noLeak(t *testing.T, h *harness) {
 		wg.Go(func() {
 			r := h.do(key, query, nil)
 			var bad []string
-			check := func(kind string, id string) {
+			check := func(kind string, global string) {
+				id := string(local(global))
 				if id != "" && !visible[key][kind+":"+id] {
 					bad = append(bad, fmt.Sprintf("%s got %s %s", key, kind, id))
 				}

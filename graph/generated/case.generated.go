@@ -168,6 +168,29 @@ func (ec *executionContext) fieldContext_Case_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Case", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Case_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, true, false, "ID")
+}
+
 func (ec *executionContext) _Case_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.Case) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1082,7 +1105,7 @@ func UnmarshalUpdateCaseInput(ctx context.Context, raw any) (model.UpdateCaseInp
 
 // region    **************************** object.gotpl ****************************
 
-var caseImplementors = []string{"Case", "LinkedRecord"}
+var caseImplementors = []string{"Case", "Node", "LinkedRecord"}
 
 func (ec *executionContext) _Case(ctx context.Context, sel ast.SelectionSet, obj *clevertim.Case) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, caseImplementors)
@@ -1095,6 +1118,11 @@ func (ec *executionContext) _Case(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = graphql.MarshalString("Case")
 		case "id":
 			out.Values[i] = ec._Case_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clevertimId":
+			out.Values[i] = ec._Case_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

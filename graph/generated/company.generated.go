@@ -330,6 +330,29 @@ func (ec *executionContext) fieldContext_Company_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Company", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Company_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Company_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, true, false, "ID")
+}
+
 func (ec *executionContext) _Company_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1549,7 +1572,7 @@ func UnmarshalUpdateCompanyInput(ctx context.Context, raw any) (model.UpdateComp
 
 // region    **************************** object.gotpl ****************************
 
-var companyImplementors = []string{"Company", "Customer", "LinkedRecord"}
+var companyImplementors = []string{"Company", "Node", "Customer", "LinkedRecord"}
 
 func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *clevertim.Company) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, companyImplementors)
@@ -1562,6 +1585,11 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = graphql.MarshalString("Company")
 		case "id":
 			out.Values[i] = ec._Company_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clevertimId":
+			out.Values[i] = ec._Company_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

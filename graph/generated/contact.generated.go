@@ -277,6 +277,29 @@ func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Contact_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, true, false, "ID")
+}
+
 func (ec *executionContext) _Contact_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1602,7 +1625,7 @@ func UnmarshalUpdateContactInput(ctx context.Context, raw any) (model.UpdateCont
 
 // region    **************************** object.gotpl ****************************
 
-var contactImplementors = []string{"Contact", "Customer", "LinkedRecord"}
+var contactImplementors = []string{"Contact", "Node", "Customer", "LinkedRecord"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *clevertim.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
@@ -1615,6 +1638,11 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = graphql.MarshalString("Contact")
 		case "id":
 			out.Values[i] = ec._Contact_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clevertimId":
+			out.Values[i] = ec._Contact_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

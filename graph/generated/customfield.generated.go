@@ -19,6 +19,7 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type CustomFieldValueResolver interface {
+	ID(ctx context.Context, obj *clevertim.FieldValue) (clevertim.ID, error)
 	Field(ctx context.Context, obj *clevertim.FieldValue) (*clevertim.CustomField, error)
 
 	LinkedRecord(ctx context.Context, obj *clevertim.FieldValue) (model.LinkedRecord, error)
@@ -54,6 +55,29 @@ func (ec *executionContext) _CustomField_id(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_CustomField_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomField_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.CustomField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomField_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomField_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomField", field, true, false, "ID")
 }
 
 func (ec *executionContext) _CustomField_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.CustomField) (ret graphql.Marshaler) {
@@ -412,6 +436,29 @@ func (ec *executionContext) _CustomFieldEdge_cursor(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_CustomFieldEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomFieldValue_id(ctx context.Context, field graphql.CollectedField, obj *clevertim.FieldValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomFieldValue_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomFieldValue().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomFieldValue_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomFieldValue", field, true, true, "ID")
 }
 
 func (ec *executionContext) _CustomFieldValue_field(ctx context.Context, field graphql.CollectedField, obj *clevertim.FieldValue) (ret graphql.Marshaler) {
@@ -868,7 +915,7 @@ func (ec *executionContext) _LinkedRecord(ctx context.Context, sel ast.Selection
 
 // region    **************************** object.gotpl ****************************
 
-var customFieldImplementors = []string{"CustomField"}
+var customFieldImplementors = []string{"CustomField", "Node"}
 
 func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionSet, obj *clevertim.CustomField) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customFieldImplementors)
@@ -881,6 +928,11 @@ func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = graphql.MarshalString("CustomField")
 		case "id":
 			out.Values[i] = ec._CustomField_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clevertimId":
+			out.Values[i] = ec._CustomField_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -1038,6 +1090,12 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CustomFieldValue")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomFieldValue_id(ctx, field, obj)
+				})
 		case "field":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

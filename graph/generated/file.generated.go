@@ -55,6 +55,29 @@ func (ec *executionContext) fieldContext_File_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("File", field, false, false, "ID")
 }
 
+func (ec *executionContext) _File_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_File_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, true, false, "ID")
+}
+
 func (ec *executionContext) _File_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.File) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -353,6 +376,29 @@ func (ec *executionContext) fieldContext_Folder_id(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Folder", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Folder_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.Folder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Folder_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Folder_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Folder", field, true, false, "ID")
+}
+
 func (ec *executionContext) _Folder_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.Folder) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -649,6 +695,29 @@ func (ec *executionContext) _LinkedFile_id(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_LinkedFile_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LinkedFile", field, false, false, "ID")
+}
+
+func (ec *executionContext) _LinkedFile_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.LinkedFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkedFile_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkedFile_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkedFile", field, true, false, "ID")
 }
 
 func (ec *executionContext) _LinkedFile_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.LinkedFile) (ret graphql.Marshaler) {
@@ -998,7 +1067,7 @@ func (ec *executionContext) fieldContext_LinkedFileEdge_cursor(_ context.Context
 
 // region    **************************** object.gotpl ****************************
 
-var fileImplementors = []string{"File"}
+var fileImplementors = []string{"File", "Node"}
 
 func (ec *executionContext) _File(ctx context.Context, sel ast.SelectionSet, obj *clevertim.File) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, fileImplementors)
@@ -1011,6 +1080,11 @@ func (ec *executionContext) _File(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = graphql.MarshalString("File")
 		case "id":
 			out.Values[i] = ec._File_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clevertimId":
+			out.Values[i] = ec._File_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -1138,7 +1212,7 @@ func (ec *executionContext) _FileEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var folderImplementors = []string{"Folder"}
+var folderImplementors = []string{"Folder", "Node"}
 
 func (ec *executionContext) _Folder(ctx context.Context, sel ast.SelectionSet, obj *clevertim.Folder) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, folderImplementors)
@@ -1151,6 +1225,11 @@ func (ec *executionContext) _Folder(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = graphql.MarshalString("Folder")
 		case "id":
 			out.Values[i] = ec._Folder_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clevertimId":
+			out.Values[i] = ec._Folder_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -1278,7 +1357,7 @@ func (ec *executionContext) _FolderEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var linkedFileImplementors = []string{"LinkedFile"}
+var linkedFileImplementors = []string{"LinkedFile", "Node"}
 
 func (ec *executionContext) _LinkedFile(ctx context.Context, sel ast.SelectionSet, obj *clevertim.LinkedFile) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkedFileImplementors)
@@ -1291,6 +1370,11 @@ func (ec *executionContext) _LinkedFile(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = graphql.MarshalString("LinkedFile")
 		case "id":
 			out.Values[i] = ec._LinkedFile_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clevertimId":
+			out.Values[i] = ec._LinkedFile_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -183,6 +183,29 @@ func (ec *executionContext) fieldContext_Note_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Note", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Note_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.Note) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Note_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Note_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Note", field, true, false, "ID")
+}
+
 func (ec *executionContext) _Note_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.Note) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1293,7 +1316,7 @@ func (ec *executionContext) _EmailRecipient(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var noteImplementors = []string{"Note"}
+var noteImplementors = []string{"Note", "Node"}
 
 func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj *clevertim.Note) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, noteImplementors)
@@ -1306,6 +1329,11 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = graphql.MarshalString("Note")
 		case "id":
 			out.Values[i] = ec._Note_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clevertimId":
+			out.Values[i] = ec._Note_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

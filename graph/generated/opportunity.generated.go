@@ -168,6 +168,29 @@ func (ec *executionContext) fieldContext_Opportunity_id(_ context.Context, field
 	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Opportunity_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, true, false, "ID")
+}
+
 func (ec *executionContext) _Opportunity_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.Opportunity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -295,15 +318,15 @@ func (ec *executionContext) _Opportunity_value(ctx context.Context, field graphq
 			return obj.Amount(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *clevertim.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐDecimal(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Opportunity_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Opportunity", field, true, false, "String")
+	return graphql.NewScalarFieldContext("Opportunity", field, true, false, "Decimal")
 }
 
 func (ec *executionContext) _Opportunity_currency(ctx context.Context, field graphql.CollectedField, obj *clevertim.Opportunity) (ret graphql.Marshaler) {
@@ -315,18 +338,18 @@ func (ec *executionContext) _Opportunity_currency(ctx context.Context, field gra
 			return ec.fieldContext_Opportunity_currency(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Currency, nil
+			return obj.CurrencyCode(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOCurrencyCode2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Opportunity_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Opportunity", field, true, false, "CurrencyCode")
 }
 
 func (ec *executionContext) _Opportunity_customer(ctx context.Context, field graphql.CollectedField, obj *clevertim.Opportunity) (ret graphql.Marshaler) {
@@ -865,14 +888,14 @@ func (ec *executionContext) unmarshalInputCreateOpportunityInput(ctx context.Con
 			it.Status = graphql.OmittableOf(data)
 		case "value":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐDecimal(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Value = graphql.OmittableOf(data)
 		case "currency":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOCurrencyCode2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -940,7 +963,7 @@ func (ec *executionContext) unmarshalInputOpportunityFilter(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"search", "status", "leadUserId", "customerId", "tags", "modifiedSince", "and", "or", "not"}
+	fieldsInOrder := [...]string{"search", "status", "leadUserId", "customerId", "tags", "valueMin", "valueMax", "currency", "modifiedSince", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -982,6 +1005,27 @@ func (ec *executionContext) unmarshalInputOpportunityFilter(ctx context.Context,
 				return it, err
 			}
 			it.Tags = graphql.OmittableOf(data)
+		case "valueMin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueMin"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueMin = graphql.OmittableOf(data)
+		case "valueMax":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueMax"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueMax = graphql.OmittableOf(data)
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOCurrencyCode2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = graphql.OmittableOf(data)
 		case "modifiedSince":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modifiedSince"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
@@ -1121,14 +1165,14 @@ func (ec *executionContext) unmarshalInputUpdateOpportunityInput(ctx context.Con
 			it.Status = graphql.OmittableOf(data)
 		case "value":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐDecimal(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Value = graphql.OmittableOf(data)
 		case "currency":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOCurrencyCode2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -1200,7 +1244,7 @@ func UnmarshalUpdateOpportunityInput(ctx context.Context, raw any) (model.Update
 
 // region    **************************** object.gotpl ****************************
 
-var opportunityImplementors = []string{"Opportunity", "LinkedRecord"}
+var opportunityImplementors = []string{"Opportunity", "LinkedRecord", "Node"}
 
 func (ec *executionContext) _Opportunity(ctx context.Context, sel ast.SelectionSet, obj *clevertim.Opportunity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityImplementors)
@@ -1213,6 +1257,11 @@ func (ec *executionContext) _Opportunity(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = graphql.MarshalString("Opportunity")
 		case "id":
 			out.Values[i] = ec._Opportunity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clevertimId":
+			out.Values[i] = ec._Opportunity_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -1553,17 +1553,46 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx context.Context, v any) (clevertim.ID, error) {
-	res, err := model.UnmarshalID(v)
+	res, err := model.UnmarshalGraphID(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx context.Context, sel ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalID(v)
+	res := model.MarshalGraphID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNID2ᚕgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐIDᚄ(ctx context.Context, v any) ([]clevertim.ID, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]clevertim.ID, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕgithubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐIDᚄ(ctx context.Context, sel ast.SelectionSet, v []clevertim.ID) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -1848,7 +1877,7 @@ func (ec *executionContext) unmarshalOID2ᚖgithubᚗcomᚋclevertimᚑgraphql�
 	if v == nil {
 		return nil, nil
 	}
-	res, err := model.UnmarshalID(v)
+	res, err := model.UnmarshalGraphID(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -1857,9 +1886,8 @@ func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋclevertimᚑgraphqlᚋc
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
-	res := model.MarshalID(*v)
-	return res
+	res := model.MarshalGraphID(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

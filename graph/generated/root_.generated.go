@@ -178,9 +178,11 @@ func newExecutionContext(
 
 var sources = []*ast.Source{
 	{Name: "../../schema/case.graphqls", Input: `"A support case: a customer's problem or request, tracked with its notes and tasks by the user who leads it."
-type Case {
-  "Clevertim's id of the case, unique among cases."
+type Case implements Node {
+  "Global id of the case: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the case, unique among cases: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the case was created."
   addedOn: DateTime!
   "When the case was last changed; pass it as expectedLastModified to update it safely."
@@ -350,7 +352,7 @@ input UpdateCaseInput {
 extend type Query {
   "The case with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   case(
-    "Clevertim's id of the case."
+    "Id of the case: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Case
   "The cases the caller may see, a page at a time."
@@ -388,25 +390,27 @@ extend type Mutation {
   refuses); FORBIDDEN if the caller may not edit.
   """
   updateCase(
-    "Clevertim's id of the case to change."
+    "Id of the case to change: its global id, or Clevertim's (clevertimId)."
     id: ID!
     "The changes."
     input: UpdateCaseInput!
   ): Case!
   """
-  Deletes the case and returns its id. Errors: NOT_FOUND if there is no such case or the caller may not see
+  Deletes the case and returns its global id. Errors: NOT_FOUND if there is no such case or the caller may not see
   it; FORBIDDEN if the caller may not delete.
   """
   deleteCase(
-    "Clevertim's id of the case to delete."
+    "Id of the case to delete: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): ID!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/comment.graphqls", Input: `"A remark on a note or a task. Comments cannot be edited: delete and create again."
-type Comment {
-  "Clevertim's id of the comment, unique among comments."
+type Comment implements Node {
+  "Global id of the comment: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the comment, unique among comments: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the comment was created."
   addedOn: DateTime!
   "When the comment was last changed."
@@ -489,7 +493,7 @@ input CreateCommentInput {
 extend type Query {
   "The comment with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   comment(
-    "Clevertim's id of the comment."
+    "Id of the comment: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Comment
   "The comments the caller may see, a page at a time."
@@ -519,19 +523,21 @@ extend type Mutation {
     input: CreateCommentInput!
   ): Comment!
   """
-  Deletes the comment and returns its id. Errors: NOT_FOUND if there is no such comment or the caller may not
+  Deletes the comment and returns its global id. Errors: NOT_FOUND if there is no such comment or the caller may not
   see it; FORBIDDEN if the caller may not delete.
   """
   deleteComment(
-    "Clevertim's id of the comment to delete."
+    "Id of the comment to delete: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): ID!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/company.graphqls", Input: `"An organisation the account deals with; its people are contacts."
-type Company {
-  "Clevertim's id of the company, unique among companies."
+type Company implements Node {
+  "Global id of the company: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the company, unique among companies: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the company was created."
   addedOn: DateTime!
   "When the company was last changed; pass it as expectedLastModified to update it safely."
@@ -775,7 +781,7 @@ input UpdateCompanyInput {
 extend type Query {
   "The company with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   company(
-    "Clevertim's id of the company."
+    "Id of the company: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Company
   "The companies the caller may see, a page at a time."
@@ -798,7 +804,7 @@ extend type Query {
   or the caller may not see it.
   """
   customer(
-    "Clevertim's id of a contact or a company."
+    "Id of a contact or a company: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Customer
 }
@@ -821,26 +827,28 @@ extend type Mutation {
   exist, or a custom field value its field refuses); FORBIDDEN if the caller may not edit.
   """
   updateCompany(
-    "Clevertim's id of the company to change."
+    "Id of the company to change: its global id, or Clevertim's (clevertimId)."
     id: ID!
     "The changes."
     input: UpdateCompanyInput!
   ): Company!
   """
-  Deletes the company and returns its id. Notes, tasks, cases and opportunities filed under it stay, with a
+  Deletes the company and returns its global id. Notes, tasks, cases and opportunities filed under it stay, with a
   customer that no longer resolves. Errors: NOT_FOUND if there is no such company or the caller may not see
   it; FORBIDDEN if the caller may not delete.
   """
   deleteCompany(
-    "Clevertim's id of the company to delete."
+    "Id of the company to delete: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): ID!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/contact.graphqls", Input: `"A person the account deals with, possibly working for a company."
-type Contact {
-  "Clevertim's id of the contact, unique among contacts."
+type Contact implements Node {
+  "Global id of the contact: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the contact, unique among contacts: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the contact was created."
   addedOn: DateTime!
   "When the contact was last changed; pass it as expectedLastModified to update it safely."
@@ -1093,7 +1101,7 @@ input UpdateContactInput {
 extend type Query {
   "The contact with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   contact(
-    "Clevertim's id of the contact."
+    "Id of the contact: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Contact
   "The contacts the caller may see, a page at a time."
@@ -1132,18 +1140,18 @@ extend type Mutation {
   not edit.
   """
   updateContact(
-    "Clevertim's id of the contact to change."
+    "Id of the contact to change: its global id, or Clevertim's (clevertimId)."
     id: ID!
     "The changes."
     input: UpdateContactInput!
   ): Contact!
   """
-  Deletes the contact and returns its id. Notes, tasks, cases and opportunities filed under it stay, with a
+  Deletes the contact and returns its global id. Notes, tasks, cases and opportunities filed under it stay, with a
   customer that no longer resolves. Errors: NOT_FOUND if there is no such contact or the caller may not see
   it; FORBIDDEN if the caller may not delete.
   """
   deleteContact(
-    "Clevertim's id of the contact to delete."
+    "Id of the contact to delete: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): ID!
 }
@@ -1311,9 +1319,11 @@ input AddressInput {
 An extra field the account defines for contacts, companies, cases or opportunities, such as "Industry" or
 "Birthday".
 """
-type CustomField {
-  "Clevertim's id of the custom field, unique among custom fields."
+type CustomField implements Node {
+  "Global id of the custom field: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the custom field, unique among custom fields: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the custom field was created."
   addedOn: DateTime!
   "When the custom field was last changed."
@@ -1340,7 +1350,7 @@ enum CustomFieldType {
   SELECT
   "A date as YYYY-MM-DD."
   DATE
-  "A user of the account, by id; linkedRecord resolves it."
+  "A user of the account, by Clevertim's id (inputs may give its global id); linkedRecord resolves it."
   USER
   "A country, as text; it must not be blank."
   COUNTRY
@@ -1348,13 +1358,13 @@ enum CustomFieldType {
   STATE
   "A region, as text."
   REGION
-  "A contact, by id; linkedRecord resolves it."
+  "A contact, by Clevertim's id (inputs may give its global id); linkedRecord resolves it."
   CONTACT
-  "A company, by id; linkedRecord resolves it."
+  "A company, by Clevertim's id (inputs may give its global id); linkedRecord resolves it."
   COMPANY
-  "A case, by id; linkedRecord resolves it."
+  "A case, by Clevertim's id (inputs may give its global id); linkedRecord resolves it."
   CASE
-  "An opportunity, by id; linkedRecord resolves it."
+  "An opportunity, by Clevertim's id (inputs may give its global id); linkedRecord resolves it."
   OPPORTUNITY
   "An ISO 4217 currency code: three capital letters such as EUR."
   CURRENCY
@@ -1377,6 +1387,11 @@ union LinkedRecord = User | Contact | Company | Case | Opportunity
 
 "A record's value for one custom field."
 type CustomFieldValue {
+  """
+  Opaque id of this value: the record and the custom field together, so a client cache keeps each record's
+  value apart and an update's answer refreshes the value it changed.
+  """
+  id: ID!
   "The custom field."
   field: CustomField!
   """
@@ -1476,7 +1491,7 @@ extend type Query {
   The custom field with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it.
   """
   customField(
-    "Clevertim's id of the custom field."
+    "Id of the custom field: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): CustomField
   "The custom fields defined in the account, a page at a time, in id order."
@@ -1509,25 +1524,27 @@ extend type Mutation {
   a SELECT field without options or options on another type); FORBIDDEN if the caller may not edit.
   """
   updateCustomField(
-    "Clevertim's id of the custom field to change."
+    "Id of the custom field to change: its global id, or Clevertim's (clevertimId)."
     id: ID!
     "The changes."
     input: UpdateCustomFieldInput!
   ): CustomField!
   """
-  Deletes the custom field and returns its id. Errors: NOT_FOUND if there is no such custom field or the
+  Deletes the custom field and returns its global id. Errors: NOT_FOUND if there is no such custom field or the
   caller may not see it; FORBIDDEN if the caller may not delete.
   """
   deleteCustomField(
-    "Clevertim's id of the custom field to delete."
+    "Id of the custom field to delete: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): ID!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/file.graphqls", Input: `"A folder of files stored in Clevertim."
-type Folder {
-  "Clevertim's id of the folder, unique among folders; it may be text, such as f1001."
+type Folder implements Node {
+  "Global id of the folder: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the folder, unique among folders; it may be text, such as f1001: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the folder was created."
   addedOn: DateTime!
   "When the folder was last changed."
@@ -1539,9 +1556,11 @@ type Folder {
 }
 
 "A document stored in Clevertim."
-type File {
-  "Clevertim's id of the file, unique among files; it may be text, such as f1001."
+type File implements Node {
+  "Global id of the file: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the file, unique among files; it may be text, such as f1001: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the file was created."
   addedOn: DateTime!
   "When the file was last changed."
@@ -1553,9 +1572,11 @@ type File {
 }
 
 "A document kept in another system (Dropbox, Google Drive) and linked from Clevertim."
-type LinkedFile {
-  "Clevertim's id of the linked file, unique among linked files."
+type LinkedFile implements Node {
+  "Global id of the linked file: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the linked file, unique among linked files: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the linked file was created."
   addedOn: DateTime!
   "When the linked file was last changed."
@@ -1635,7 +1656,7 @@ type LinkedFileConnection {
 extend type Query {
   "The folder with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   folder(
-    "Clevertim's id of the folder."
+    "Id of the folder: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Folder
   "The folders the caller may see, a page at a time, in id order."
@@ -1651,7 +1672,7 @@ extend type Query {
   ): FolderConnection!
   "The file with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   file(
-    "Clevertim's id of the file."
+    "Id of the file: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): File
   "The files the caller may see, a page at a time, in id order."
@@ -1667,7 +1688,7 @@ extend type Query {
   ): FileConnection!
   "The linked file with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   linkedFile(
-    "Clevertim's id of the linked file."
+    "Id of the linked file: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): LinkedFile
   "The linked files the caller may see, a page at a time, in id order."
@@ -1687,9 +1708,11 @@ extend type Query {
 A record of an exchange or a remark: a plain note, an email received or sent, or an SMS, filed under contacts
 or companies, a case or an opportunity.
 """
-type Note {
-  "Clevertim's id of the note, unique among notes."
+type Note implements Node {
+  "Global id of the note: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the note, unique among notes: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the note was created."
   addedOn: DateTime!
   "When the note was last changed; pass it as expectedLastModified to update it safely."
@@ -1903,7 +1926,7 @@ input UpdateNoteInput {
 extend type Query {
   "The note with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   note(
-    "Clevertim's id of the note."
+    "Id of the note: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Note
   "The notes the caller may see, a page at a time."
@@ -1940,25 +1963,27 @@ extend type Mutation {
   not edit.
   """
   updateNote(
-    "Clevertim's id of the note to change."
+    "Id of the note to change: its global id, or Clevertim's (clevertimId)."
     id: ID!
     "The changes."
     input: UpdateNoteInput!
   ): Note!
   """
-  Deletes the note and returns its id. Errors: NOT_FOUND if there is no such note or the caller may not see
+  Deletes the note and returns its global id. Errors: NOT_FOUND if there is no such note or the caller may not see
   it; FORBIDDEN if the caller may not delete.
   """
   deleteNote(
-    "Clevertim's id of the note to delete."
+    "Id of the note to delete: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): ID!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/opportunity.graphqls", Input: `"A deal in the sales pipeline: a possible sale to a contact or company, with its value and state."
-type Opportunity {
-  "Clevertim's id of the opportunity, unique among opportunities."
+type Opportunity implements Node {
+  "Global id of the opportunity: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the opportunity, unique among opportunities: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the opportunity was created."
   addedOn: DateTime!
   "When the opportunity was last changed; pass it as expectedLastModified to update it safely."
@@ -1969,13 +1994,10 @@ type Opportunity {
   description: String
   "Pipeline state, free text: Open, Closed, Won and Lost by default, but an account may define its own."
   status: String
-  """
-  The deal's amount, a decimal number as a string such as "1000.50" (point as separator, no grouping); null
-  when not set.
-  """
-  value: String
-  "ISO 4217 code of the value's currency, such as EUR; empty when not set."
-  currency: String
+  "The deal's amount, exact, such as \"1000.50\"; null when not set."
+  value: Decimal
+  "The currency of the value, such as EUR; null when not set."
+  currency: CurrencyCode
   "The contact or company the deal is with; null if none or no longer there."
   customer: Customer
   "The user who leads the deal: the salesperson responsible for it."
@@ -2061,6 +2083,12 @@ input OpportunityFilter {
   customerId: ID
   "Opportunities with every one of these tags, compared without regard to case."
   tags: [String!]
+  "Opportunities whose value is at least this amount, compared exactly; those without a value do not match."
+  valueMin: Decimal
+  "Opportunities whose value is at most this amount, compared exactly; those without a value do not match."
+  valueMax: Decimal
+  "Opportunities in any of these currencies."
+  currency: [CurrencyCode!]
   "Opportunities last modified at or after this instant."
   modifiedSince: DateTime
   "Also every one of these filters must match."
@@ -2077,7 +2105,7 @@ enum OpportunityOrderField {
   ID
   "By name, alphabetically, without regard to case."
   NAME
-  "By amount, as a number; deals without a value sort as the smallest."
+  "By amount, as an exact decimal number; deals without a value sort as the smallest."
   VALUE
   "By pipeline state, alphabetically, without regard to case."
   STATUS
@@ -2103,13 +2131,10 @@ input CreateOpportunityInput {
   description: String
   "Pipeline state, free text (Open, Closed, Won, Lost or one the account defined); Open when left out."
   status: String
-  """
-  The amount, a decimal number as a string such as "1000.50" or "-20": digits, an optional minus and decimal
-  point, no grouping.
-  """
-  value: String
-  "ISO 4217 code of the value's currency: three capital letters such as EUR."
-  currency: String
+  "The amount, such as \"1000.50\" or \"-20\"."
+  value: Decimal
+  "The currency of the value, such as EUR."
+  currency: CurrencyCode
   "Id of the contact or company the opportunity is filed under."
   customerId: ID
   "Id of the user who leads the deal."
@@ -2133,13 +2158,10 @@ input UpdateOpportunityInput {
   description: String
   "Pipeline state, free text (Open, Closed, Won, Lost or one the account defined)."
   status: String
-  """
-  The amount, a decimal number as a string such as "1000.50" or "-20": digits, an optional minus and decimal
-  point, no grouping.
-  """
-  value: String
-  "ISO 4217 code of the value's currency: three capital letters such as EUR."
-  currency: String
+  "The amount, such as \"1000.50\" or \"-20\"."
+  value: Decimal
+  "The currency of the value, such as EUR."
+  currency: CurrencyCode
   "Id of the contact or company the opportunity is filed under."
   customerId: ID
   "Id of the user who leads the deal."
@@ -2163,7 +2185,7 @@ input UpdateOpportunityInput {
 extend type Query {
   "The opportunity with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   opportunity(
-    "Clevertim's id of the opportunity."
+    "Id of the opportunity: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Opportunity
   "The opportunities the caller may see, a page at a time."
@@ -2203,17 +2225,17 @@ extend type Mutation {
   its field refuses); FORBIDDEN if the caller may not edit.
   """
   updateOpportunity(
-    "Clevertim's id of the opportunity to change."
+    "Id of the opportunity to change: its global id, or Clevertim's (clevertimId)."
     id: ID!
     "The changes."
     input: UpdateOpportunityInput!
   ): Opportunity!
   """
-  Deletes the opportunity and returns its id. Errors: NOT_FOUND if there is no such opportunity or the caller
+  Deletes the opportunity and returns its global id. Errors: NOT_FOUND if there is no such opportunity or the caller
   may not see it; FORBIDDEN if the caller may not delete.
   """
   deleteOpportunity(
-    "Clevertim's id of the opportunity to delete."
+    "Id of the opportunity to delete: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): ID!
 }
@@ -2222,7 +2244,26 @@ extend type Mutation {
 An instant as an RFC 3339 string. Answers are in UTC, such as "2026-04-23T12:23:22Z"; inputs may carry any
 offset.
 """
-scalar DateTime
+scalar DateTime @specifiedBy(url: "https://scalars.graphql.org/andimarek/date-time")
+
+"""
+An exact decimal number as a JSON string, such as "1000.50" or "-20": digits, an optional minus sign and
+decimal point, no exponent or grouping, at most 40 digits. Answers are always strings, so no float rounding
+happens on the way; inputs may also be an integer. A float literal is refused (it may already be rounded).
+"""
+scalar Decimal @specifiedBy(url: "https://speleotrove.com/decimal/daconvs.html")
+
+"An ISO 4217 currency code: three capital letters such as EUR or USD."
+scalar CurrencyCode @specifiedBy(url: "https://www.iso.org/iso-4217-currency-codes.html")
+
+"A calendar date without time zone, as YYYY-MM-DD (RFC 3339 full-date), such as \"2026-04-23\"."
+scalar LocalDate @specifiedBy(url: "https://scalars.graphql.org/andimarek/local-date")
+
+"""
+A time of day without date or time zone, as HH:MM on a 24-hour clock, 00:00 to 23:59 (ISO 8601 extended
+format to the minute, which is what Clevertim keeps). Inputs may add :00 seconds.
+"""
+scalar LocalTime @specifiedBy(url: "https://www.iso.org/iso-8601-date-and-time-format.html")
 
 "Sort direction."
 enum OrderDirection {
@@ -2281,14 +2322,46 @@ UPSTREAM_OUTCOME_UNKNOWN (the answer to a write was lost and whether it happened
 before retrying).
 """
 type Mutation
+
+"""
+A record with a global id (Relay's object identification): id is opaque and unique across the whole graph, so
+node(id:) refetches any record and a client cache keys records by it. Every argument, input field or filter that
+takes a record's id accepts its global id, or Clevertim's own id (clevertimId) where the record's type is known;
+the global id of a record of another type is refused with BAD_USER_INPUT naming the field.
+"""
+interface Node {
+  "Global id of the record: opaque, unique across the graph."
+  id: ID!
+}
+
+extend type Query {
+  """
+  The record with this global id, of any type; null, with a NOT_FOUND error, if there is none or the caller may
+  not see it. A Clevertim id is refused (BAD_USER_INPUT): it does not say which type it is of.
+  """
+  node(
+    "Global id of the record (the id field of a Node)."
+    id: ID!
+  ): Node
+  """
+  The records with these global ids, in the same order, fetched together (batched per type); each missing one is
+  null with a NOT_FOUND error at its index. At most -max-node-ids ids (100 by default; more is BAD_USER_INPUT).
+  """
+  nodes(
+    "Global ids of the records."
+    ids: [ID!]!
+  ): [Node]!
+}
 `, BuiltIn: false},
 	{Name: "../../schema/task.graphqls", Input: `"""
 Something to do for the account: a call, a meeting, an email to write... with a schedule, an assignee, and
 possibly a recurrence.
 """
-type Task {
-  "Clevertim's id of the task, unique among tasks."
+type Task implements Node {
+  "Global id of the task: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the task, unique among tasks: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "When the task was created."
   addedOn: DateTime!
   "When the task was last changed; pass it as expectedLastModified to update it safely."
@@ -2377,18 +2450,18 @@ enum RecurrenceFrequency {
 
 "A task's start or end: a date, a time of day, or both, as entered in Clevertim, which keeps no time zone."
 type TaskDateTime {
-  "The date as YYYY-MM-DD; null when only a time is set."
-  date: String
-  "The time of day as HH:MM on a 24-hour clock; null for a whole-day task."
-  time: String
+  "The date; null when only a time is set."
+  date: LocalDate
+  "The time of day; null for a whole-day task."
+  time: LocalTime
 }
 
 "A task's start or end to store: a date, a time of day, or both; with neither it is cleared."
 input TaskDateTimeInput {
-  "A calendar date as YYYY-MM-DD."
-  date: String
-  "A time of day as HH:MM on a 24-hour clock, 00:00 to 23:59."
-  time: String
+  "The calendar date; leave it out for a time-only start or end."
+  date: LocalDate
+  "The time of day; leave it out for a whole-day task."
+  time: LocalTime
 }
 
 "How a task repeats."
@@ -2450,6 +2523,10 @@ input TaskFilter {
   opportunityId: ID
   "Only done tasks (true) or only open ones (false)."
   completed: Boolean
+  "Tasks starting on or after this date; tasks without a start date do not match."
+  startFrom: LocalDate
+  "Tasks starting on or before this date; tasks without a start date do not match."
+  startUntil: LocalDate
   "Tasks last modified at or after this instant."
   modifiedSince: DateTime
   "Also every one of these filters must match."
@@ -2468,6 +2545,8 @@ enum TaskOrderField {
   NAME
   "By start date, then time of day; tasks without a start sort as the earliest."
   START
+  "By end date, then time of day; tasks without an end sort as the earliest."
+  END
   "By creation time."
   ADDED_ON
   "By time of the last change."
@@ -2547,7 +2626,7 @@ input UpdateTaskInput {
 extend type Query {
   "The task with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   task(
-    "Clevertim's id of the task."
+    "Id of the task: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Task
   "The tasks the caller may see, a page at a time."
@@ -2585,17 +2664,17 @@ extend type Mutation {
   visibility user or group that does not exist); FORBIDDEN if the caller may not edit.
   """
   updateTask(
-    "Clevertim's id of the task to change."
+    "Id of the task to change: its global id, or Clevertim's (clevertimId)."
     id: ID!
     "The changes."
     input: UpdateTaskInput!
   ): Task!
   """
-  Deletes the task and returns its id. Errors: NOT_FOUND if there is no such task or the caller may not see
+  Deletes the task and returns its global id. Errors: NOT_FOUND if there is no such task or the caller may not see
   it; FORBIDDEN if the caller may not delete.
   """
   deleteTask(
-    "Clevertim's id of the task to delete."
+    "Id of the task to delete: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): ID!
   """
@@ -2603,7 +2682,7 @@ extend type Mutation {
   FORBIDDEN if the caller may not edit.
   """
   completeTask(
-    "Clevertim's id of the task."
+    "Id of the task: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Task!
   """
@@ -2611,7 +2690,7 @@ extend type Mutation {
   not see it; FORBIDDEN if the caller may not edit.
   """
   reopenTask(
-    "Clevertim's id of the task."
+    "Id of the task: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Task!
 }
@@ -2620,9 +2699,11 @@ extend type Mutation {
 A member of the account. Each user has an API key of their own; a request sees and changes what the user of
 its key may.
 """
-type User {
-  "Clevertim's id of the user, unique among users."
+type User implements Node {
+  "Global id of the user: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the user, unique among users: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "The user's display name."
   name: String!
   "The user's email address."
@@ -2652,9 +2733,11 @@ enum Permission {
 }
 
 "A set of users that records can be shared with (visibility GROUPS)."
-type Group {
-  "Clevertim's id of the group, unique among groups."
+type Group implements Node {
+  "Global id of the group: opaque and unique across the graph, for node(id:), arguments and client caches."
   id: ID!
+  "Id of the group, unique among groups: the id of Clevertim's API and web app: its global id, or Clevertim's (clevertimId)."
+  clevertimId: ID!
   "The group's name."
   name: String!
   "The group's bit (2, 4, 8...) in the group mask Clevertim keeps on shared records."
@@ -2712,7 +2795,7 @@ input UserFilter {
 extend type Query {
   "The user with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   user(
-    "Clevertim's id of the user."
+    "Id of the user: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): User
   "The users of the account, a page at a time, in id order."
@@ -2730,7 +2813,7 @@ extend type Query {
   ): UserConnection!
   "The group with this id; null, with a NOT_FOUND error, if there is none or the caller may not see it."
   group(
-    "Clevertim's id of the group."
+    "Id of the group: its global id, or Clevertim's (clevertimId)."
     id: ID!
   ): Group
   "The groups of the account, a page at a time, in id order."
@@ -2773,6 +2856,8 @@ func (ec *executionContext) childFields_Case(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Case_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_Case_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_Case_addedOn(ctx, field)
 	case "lastModified":
@@ -2833,6 +2918,8 @@ func (ec *executionContext) childFields_Comment(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Comment_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_Comment_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_Comment_addedOn(ctx, field)
 	case "lastModified":
@@ -2877,6 +2964,8 @@ func (ec *executionContext) childFields_Company(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Company_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_Company_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_Company_addedOn(ctx, field)
 	case "lastModified":
@@ -2953,6 +3042,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Contact_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_Contact_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_Contact_addedOn(ctx, field)
 	case "lastModified":
@@ -3035,6 +3126,8 @@ func (ec *executionContext) childFields_CustomField(ctx context.Context, field g
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_CustomField_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_CustomField_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_CustomField_addedOn(ctx, field)
 	case "lastModified":
@@ -3081,6 +3174,8 @@ func (ec *executionContext) childFields_CustomFieldEdge(ctx context.Context, fie
 
 func (ec *executionContext) childFields_CustomFieldValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomFieldValue_id(ctx, field)
 	case "field":
 		return ec.fieldContext_CustomFieldValue_field(ctx, field)
 	case "value":
@@ -3111,6 +3206,8 @@ func (ec *executionContext) childFields_File(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_File_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_File_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_File_addedOn(ctx, field)
 	case "lastModified":
@@ -3151,6 +3248,8 @@ func (ec *executionContext) childFields_Folder(ctx context.Context, field graphq
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Folder_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_Folder_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_Folder_addedOn(ctx, field)
 	case "lastModified":
@@ -3191,6 +3290,8 @@ func (ec *executionContext) childFields_Group(ctx context.Context, field graphql
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Group_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_Group_clevertimId(ctx, field)
 	case "name":
 		return ec.fieldContext_Group_name(ctx, field)
 	case "bit":
@@ -3229,6 +3330,8 @@ func (ec *executionContext) childFields_LinkedFile(ctx context.Context, field gr
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_LinkedFile_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_LinkedFile_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_LinkedFile_addedOn(ctx, field)
 	case "lastModified":
@@ -3275,6 +3378,8 @@ func (ec *executionContext) childFields_Note(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Note_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_Note_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_Note_addedOn(ctx, field)
 	case "lastModified":
@@ -3353,6 +3458,8 @@ func (ec *executionContext) childFields_Opportunity(ctx context.Context, field g
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Opportunity_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_Opportunity_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_Opportunity_addedOn(ctx, field)
 	case "lastModified":
@@ -3453,6 +3560,8 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Task_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_Task_clevertimId(ctx, field)
 	case "addedOn":
 		return ec.fieldContext_Task_addedOn(ctx, field)
 	case "lastModified":
@@ -3543,6 +3652,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_User_id(ctx, field)
+	case "clevertimId":
+		return ec.fieldContext_User_clevertimId(ctx, field)
 	case "name":
 		return ec.fieldContext_User_name(ctx, field)
 	case "email":

@@ -115,6 +115,29 @@ func (ec *executionContext) fieldContext_Task_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Task", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Task_clevertimId(ctx context.Context, field graphql.CollectedField, obj *clevertim.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_clevertimId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClevertimID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v clevertim.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋclevertimᚑgraphqlᚋclevertimᚑgraphqlᚋclevertimᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_clevertimId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, true, false, "ID")
+}
+
 func (ec *executionContext) _Task_addedOn(ctx context.Context, field graphql.CollectedField, obj *clevertim.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -763,14 +786,14 @@ func (ec *executionContext) _TaskDateTime_date(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+			return ec.marshalOLocalDate2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_TaskDateTime_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TaskDateTime", field, true, false, "String")
+	return graphql.NewScalarFieldContext("TaskDateTime", field, true, false, "LocalDate")
 }
 
 func (ec *executionContext) _TaskDateTime_time(ctx context.Context, field graphql.CollectedField, obj *clevertim.TaskDate) (ret graphql.Marshaler) {
@@ -786,14 +809,14 @@ func (ec *executionContext) _TaskDateTime_time(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+			return ec.marshalOLocalTime2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_TaskDateTime_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TaskDateTime", field, true, false, "String")
+	return graphql.NewScalarFieldContext("TaskDateTime", field, true, false, "LocalTime")
 }
 
 func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[clevertim.Task]) (ret graphql.Marshaler) {
@@ -1056,14 +1079,14 @@ func (ec *executionContext) unmarshalInputTaskDateTimeInput(ctx context.Context,
 		switch k {
 		case "date":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("date"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOLocalDate2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Date = graphql.OmittableOf(data)
 		case "time":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("time"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOLocalTime2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -1096,7 +1119,7 @@ func (ec *executionContext) unmarshalInputTaskFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"search", "type", "assigneeId", "customerId", "caseId", "opportunityId", "completed", "modifiedSince", "and", "or", "not"}
+	fieldsInOrder := [...]string{"search", "type", "assigneeId", "customerId", "caseId", "opportunityId", "completed", "startFrom", "startUntil", "modifiedSince", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1152,6 +1175,20 @@ func (ec *executionContext) unmarshalInputTaskFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.Completed = graphql.OmittableOf(data)
+		case "startFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startFrom"))
+			data, err := ec.unmarshalOLocalDate2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartFrom = graphql.OmittableOf(data)
+		case "startUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startUntil"))
+			data, err := ec.unmarshalOLocalDate2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartUntil = graphql.OmittableOf(data)
 		case "modifiedSince":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modifiedSince"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
@@ -1447,7 +1484,7 @@ func UnmarshalUpdateTaskInput(ctx context.Context, raw any) (model.UpdateTaskInp
 
 // region    **************************** object.gotpl ****************************
 
-var taskImplementors = []string{"Task"}
+var taskImplementors = []string{"Task", "Node"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *clevertim.Task) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
@@ -1460,6 +1497,11 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = graphql.MarshalString("Task")
 		case "id":
 			out.Values[i] = ec._Task_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clevertimId":
+			out.Values[i] = ec._Task_clevertimId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -5,6 +5,7 @@ package loaders
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"time"
 
@@ -133,8 +134,41 @@ func (l *Loaders) Client() *clevertim.Client { return l.client }
 // it loaded, so that what it reads next reflects the write (a new note's id
 // in its contact's notes, say), and the replica updates in place (Replica).
 func Wrote[T any, P clevertim.RecordPtr[T]](l *Loaders, k *Kind[T], id clevertim.ID, rec *T) {
-	Of[T, P](l, k).wrote(id, rec)
+	Of[T, P](l, k).wrote(id, rec, true)
 	l.reset()
+}
+
+// Kept is the record id of kind k as the key's replica holds it (before a
+// write, to know what it referred to); false without it.
+func Kept[T any, P clevertim.RecordPtr[T]](l *Loaders, k *Kind[T], id clevertim.ID) (*T, bool) {
+	r := Of[T, P](l, k)
+	if r.peek == nil {
+		return nil, false
+	}
+	return r.peek(id)
+}
+
+// Reread reads the record id of kind k from Clevertim into the key's
+// replica, when the replica holds its collection: a parent whose id lists a
+// write changed (a contact gaining a note). Other keys' copies keep theirs
+// until their next refresh. A record the key cannot read is left alone.
+func Reread[T any, P clevertim.RecordPtr[T]](ctx context.Context, l *Loaders, k *Kind[T], id clevertim.ID) error {
+	r := Of[T, P](l, k)
+	if !r.has() {
+		return nil
+	}
+	rec, err := r.fetch(ctx, id)
+	if errors.Is(err, clevertim.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		// The key's copy of the parent is out of date: read it whole
+		// before serving it again.
+		r.expire()
+		return err
+	}
+	r.wrote(id, rec, false)
+	return nil
 }
 
 // reset forgets everything the request loaded.

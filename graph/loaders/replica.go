@@ -25,10 +25,11 @@ import (
 //     read waits only when the copy is older than twice the TTL, or absent.
 //     Concurrent misses of one key and resource share one fetch.
 //   - A write through the facade replaces the record in the writer's copy
-//     with what Clevertim returned, and makes the writer's other collections
-//     (whose id lists the write may change) wait for a fresh read; other
-//     keys' copies lose that record (their visibility of the new version may
-//     differ) and refresh in the background. No key's cache is emptied.
+//     with what Clevertim returned, and the parents whose id lists it
+//     changes are read again by id (Reread); other keys' copies lose that
+//     record (their visibility of the new version may differ): by id it is
+//     fetched for them, lists miss it until their next refresh. No key's
+//     cache is emptied.
 //   - Records that several keys were sent byte for byte alike are stored
 //     once, addressed by a hash of their JSON; each key's copy holds
 //     pointers. A key is only answered from what Clevertim returned to it.
@@ -89,9 +90,11 @@ type sharedRecord struct {
 // its pointer in the list and its place in the id index.
 const recordOverhead = 48
 
-// DefaultReplicaBytes suits a 2-core, 4 GB container: records take about
-// twice their JSON bytes in memory, and the indexes a little more.
-const DefaultReplicaBytes = 1 << 30
+// DefaultReplicaBytes suits a 2-core, 4 GB container: the heap the replica
+// takes is about 2.2 times what it counts (decoded records are larger than
+// their JSON; indexes and content addresses), and the garbage collector
+// lets the heap grow to twice the live data.
+const DefaultReplicaBytes = 512 << 20
 
 // NewReplica returns a replica whose copies are fresh for ttl, holding at
 // most maxBytes (DefaultReplicaBytes when zero or negative). A zero or
@@ -154,6 +157,24 @@ func (c *Replica) lookup(k entryKey) (any, freshness) {
 		return e.value, stale
 	}
 	return e.value, fresh
+}
+
+// expire makes the next read of k wait for a fresh copy.
+func (c *Replica) expire(k entryKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[k]; ok {
+		el.Value.(*replicaEntry).expired = true
+	}
+	c.touched(k)
+}
+
+// holds reports whether k is kept.
+func (c *Replica) holds(k entryKey) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.entries[k]
+	return ok
 }
 
 // epoch is the write count a fetch starts at, for store.
@@ -293,7 +314,6 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	// Marshalling and hashing happen outside the lock: they are the cost of
 	// a full read, and other keys' reads must not wait for them.
 	digests := make([][sha256.Size]byte, len(recs))
-	// Marshal and hash outside the lock (see above).
 	sizes := make([]int64, len(recs))
 	for i, r := range recs {
 		raw, err := json.Marshal(r)
@@ -308,12 +328,16 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	out := make([]*T, len(recs))
 	e := &replicaEntry{k: k, bytes: int64(len(recs)) * recordOverhead}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for i, r := range recs {
 		out[i] = c.intern(digests[i], r, sizes[i]).(*T)
 	}
+	c.mu.Unlock()
+	// The index by id is built outside the lock too; the records are held
+	// already, so nothing can release them meanwhile.
 	snap := newSnapshot(out, idOf)
 	e.value = snap
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.store(e, epoch)
 	e.fetched = e.fetched.Add(-age) // a shared copy is as old as its fetch
 	return snap
@@ -413,8 +437,10 @@ func (s *Snapshot[T]) with(id clevertim.ID, rec *T, idOf func(*T) clevertim.ID, 
 }
 
 // wrote applies a write of the record id of resource by the key writer: rec
-// is what Clevertim returned, nil for a delete.
-func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T, idOf func(*T) clevertim.ID) {
+// is what Clevertim returned, nil for a delete. With others, the record is
+// also dropped from other keys' copies; without, only the writer's copy
+// changes (a parent read again after its id lists changed).
+func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T, idOf func(*T) clevertim.ID, others bool) {
 	if c == nil {
 		return
 	}
@@ -431,12 +457,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 	for k, el := range c.entries {
 		e := el.Value.(*replicaEntry)
 		switch {
-		case k.key == writer && k.resource != resource && k.id == "":
-			// Its id lists may name the record (a contact's notes): read
-			// again before the writer is served from it.
-			e.expired = true
-			c.touched(k)
-		case k.resource != resource:
+		case k.resource != resource, !others && k.key != writer:
 		case k.id != "":
 			if k.id == id {
 				c.lru.Remove(el)
@@ -466,12 +487,13 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 				e.value = snap.with(id, in, idOf, false)
 			case had:
 				// Clevertim has not said what this key sees of the new
-				// version: drop it, and refresh in the background.
+				// version: asked for by id, it is fetched as this key;
+				// lists miss it until the copy's next refresh (within the
+				// TTL, as for writes made outside the facade).
 				c.unhold(old)
 				e.bytes -= recordOverhead
 				c.bytes -= recordOverhead
 				e.value = snap.with(id, nil, idOf, true)
-				e.fetched = c.now().Add(-c.ttl - time.Nanosecond)
 			}
 			c.touched(k)
 		}

@@ -74,6 +74,15 @@ func newTestReplica(maxBytes int64) (*Replica, *clock) {
 
 func key(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }
 
+// listed is key k's list of n records over c, read once.
+func listed(t *testing.T, c *Replica, k string, n int, text string) func(context.Context) (*Snapshot[rec], error) {
+	t.Helper()
+	u := &upstreamOf{recs: func() []*rec { return records(n, text) }}
+	_, list, _ := through(c, key(k), "rec", idOf, u.get, u.list)
+	readAll(t, 1, list)
+	return list
+}
+
 // readAll runs n concurrent reads and returns how many got a snapshot.
 func readAll(t *testing.T, n int, list func(context.Context) (*Snapshot[rec], error)) {
 	t.Helper()
@@ -173,8 +182,8 @@ func TestReplica_WritesUpdateTheWriterAndDropFromOthers(t *testing.T) {
 	_, bList, _ := through(c, key("b"), "rec", idOf, u.get, u.list)
 	readAll(t, 1, aList)
 	readAll(t, 1, bList)
-	wrote(c, key("a"), "3", &rec{ID: "3", Text: "written by a"}, idOf)
-	wrote(c, key("a"), "9", &rec{ID: "9", Text: "created by a"}, idOf)
+	wrote(c, key("a"), "3", &rec{ID: "3", Text: "written by a"}, idOf, true)
+	wrote(c, key("a"), "9", &rec{ID: "9", Text: "created by a"}, idOf, true)
 	calls := u.calls.Load()
 	a, _ := aList(context.Background())
 	if a.byID["3"].Text != "written by a" || a.byID["9"] == nil || len(a.Records()) != 6 {
@@ -187,7 +196,7 @@ func TestReplica_WritesUpdateTheWriterAndDropFromOthers(t *testing.T) {
 	if u.calls.Load() != calls && u.calls.Load() != calls+1 {
 		t.Errorf("%d fetches after the write", u.calls.Load()-calls)
 	}
-	wrote[rec](c, key("a"), "9", nil, idOf)
+	wrote[rec](c, key("a"), "9", nil, idOf, true)
 	if a, _ := aList(context.Background()); a.byID["9"] != nil {
 		t.Error("a deleted record stayed in the writer's copy")
 	}
@@ -196,17 +205,13 @@ func TestReplica_WritesUpdateTheWriterAndDropFromOthers(t *testing.T) {
 func TestReplica_EvictsLeastRecentlyUsedBytes(t *testing.T) {
 	t.Parallel()
 	c, _ := newTestReplica(0)
-	u := &upstreamOf{recs: func() []*rec { return records(100, "same") }}
-	_, l1, _ := through(c, key("k1"), "rec", idOf, u.get, u.list)
-	readAll(t, 1, l1)
+	listed(t, c, "k1", 100, "same")
 	one := c.Bytes()
 	// Room for about two keys' worth of distinct records.
 	c, _ = newTestReplica(2*one + one/2)
 	for i := range 4 {
 		text := fmt.Sprintf("key%d", i) // distinct records: nothing shared
-		v := &upstreamOf{recs: func() []*rec { return records(100, text) }}
-		_, l, _ := through(c, key(text), "rec", idOf, v.get, v.list)
-		readAll(t, 1, l)
+		listed(t, c, text, 100, text)
 		if c.Bytes() > c.maxBytes {
 			t.Fatalf("%d bytes held, bound %d", c.Bytes(), c.maxBytes)
 		}
@@ -222,12 +227,9 @@ func TestReplica_EvictsLeastRecentlyUsedBytes(t *testing.T) {
 func TestReplica_ASecondKeySharesRecords(t *testing.T) {
 	t.Parallel()
 	c, _ := newTestReplica(0)
-	u := &upstreamOf{recs: func() []*rec { return records(1000, "shared") }}
-	_, a, _ := through(c, key("a"), "rec", idOf, u.get, u.list)
-	_, b, _ := through(c, key("b"), "rec", idOf, u.get, u.list)
-	readAll(t, 1, a)
+	a := listed(t, c, "a", 1000, "shared")
 	first := c.Bytes()
-	readAll(t, 1, b)
+	b := listed(t, c, "b", 1000, "shared")
 	added := c.Bytes() - first
 	if added*4 > first {
 		t.Errorf("a second key over the same records added %d bytes to %d (> 25 %%)", added, first)
@@ -247,7 +249,7 @@ func TestReplica_AFetchThatRacedAWriteIsNotKept(t *testing.T) {
 	var u *upstreamOf
 	u = &upstreamOf{recs: func() []*rec {
 		if u.calls.Load() == 1 {
-			wrote(c, key("k"), "1", &rec{ID: "1", Text: "new"}, idOf)
+			wrote(c, key("k"), "1", &rec{ID: "1", Text: "new"}, idOf, true)
 		}
 		return records(3, "old")
 	}}

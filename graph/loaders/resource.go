@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -36,8 +37,13 @@ type Resource[T any] struct {
 	// batch; nil without a cache.
 	peek  func(clevertim.ID) (*T, bool)
 	stats statsKey
-	// wrote applies a write of this request to the replica.
-	wrote func(id clevertim.ID, rec *T)
+	// wrote applies a write of this request to the replica; fetch reads
+	// one record from Clevertim, past the replica.
+	wrote func(id clevertim.ID, rec *T, others bool)
+	fetch func(context.Context, clevertim.ID) (*T, error)
+	has   func() bool // whether the replica holds the key's collection
+	// expire makes the key's next read of the collection wait for Clevertim.
+	expire func()
 
 	mu     sync.Mutex
 	loader *dataloader.Loader[clevertim.ID, *T]
@@ -64,9 +70,25 @@ func newResource[T any](name string, opts Options, small bool,
 		}
 		return recs, err
 	}
+	fetch := get
 	get, indexed, peek := through(opts.Replica, keyHash, name, idOf, get, measured)
 	r := &Resource[T]{name: name, opts: opts, small: small, get: get, list: indexed, peek: peek, stats: sk,
-		wrote: func(id clevertim.ID, rec *T) { wrote(opts.Replica, keyHash, id, rec, idOf) }}
+		wrote: func(id clevertim.ID, rec *T, others bool) {
+			wrote(opts.Replica, keyHash, id, rec, idOf, others)
+			if opts.Replica != nil && rec != nil {
+				// Read by id too, when the key has no copy of the collection.
+				storeRecord(opts.Replica, entryKey{key: keyHash, resource: reflect.TypeFor[T](), id: id}, rec, opts.Replica.epoch())
+			}
+		},
+		fetch: fetch,
+		has: func() bool {
+			return opts.Replica != nil && opts.Replica.holds(entryKey{key: keyHash, resource: reflect.TypeFor[T]()})
+		},
+		expire: func() {
+			if opts.Replica != nil {
+				opts.Replica.expire(entryKey{key: keyHash, resource: reflect.TypeFor[T]()})
+			}
+		}}
 	r.reset()
 	return r
 }

@@ -91,6 +91,10 @@ type (
 // union; the client's types need no marker method.
 type Customer interface{}
 
+// Node is a record with a global id: any of the records of the resource
+// table, as a pointer (*clevertim.Contact, ...).
+type Node interface{}
+
 // LinkedRecord is what a reference custom field points at: a *clevertim.User,
 // *clevertim.Contact, *clevertim.Company, *clevertim.Case or *clevertim.Opportunity.
 type LinkedRecord interface{}

@@ -58,11 +58,12 @@ type UpdateCompanyInput struct {
 
 // OpportunityChanges are the fields an opportunity input may set, but its name.
 type OpportunityChanges struct {
-	Description, Status, Value, Currency graphql.Omittable[*string]
-	CustomerID, LeadUserID               graphql.Omittable[*clevertim.ID]
-	Tags                                 graphql.Omittable[[]string]
-	CustomFields                         graphql.Omittable[[]*CustomFieldValueInput]
-	Visibility                           graphql.Omittable[*VisibilityInput]
+	Description, Status, Currency graphql.Omittable[*string]
+	Value                         graphql.Omittable[*clevertim.Decimal]
+	CustomerID, LeadUserID        graphql.Omittable[*clevertim.ID]
+	Tags                          graphql.Omittable[[]string]
+	CustomFields                  graphql.Omittable[[]*CustomFieldValueInput]
+	Visibility                    graphql.Omittable[*VisibilityInput]
 }
 
 // CreateOpportunityInput is createOpportunity's input.

@@ -182,6 +182,12 @@ type OpportunityFilter struct {
 	CustomerID graphql.Omittable[*clevertim.ID] `json:"customerId,omitempty"`
 	// Opportunities with every one of these tags, compared without regard to case.
 	Tags graphql.Omittable[[]string] `json:"tags,omitempty"`
+	// Opportunities whose value is at least this amount, compared exactly; those without a value do not match.
+	ValueMin graphql.Omittable[*clevertim.Decimal] `json:"valueMin,omitempty"`
+	// Opportunities whose value is at most this amount, compared exactly; those without a value do not match.
+	ValueMax graphql.Omittable[*clevertim.Decimal] `json:"valueMax,omitempty"`
+	// Opportunities in any of these currencies.
+	Currency graphql.Omittable[[]string] `json:"currency,omitempty"`
 	// Opportunities last modified at or after this instant.
 	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
 	// Also every one of these filters must match.
@@ -215,9 +221,9 @@ type SocialMediaIDInput struct {
 
 // A task's start or end to store: a date, a time of day, or both; with neither it is cleared.
 type TaskDateTimeInput struct {
-	// A calendar date as YYYY-MM-DD.
+	// The calendar date; leave it out for a time-only start or end.
 	Date graphql.Omittable[*string] `json:"date,omitempty"`
-	// A time of day as HH:MM on a 24-hour clock, 00:00 to 23:59.
+	// The time of day; leave it out for a whole-day task.
 	Time graphql.Omittable[*string] `json:"time,omitempty"`
 }
 
@@ -238,6 +244,10 @@ type TaskFilter struct {
 	OpportunityID graphql.Omittable[*clevertim.ID] `json:"opportunityId,omitempty"`
 	// Only done tasks (true) or only open ones (false).
 	Completed graphql.Omittable[*bool] `json:"completed,omitempty"`
+	// Tasks starting on or after this date; tasks without a start date do not match.
+	StartFrom graphql.Omittable[*string] `json:"startFrom,omitempty"`
+	// Tasks starting on or before this date; tasks without a start date do not match.
+	StartUntil graphql.Omittable[*string] `json:"startUntil,omitempty"`
 	// Tasks last modified at or after this instant.
 	ModifiedSince graphql.Omittable[*time.Time] `json:"modifiedSince,omitempty"`
 	// Also every one of these filters must match.
@@ -601,7 +611,7 @@ const (
 	OpportunityOrderFieldID OpportunityOrderField = "ID"
 	// By name, alphabetically, without regard to case.
 	OpportunityOrderFieldName OpportunityOrderField = "NAME"
-	// By amount, as a number; deals without a value sort as the smallest.
+	// By amount, as an exact decimal number; deals without a value sort as the smallest.
 	OpportunityOrderFieldValue OpportunityOrderField = "VALUE"
 	// By pipeline state, alphabetically, without regard to case.
 	OpportunityOrderFieldStatus OpportunityOrderField = "STATUS"
@@ -731,6 +741,8 @@ const (
 	TaskOrderFieldName TaskOrderField = "NAME"
 	// By start date, then time of day; tasks without a start sort as the earliest.
 	TaskOrderFieldStart TaskOrderField = "START"
+	// By end date, then time of day; tasks without an end sort as the earliest.
+	TaskOrderFieldEnd TaskOrderField = "END"
 	// By creation time.
 	TaskOrderFieldAddedOn TaskOrderField = "ADDED_ON"
 	// By time of the last change.
@@ -741,13 +753,14 @@ var AllTaskOrderField = []TaskOrderField{
 	TaskOrderFieldID,
 	TaskOrderFieldName,
 	TaskOrderFieldStart,
+	TaskOrderFieldEnd,
 	TaskOrderFieldAddedOn,
 	TaskOrderFieldLastModified,
 }
 
 func (e TaskOrderField) IsValid() bool {
 	switch e {
-	case TaskOrderFieldID, TaskOrderFieldName, TaskOrderFieldStart, TaskOrderFieldAddedOn, TaskOrderFieldLastModified:
+	case TaskOrderFieldID, TaskOrderFieldName, TaskOrderFieldStart, TaskOrderFieldEnd, TaskOrderFieldAddedOn, TaskOrderFieldLastModified:
 		return true
 	}
 	return false
