@@ -189,10 +189,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestShared_WriteSeenOnOtherReplica(t *testing.T) {
 	t.Parallel()
 	a, b, redis := twoFacades(t)
-	const q = `{ contacts(first: 1000) { nodes { id title } } }`
+	const q = `{ contacts(first: 1000) { nodes { clevertimId title } } }`
 	title := func(r response) string {
 		for _, n := range list(r.Data, "contacts", "nodes") {
-			if str(n, "id") == "1031" {
+			if str(n, "clevertimId") == "1031" {
 				return str(n, "title")
 			}
 		}

@@ -445,7 +445,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 		return
 	}
 	resource := reflect.TypeFor[T]()
-	defer c.shareWrite(writer, resource.String(), id) // after the unlock below
+	defer c.shareWrite(writer, resource.String(), id, others) // after the unlock below
 	var raw []byte
 	if rec != nil {
 		raw, _ = json.Marshal(rec)

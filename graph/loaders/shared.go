@@ -20,13 +20,14 @@ type SharedStore interface {
 	// fresh, with its age; else runs fetch, one process at a time across
 	// all (the others wait for its result), and stores what it returns.
 	Fetch(ctx context.Context, key, resource string, fetch func(context.Context) ([]byte, error)) ([]byte, time.Duration, error)
-	// Wrote reports that key wrote the record id of resource: the store
-	// stops serving the copies it may change, and the other processes'
-	// replicas hear it.
-	Wrote(ctx context.Context, key, resource, id string)
+	// Wrote reports that key wrote the record id of resource (with
+	// others, a change other keys may see; without, a reread of key's own
+	// copy): the store stops serving the copies it may change, and the
+	// other processes' replicas hear it.
+	Wrote(ctx context.Context, key, resource, id string, others bool)
 	// Subscribe calls f for the writes the other processes report, until
 	// ctx is done.
-	Subscribe(ctx context.Context, f func(key, resource, id string))
+	Subscribe(ctx context.Context, f func(key, resource, id string, others bool))
 }
 
 // Share makes the replica fetch collections through s and hear the other
@@ -68,13 +69,13 @@ func listShared[T any](ctx context.Context, c *Replica, k entryKey, list func(co
 }
 
 // shareWrite reports a write through the facade to the other processes.
-func (c *Replica) shareWrite(writer [32]byte, resource string, id clevertim.ID) {
+func (c *Replica) shareWrite(writer [32]byte, resource string, id clevertim.ID, others bool) {
 	if c.remote == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	c.remote.Wrote(ctx, hex.EncodeToString(writer[:]), resource, string(id))
+	c.remote.Wrote(ctx, hex.EncodeToString(writer[:]), resource, string(id), others)
 }
 
 // dropper is a snapshot that can lose one record without knowing its type.
@@ -104,11 +105,12 @@ func (s *Snapshot[T]) drop(id clevertim.ID) (any, any, bool) {
 }
 
 // remoteWrote applies a write another process made, knowing only who
-// wrote which record: the writer's collections are read again before the
-// writer is served from them (its write may change any of them); the other
-// keys' copies lose that record (fetched by id when asked for) and refresh
-// in the background, as for a write in this process.
-func (c *Replica) remoteWrote(keyHex, resource, id string) {
+// wrote which record, not what Clevertim returned: the writer's collections
+// are read again before the writer is served from them (its write may
+// change their id lists, and the writing process rereads only its own
+// copies); with others, the other keys' copies lose that record (fetched by
+// id when asked for) until their next refresh, as in the writing process.
+func (c *Replica) remoteWrote(keyHex, resource, id string, others bool) {
 	var writer [32]byte
 	if n, err := hex.Decode(writer[:], []byte(keyHex)); err != nil || n != len(writer) {
 		return
@@ -123,7 +125,7 @@ func (c *Replica) remoteWrote(keyHex, resource, id string) {
 		case k.key == writer && k.id == "":
 			e.expired = true
 			c.touched(k)
-		case k.resource.String() != resource:
+		case k.resource.String() != resource, !others:
 		case k.id != "":
 			if k.id == clevertim.ID(id) {
 				c.lru.Remove(el)
@@ -144,7 +146,6 @@ func (c *Replica) remoteWrote(keyHex, resource, id string) {
 			e.bytes -= recordOverhead
 			c.bytes -= recordOverhead
 			e.value = snap
-			e.fetched = c.now().Add(-c.ttl - time.Nanosecond)
 			c.touched(k)
 		}
 	}

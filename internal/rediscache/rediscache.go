@@ -344,10 +344,10 @@ func (s *Store) wait(ctx context.Context, key, resource string) ([]byte, time.Du
 }
 
 // Wrote tells every replica that key wrote the record id of resource: the
-// copies of key and of resource in Redis stop being served, and the other
-// replicas' memories hear it. The message holds hashes, a type name and an
-// id: no key, no content.
-func (s *Store) Wrote(ctx context.Context, key, resource, id string) {
+// copies of key (and, with others, of resource, for every key) in Redis
+// stop being served, and the other replicas' memories hear it. The message
+// holds a key's hash, a type name and an id: no key, no content.
+func (s *Store) Wrote(ctx context.Context, key, resource, id string, others bool) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	var b [16]byte
@@ -355,8 +355,12 @@ func (s *Store) Wrote(ctx context.Context, key, resource, id string) {
 	token := hex.EncodeToString(b[:])
 	pipe := s.rdb.TxPipeline()
 	pipe.Set(ctx, s.keyMark(key), token, s.markExpiry())
-	pipe.Set(ctx, s.resMark(resource), token, s.markExpiry())
-	pipe.Publish(ctx, s.channel(), s.self+"\n"+key+"\n"+resource+"\n"+id)
+	flag := "0"
+	if others {
+		flag = "1"
+		pipe.Set(ctx, s.resMark(resource), token, s.markExpiry())
+	}
+	pipe.Publish(ctx, s.channel(), s.self+"\n"+key+"\n"+resource+"\n"+flag+"\n"+id)
 	_, err := pipe.Exec(ctx)
 	s.failed("publish", err)
 }
@@ -365,7 +369,7 @@ func (s *Store) Wrote(ctx context.Context, key, resource, id string) {
 // done. go-redis resubscribes after a lost connection; writes published
 // meanwhile are missed, which the write marks cover in Redis and the TTL in
 // memory.
-func (s *Store) Subscribe(ctx context.Context, f func(key, resource, id string)) {
+func (s *Store) Subscribe(ctx context.Context, f func(key, resource, id string, others bool)) {
 	sub := s.rdb.Subscribe(ctx, s.channel())
 	go func() {
 		defer sub.Close()
@@ -378,11 +382,11 @@ func (s *Store) Subscribe(ctx context.Context, f func(key, resource, id string))
 				if !ok {
 					return
 				}
-				parts := strings.SplitN(msg.Payload, "\n", 4)
-				if len(parts) != 4 || parts[0] == s.self {
+				parts := strings.SplitN(msg.Payload, "\n", 5)
+				if len(parts) != 5 || parts[0] == s.self {
 					continue
 				}
-				f(parts[1], parts[2], parts[3])
+				f(parts[1], parts[2], parts[4], parts[3] == "1")
 			}
 		}
 	}()
