@@ -255,3 +255,24 @@ func TestShared_RedisDownAndBack(t *testing.T) {
 		t.Errorf("after Redis came back, the second replica sent %d requests; want 0", r.Extensions.Upstream.Requests)
 	}
 }
+
+// A note created on one replica changes its contact's notes on the other:
+// the writing replica rereads the contact into its own copy and tells the
+// others, whose copies of the writer's collections, in memory and in
+// Redis, are not served again.
+func TestShared_CreatedChildSeenOnOtherReplica(t *testing.T) {
+	t.Parallel()
+	a, b, _ := twoFacades(t)
+	const q = `{ contacts(first: 5) { totalCount } contact(id: "1031") { notes { totalCount } } }`
+	count := func(r response) float64 { n, _ := get(r.Data, "contact", "notes", "totalCount").(float64); return n }
+	before := count(a.ok("", q, nil))
+	if r := b.ok("", q, nil); count(r) != before {
+		t.Fatalf("the replicas disagree before the write: %v, %v", before, count(r))
+	}
+	heard := b.replica.RemoteWrites()
+	a.ok("", `mutation { createNote(input: {text: "shared", customerIds: ["1031"]}) { id } }`, nil)
+	eventually(t, "the second replica hears the write", func() bool { return b.replica.RemoteWrites() > heard })
+	if got := count(b.ok("", q, nil)); got != before+1 {
+		t.Errorf("the other replica counts %v notes; want %v", got, before+1)
+	}
+}
