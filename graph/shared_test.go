@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -72,18 +71,9 @@ func newFacade(t *testing.T, redisURL string, same *harness) *facade {
 	cfg := graph.HandlerConfig{Replica: f.replica, APQCache: store.NewAPQ(lru.New[string](100), 1<<20)}
 	if same == nil {
 		f.harness = newHarness(t, cfg)
-		return f
+	} else {
+		f.harness = serveHarness(t, cfg, same.emu, same.upstream)
 	}
-	cfg.UpstreamURL, cfg.DefaultAPIKey = same.upstream, ownerKey
-	cfg.MaxOperations, cfg.MaxOperationsPerKey = -1, -1
-	cfg.Loaders = testLoaderOptions()
-	h, err := graph.NewHandler(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	f.harness = &harness{t: t, emu: same.emu, upstream: same.upstream, endpoint: srv.URL}
 	return f
 }
 

@@ -460,10 +460,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 		case k.resource != resource, !others && k.key != writer:
 		case k.id != "":
 			if k.id == id {
-				c.lru.Remove(el)
-				delete(c.entries, k)
-				c.release(e)
-				c.touched(k)
+				c.forget(el)
 			}
 		default:
 			snap := e.value.(*Snapshot[T])

@@ -1,6 +1,7 @@
 package loaders
 
 import (
+	"container/list"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -128,10 +129,7 @@ func (c *Replica) remoteWrote(keyHex, resource, id string, others bool) {
 		case k.resource.String() != resource, !others:
 		case k.id != "":
 			if k.id == clevertim.ID(id) {
-				c.lru.Remove(el)
-				delete(c.entries, k)
-				c.release(e)
-				c.touched(k)
+				c.forget(el)
 			}
 		default:
 			d, ok := e.value.(dropper)
@@ -150,6 +148,16 @@ func (c *Replica) remoteWrote(keyHex, resource, id string, others bool) {
 		}
 	}
 	c.remoteWrites++
+}
+
+// forget drops an entry a write made wrong, and keeps a fetch that
+// started before the write from storing it again. Called with c.mu held.
+func (c *Replica) forget(el *list.Element) {
+	e := el.Value.(*replicaEntry)
+	c.lru.Remove(el)
+	delete(c.entries, e.k)
+	c.release(e)
+	c.touched(e.k)
 }
 
 // RemoteWrites is how many writes of other processes the replica applied.
