@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
@@ -41,9 +40,6 @@ func shareThroughRedis(ctx context.Context, o options, tel *telemetry.Telemetry,
 	if o.redis.url == "" {
 		return nil, func() {}, nil
 	}
-	// go-redis logs each failed dial itself, which with Redis down would
-	// be a line per request; the store logs failures, rate-limited.
-	redis.SetLogger(quietRedis{})
 	store, err := rediscache.New(rediscache.Config{URL: o.redis.url, Timeout: o.redis.timeout,
 		MaxValueBytes: o.redis.maxValueBytes, LockTTL: o.redis.lockTTL, TTL: o.cacheTTL,
 		Logger: tel.Logger, Observer: tel.Metrics})
@@ -65,6 +61,9 @@ func shareThroughRedis(ctx context.Context, o options, tel *telemetry.Telemetry,
 	return store, func() { _ = store.Close() }, nil
 }
 
+// quietRedis silences go-redis's own log (set once, in main: it is the
+// library's global): it logs each failed dial, which with Redis down would
+// be a line per request; the store logs failures itself, rate-limited.
 type quietRedis struct{}
 
 func (quietRedis) Printf(context.Context, string, ...any) {}

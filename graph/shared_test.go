@@ -244,6 +244,12 @@ func TestShared_RedisDownAndBack(t *testing.T) {
 	if r := b.ok("", fresh, nil); r.Extensions.Upstream.Requests != 0 {
 		t.Errorf("after Redis came back, the second replica sent %d requests; want 0", r.Extensions.Upstream.Requests)
 	}
+	// The invalidation channel is subscribed again too.
+	heard := b.replica.RemoteWrites()
+	eventually(t, "a write after Redis came back reaches the other replica", func() bool {
+		a.ok("", `mutation { updateContact(id: "1031", input: {title: "Online"}) { id } }`, nil)
+		return b.replica.RemoteWrites() > heard
+	})
 }
 
 // A note created on one replica changes its contact's notes on the other:
