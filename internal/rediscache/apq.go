@@ -33,7 +33,7 @@ func (a *APQ) Get(ctx context.Context, hash string) (string, bool) {
 	if q, ok := a.local.Get(ctx, hash); ok {
 		return q, true
 	}
-	if !sha256Hex(hash) {
+	if !sha256Hex(hash) || a.store.down() {
 		// The caller chose it: no odd Redis keys.
 		return "", false
 	}
@@ -50,7 +50,7 @@ func (a *APQ) Get(ctx context.Context, hash string) (string, bool) {
 // Add registers a query gqlgen has checked against its hash.
 func (a *APQ) Add(ctx context.Context, hash, query string) {
 	a.local.Add(ctx, hash, query)
-	if len(query) > a.maxBytes {
+	if len(query) > a.maxBytes || a.store.down() {
 		return
 	}
 	cctx, cancel := a.store.call(ctx)

@@ -25,6 +25,7 @@ const (
 	DefaultTimeout       = 100 * time.Millisecond
 	DefaultMaxValueBytes = 32 << 20
 	DefaultLockTTL       = 10 * time.Second
+	DefaultBackoff       = time.Second
 	// pollEvery is how often a replica waiting for another one's fetch
 	// looks for its result. Polling, not pub/sub: a waiter that subscribes
 	// after the result was published would miss it, and a poll also sees
@@ -54,6 +55,10 @@ type Config struct {
 	// LockTTL is how long a fetch lock holds when its holder never
 	// releases it (a crashed replica): nobody waits longer than this.
 	LockTTL time.Duration
+	// Backoff is how long the store leaves Redis alone after a failure
+	// (DefaultBackoff when zero): a Redis that hangs then costs one
+	// timeout per Backoff, not one per call.
+	Backoff time.Duration
 	// TTL is the replica's freshness (-cache-ttl): copies expire from Redis
 	// after a few of them.
 	TTL time.Duration
@@ -71,6 +76,8 @@ type Store struct {
 	rdb     *redis.Client
 	self    string // this process, so that it ignores its own invalidations
 	lastLog atomic.Int64
+	// downUntil is when to try Redis again after a failure (unix ns).
+	downUntil atomic.Int64
 }
 
 // New connects lazily (go-redis dials on first use and reconnects by
@@ -89,6 +96,9 @@ func New(cfg Config) (*Store, error) {
 	}
 	if cfg.LockTTL <= 0 {
 		cfg.LockTTL = DefaultLockTTL
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = DefaultBackoff
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "cgql:"
@@ -128,11 +138,16 @@ func (s *Store) failed(op string, err error) bool {
 		s.cfg.Observer.RedisError(op)
 	}
 	now := time.Now().UnixNano()
+	s.downUntil.Store(now + int64(s.cfg.Backoff))
 	if last := s.lastLog.Load(); now-last >= int64(logEvery) && s.lastLog.CompareAndSwap(last, now) {
 		s.cfg.Logger.Warn("redis unavailable: answering from memory and Clevertim", "op", op, "error", err.Error())
 	}
 	return true
 }
+
+// down says whether Redis failed less than Backoff ago: calls are then
+// answered as misses without trying. Ping always tries.
+func (s *Store) down() bool { return time.Now().UnixNano() < s.downUntil.Load() }
 
 func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
@@ -163,6 +178,9 @@ func (s *Store) markExpiry() time.Duration { return 2 * s.copyExpiry() }
 type Marks struct{ key, resource string }
 
 func (s *Store) marks(ctx context.Context, key, resource string) (Marks, bool) {
+	if s.down() {
+		return Marks{}, false
+	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	vals, err := s.rdb.MGet(ctx, s.keyMark(key), s.resMark(resource)).Result()
@@ -194,6 +212,9 @@ func decode(v string) (time.Time, Marks, []byte, bool) {
 // load returns the copy when it is younger than maxAge and no write
 // touched its key or resource since it was fetched.
 func (s *Store) load(ctx context.Context, key, resource string, maxAge time.Duration) ([]byte, time.Duration, bool) {
+	if s.down() {
+		return nil, 0, false
+	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	pipe := s.rdb.Pipeline()
@@ -282,12 +303,18 @@ func (s *Store) store(ctx context.Context, key, resource string, fetched time.Ti
 		}
 		return
 	}
+	if s.down() {
+		return
+	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	s.failed("set", s.rdb.Set(ctx, s.copyKey(key, resource), encode(fetched, m, raw), s.copyExpiry()).Err())
 }
 
 func (s *Store) lock(ctx context.Context, key, resource string) (token string, held, redisUp bool) {
+	if s.down() {
+		return "", false, false
+	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	token = hex.EncodeToString(b[:])
@@ -305,6 +332,9 @@ func (s *Store) lock(ctx context.Context, key, resource string) (token string, h
 var release = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`)
 
 func (s *Store) unlock(ctx context.Context, key, resource, token string) {
+	if s.down() {
+		return // it expires
+	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	s.failed("unlock", release.Run(ctx, s.rdb, []string{s.lockKey(key, resource)}, token).Err())
@@ -328,6 +358,9 @@ func (s *Store) wait(ctx context.Context, key, resource string) ([]byte, time.Du
 		if raw, age, ok := s.load(ctx, key, resource, s.cfg.TTL); ok {
 			return raw, age, true
 		}
+		if s.down() {
+			return nil, 0, false
+		}
 		cctx, cancel := s.call(ctx)
 		n, err := s.rdb.Exists(cctx, s.lockKey(key, resource)).Result()
 		cancel()
@@ -348,6 +381,9 @@ func (s *Store) wait(ctx context.Context, key, resource string) ([]byte, time.Du
 // stop being served, and the other replicas' memories hear it. The message
 // holds a key's hash, a type name and an id: no key, no content.
 func (s *Store) Wrote(ctx context.Context, key, resource, id string, others bool) {
+	// Tried even while Redis is thought down: a write is rarer than a
+	// read, and a mark missed while Redis is back would let the copies
+	// from before the write be served.
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	var b [16]byte

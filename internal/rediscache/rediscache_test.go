@@ -109,3 +109,31 @@ func TestAPQ_Bounds(t *testing.T) {
 		t.Error("an odd hash was looked up")
 	}
 }
+
+// A hung Redis (its calls time out) is left alone for Backoff after a
+// failure: many reads cost one timeout, not one each; and a write still
+// tries.
+func TestStore_HungRedisIsLeftAloneForTheBackoff(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	s, c := newStore(t, rs.URL(), Config{Backoff: time.Hour, Timeout: 50 * time.Millisecond})
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rs.Pause()
+	defer rs.Resume()
+	var fetches atomic.Int64
+	for range 20 {
+		raw, _, err := s.Fetch(t.Context(), "k", "r", func(context.Context) ([]byte, error) { fetches.Add(1); return []byte(`[]`), nil })
+		if err != nil || string(raw) != "[]" {
+			t.Fatalf("%q %v", raw, err)
+		}
+	}
+	if fetches.Load() != 20 || c.errors.Load() != 1 {
+		t.Errorf("20 reads with Redis hung: %d fetches, %d Redis errors; want 20 and 1", fetches.Load(), c.errors.Load())
+	}
+	s.Wrote(t.Context(), "k", "r", "1", true)
+	if c.errors.Load() != 2 {
+		t.Errorf("a write during the backoff was not tried: %d errors", c.errors.Load())
+	}
+}
