@@ -19,6 +19,7 @@ type redisOptions struct {
 	timeout       time.Duration
 	maxValueBytes int
 	lockTTL       time.Duration
+	backoff       time.Duration
 }
 
 func addRedisFlags(fs *flag.FlagSet, o *redisOptions, getenv func(string) string) {
@@ -30,6 +31,8 @@ func addRedisFlags(fs *flag.FlagSet, o *redisOptions, getenv func(string) string
 		"largest collection (JSON bytes) stored in Redis; larger ones stay in each replica's memory only")
 	fs.DurationVar(&o.lockTTL, "redis-lock-ttl", rediscache.DefaultLockTTL,
 		"longest a replica waits for another one's fetch of the same collection before fetching itself (a crashed holder's lock expires then)")
+	fs.DurationVar(&o.backoff, "redis-backoff", rediscache.DefaultBackoff,
+		"after a failed Redis call, how long the replica leaves Redis alone (misses, no calls; writes still try), so a hung Redis costs one -redis-timeout per interval")
 }
 
 // shareThroughRedis puts the replica (with -cache-ttl) and the persisted
@@ -41,7 +44,7 @@ func shareThroughRedis(ctx context.Context, o options, tel *telemetry.Telemetry,
 		return nil, func() {}, nil
 	}
 	store, err := rediscache.New(rediscache.Config{URL: o.redis.url, Timeout: o.redis.timeout,
-		MaxValueBytes: o.redis.maxValueBytes, LockTTL: o.redis.lockTTL, TTL: o.cacheTTL,
+		MaxValueBytes: o.redis.maxValueBytes, LockTTL: o.redis.lockTTL, Backoff: o.redis.backoff, TTL: o.cacheTTL,
 		Logger: tel.Logger, Observer: tel.Metrics})
 	if err != nil {
 		return nil, nil, err
