@@ -97,6 +97,11 @@ func New(cfg Config) (*Store, error) {
 	if cfg.LockTTL <= 0 {
 		cfg.LockTTL = DefaultLockTTL
 	}
+	if cfg.TTL <= 0 {
+		// Only the persisted queries are shared without a replica; a copy
+		// must never lack an expiry.
+		cfg.TTL = time.Minute
+	}
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = DefaultBackoff
 	}
@@ -174,39 +179,42 @@ func (s *Store) copyExpiry() time.Duration { return 4 * s.cfg.TTL }
 // markExpiry outlives every copy that may have recorded the mark.
 func (s *Store) markExpiry() time.Duration { return 2 * s.copyExpiry() }
 
-// Marks are the write marks of a key and resource, read before a fetch.
-type Marks struct{ key, resource string }
+// writeMarks are the write marks of a key and resource, read before a
+// fetch.
+type writeMarks struct{ key, resource string }
 
-func (s *Store) marks(ctx context.Context, key, resource string) (Marks, bool) {
+// str is a value MGET returned: a string, or nil for none ("").
+func str(v any) string { x, _ := v.(string); return x }
+
+func (s *Store) marks(ctx context.Context, key, resource string) (writeMarks, bool) {
 	if s.down() {
-		return Marks{}, false
+		return writeMarks{}, false
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	vals, err := s.rdb.MGet(ctx, s.keyMark(key), s.resMark(resource)).Result()
 	if s.failed("mget", err) {
-		return Marks{}, false
+		return writeMarks{}, false
 	}
-	str := func(v any) string { x, _ := v.(string); return x }
-	return Marks{str(vals[0]), str(vals[1])}, true
+	return writeMarks{str(vals[0]), str(vals[1])}, true
 }
 
 // value: fetched time (unix ns), key mark, resource mark, then the JSON.
-func encode(fetched time.Time, m Marks, raw []byte) []byte {
+func encode(fetched time.Time, m writeMarks, raw []byte) []byte {
 	head := strconv.FormatInt(fetched.UnixNano(), 10) + "\n" + m.key + "\n" + m.resource + "\n"
 	return append([]byte(head), raw...)
 }
 
-func decode(v string) (time.Time, Marks, []byte, bool) {
+func decode(v string) (time.Time, writeMarks, []byte, bool) {
 	parts := strings.SplitN(v, "\n", 4)
 	if len(parts) != 4 {
-		return time.Time{}, Marks{}, nil, false
+		return time.Time{}, writeMarks{}, nil, false
 	}
 	ns, err := strconv.ParseInt(parts[0], 10, 64)
 	if err != nil {
-		return time.Time{}, Marks{}, nil, false
+		return time.Time{}, writeMarks{}, nil, false
 	}
-	return time.Unix(0, ns), Marks{parts[1], parts[2]}, []byte(parts[3]), true
+	return time.Unix(0, ns), writeMarks{parts[1], parts[2]}, []byte(parts[3]), true
 }
 
 // load returns the copy when it is younger than maxAge and no write
@@ -233,7 +241,6 @@ func (s *Store) load(ctx context.Context, key, resource string, maxAge time.Dura
 		return nil, 0, false
 	}
 	cur := marks.Val()
-	str := func(v any) string { x, _ := v.(string); return x }
 	if m.key != str(cur[0]) || m.resource != str(cur[1]) {
 		return nil, 0, false
 	}
@@ -296,7 +303,7 @@ func (s *Store) lookup(result string) {
 	}
 }
 
-func (s *Store) store(ctx context.Context, key, resource string, fetched time.Time, m Marks, raw []byte) {
+func (s *Store) store(ctx context.Context, key, resource string, fetched time.Time, m writeMarks, raw []byte) {
 	if len(raw) > s.cfg.MaxValueBytes {
 		if s.cfg.Observer != nil {
 			s.cfg.Observer.SharedCacheOversize()
