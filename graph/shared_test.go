@@ -274,3 +274,30 @@ func TestShared_CreatedChildSeenOnOtherReplica(t *testing.T) {
 		t.Errorf("the other replica counts %v notes; want %v", got, before+1)
 	}
 }
+
+// Replicas started while Redis is down serve without it, and share once it
+// is up: go-redis connects, and the invalidation channel subscribes, by
+// themselves.
+func TestShared_RedisAbsentAtStart(t *testing.T) {
+	t.Parallel()
+	redis := redistest.Start(t)
+	redis.Stop()
+	a := newFacade(t, redis.URL(), nil)
+	b := newFacade(t, redis.URL(), a.harness)
+	a.ok("", sharedListsQuery, nil)
+	b.ok("", sharedListsQuery, nil)
+	redis.Restart()
+	eventually(t, "the replicas connect", func() bool {
+		return a.store.Ping(t.Context()) == nil && b.store.Ping(t.Context()) == nil
+	})
+	const q = `{ tasks(first: 3) { totalCount } }`
+	a.ok("", q, nil)
+	if r := b.ok("", q, nil); r.Extensions.Upstream.Requests != 0 {
+		t.Errorf("the second replica sent %d requests; want 0", r.Extensions.Upstream.Requests)
+	}
+	heard := b.replica.RemoteWrites()
+	eventually(t, "a write reaches the other replica", func() bool {
+		a.ok("", `mutation { updateContact(id: "1031", input: {title: "Late"}) { id } }`, nil)
+		return b.replica.RemoteWrites() > heard
+	})
+}
