@@ -23,9 +23,10 @@ type readiness struct {
 	interval time.Duration
 	draining atomic.Bool
 
-	mu      sync.Mutex // held during a check: concurrent probes share it
-	checked time.Time
-	err     error
+	mu       sync.Mutex // held during a check: concurrent probes share it
+	checked  time.Time
+	err      error
+	redisErr error
 }
 
 // upstreamCheck asks Clevertim something cheap: with a key, the account's
@@ -61,13 +62,12 @@ func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, body := http.StatusOK, map[string]string{"status": "ready"}
 	if rd.draining.Load() {
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "shutting down"}
-	} else if err := rd.result(r.Context()); err != nil {
+	} else if err, redisErr := rd.result(r.Context()); err != nil {
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "upstream unavailable", "error": err.Error()}
-	}
-	if rd.redis != nil {
+	} else if rd.redis != nil {
 		body["redis"] = "ok"
-		if err := rd.redis(r.Context()); err != nil {
-			body["redis"] = "unavailable: " + err.Error()
+		if redisErr != nil {
+			body["redis"] = "unavailable: " + redisErr.Error()
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -76,17 +76,20 @@ func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-func (rd *readiness) result(ctx context.Context) error {
+func (rd *readiness) result(ctx context.Context) (upstream, redis error) {
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
 	if !rd.checked.IsZero() && time.Since(rd.checked) < rd.interval {
-		return rd.err
+		return rd.err, rd.redisErr
 	}
 	// Not the probe's context: a probe that gives up must not leave the
 	// next ones a cancelled result.
 	checkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	rd.err = rd.check(checkCtx)
+	if rd.redis != nil {
+		rd.redisErr = rd.redis(checkCtx)
+	}
 	rd.checked = time.Now()
-	return rd.err
+	return rd.err, rd.redisErr
 }
