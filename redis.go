@@ -9,6 +9,7 @@ import (
 
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 	"github.com/clevertim-graphql/clevertim-graphql/internal/rediscache"
 	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 )
@@ -50,7 +51,10 @@ func shareThroughRedis(ctx context.Context, o options, tel *telemetry.Telemetry,
 		return nil, nil, err
 	}
 	if o.cacheTTL > 0 {
-		cfg.Replica = loaders.NewReplica(o.cacheTTL, o.cacheMaxBytes)
+		if cfg.Flights == nil {
+			cfg.Flights = upstream.NewFlights()
+		}
+		cfg.Replica = loaders.NewReplica(o.cacheTTL, o.cacheMaxBytes, cfg.Flights)
 		cfg.Replica.Share(ctx, store)
 	}
 	maxQuery := o.maxBodyBytes

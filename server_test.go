@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
 )
 
@@ -212,16 +213,31 @@ func emulatorRequests(base string) int64 {
 // 16 operations are in flight, each waiting on its first upstream request,
 // when the server is told to stop; each needs a second round after that
 // (the contact's company). All 16 complete: the embedded emulator keeps
-// serving the facade until they are done.
+// serving the facade until they are done. The operations read 16 different
+// contacts: identical reads in flight would be sent once.
 func TestRun_GracefulShutdownFinishesInFlight(t *testing.T) {
 	t.Parallel()
 	base, _, stop := start(t, nil, "-emulator-latency", "200ms")
 	const n = 16
-	var results []<-chan result
-	for range n {
-		results = append(results, postAsync(base+"/query", "", `{ contact(id: "1030") { name company { name } } }`))
+	owner, err := clevertim.NewClient(clevertim.WithBaseURL(base+"/api"), clevertim.WithAPIKey(emulator.OwnerKey))
+	if err != nil {
+		t.Fatal(err)
 	}
-	waitFor(t, "16 operations in flight", func() bool { return emulatorRequests(base) >= n })
+	contacts, err := owner.Contacts.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []<-chan result
+	before := emulatorRequests(base)
+	for _, c := range contacts {
+		if c.CompanyID != nil && len(results) < n {
+			results = append(results, postAsync(base+"/query", "", `{ contact(id: "`+string(c.ID)+`") { name company { name } } }`))
+		}
+	}
+	if len(results) < n {
+		t.Fatalf("the demo account has %d contacts with a company, want %d", len(results), n)
+	}
+	waitFor(t, "16 operations in flight", func() bool { return emulatorRequests(base) >= before+n })
 	stop()
 	done := 0
 	for _, ch := range results {

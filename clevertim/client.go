@@ -5,14 +5,18 @@ package clevertim
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -24,10 +28,10 @@ const DefaultBaseURL = "https://www.clevertim.com/api"
 const (
 	defaultTimeout   = 30 * time.Second
 	defaultUserAgent = "clevertim-graphql"
-	// maxResponseBytes bounds what one answer may make us buffer; a whole
-	// account's "get all" stays well under it.
-	maxResponseBytes = 256 << 20
 	bodyExcerptBytes = 200
+	// drainBytes is how much of an answer left unread is read to keep its
+	// connection for the next request; past it, closing is cheaper.
+	drainBytes = 64 << 10
 )
 
 // Client talks to one Clevertim account as the user whose API key it holds.
@@ -39,9 +43,14 @@ type Client struct {
 	apiKey    string
 	userAgent string
 	// authorization is the Basic header for apiKey, built once.
-	authorization string
-	retry         RetryPolicy
-	sleep         func(context.Context, time.Duration) error
+	authorization  string
+	keyHash        KeyHash
+	retry          RetryPolicy
+	sleep          func(context.Context, time.Duration) error
+	maxRecordBytes int64
+	sharer         ReadSharer
+	// shared is what the clients derived with WithAPIKey have in common.
+	shared *shared
 
 	Contacts      *ContactsService
 	Companies     *CompaniesService
@@ -58,6 +67,18 @@ type Client struct {
 	LinkedFiles   *LinkedFilesService
 }
 
+// shared is the state a client and the clients derived from it share.
+type shared struct {
+	stored   asStored
+	inFlight *keyedSlots[KeyHash]
+	slotWait func(time.Duration)
+	clock    serverClock
+	creates  *createLedger
+}
+
+// KeyHash identifies an API key without holding it, for maps keyed by user.
+type KeyHash [sha256.Size]byte
+
 // Option configures a Client.
 type Option func(*config)
 
@@ -68,6 +89,11 @@ type config struct {
 	timeout    time.Duration
 	userAgent  string
 	retry      RetryPolicy
+	// maxRecordBytes: see WithMaxRecordBytes.
+	maxRecordBytes int64
+	sharer         ReadSharer
+	inFlight       int
+	slotWait       func(time.Duration)
 }
 
 // WithAPIKey sets the key of the user the client acts as.
@@ -77,11 +103,26 @@ func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
 // A trailing slash is ignored.
 func WithBaseURL(u string) Option { return func(c *config) { c.baseURL = u } }
 
-// WithHTTPClient sets the HTTP client, for its transport and connection pool.
+// WithHTTPClient sets the HTTP client, for its transport and connection
+// pool. Without it the client uses NewTransport's.
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
 
 // WithTimeout bounds every request, including reading its answer.
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithMaxInFlight bounds the requests in flight per API key, across the
+// client and those derived from it with WithAPIKey, so that one heavy caller
+// cannot take an account's whole rate limit; the others wait their turn. A
+// request takes its slot before its timeout starts. One whose context ends
+// while it waits was not sent, and its error matches ErrNotSent. 0 means no
+// bound.
+func WithMaxInFlight(n int) Option { return func(c *config) { c.inFlight = n } }
+
+// WithSlotWait reports how long each request waited for its key's slot
+// (see WithMaxInFlight), for metrics.
+func WithSlotWait(observe func(time.Duration)) Option {
+	return func(c *config) { c.slotWait = observe }
+}
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
@@ -89,7 +130,8 @@ func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua
 // NewClient builds a client. With no options it targets the public API
 // without a key, which only the key-less calls (none, today) would accept.
 func NewClient(opts ...Option) (*Client, error) {
-	cfg := config{baseURL: DefaultBaseURL, timeout: defaultTimeout, userAgent: defaultUserAgent, retry: DefaultRetryPolicy()}
+	cfg := config{baseURL: DefaultBaseURL, timeout: defaultTimeout, userAgent: defaultUserAgent, retry: DefaultRetryPolicy(),
+		maxRecordBytes: DefaultMaxRecordBytes}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -98,18 +140,27 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("clevertim: base URL %q must be an absolute http(s) URL", cfg.baseURL)
 	}
-	hc := cfg.httpClient
-	if hc == nil {
-		hc = &http.Client{}
+	// resty sets the timeout on the http.Client it is given: it gets a
+	// copy, so the caller's stays as it was.
+	hc := &http.Client{Transport: NewTransport()}
+	if cfg.httpClient != nil {
+		copied := *cfg.httpClient
+		hc = &copied
 	}
+	// Answers are read by decodeAnswer as they arrive, not buffered by resty.
 	rest := resty.NewWithClient(hc).
 		SetTimeout(cfg.timeout).
-		SetResponseBodyLimit(maxResponseBytes).
+		SetDoNotParseResponse(true).
 		SetHeader("Accept", "application/json")
 	if cfg.retry.MaxAttempts < 1 {
 		cfg.retry.MaxAttempts = 1
 	}
-	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent, retry: cfg.retry, sleep: sleepCtx}
+	if cfg.maxRecordBytes <= 0 {
+		cfg.maxRecordBytes = DefaultMaxRecordBytes
+	}
+	c := &Client{rest: rest, baseURL: base, userAgent: cfg.userAgent, retry: cfg.retry, sleep: sleepCtx,
+		maxRecordBytes: cfg.maxRecordBytes, sharer: cfg.sharer,
+		shared: &shared{inFlight: newKeyedSlots[KeyHash](cfg.inFlight), slotWait: cfg.slotWait, creates: newCreateLedger()}}
 	c.setAPIKey(cfg.apiKey)
 	c.bindServices()
 	return c, nil
@@ -118,7 +169,8 @@ func NewClient(opts ...Option) (*Client, error) {
 // WithAPIKey returns a client that acts as another user over the same
 // connections.
 func (c *Client) WithAPIKey(key string) *Client {
-	clone := &Client{rest: c.rest, baseURL: c.baseURL, userAgent: c.userAgent, retry: c.retry, sleep: c.sleep}
+	clone := &Client{rest: c.rest, baseURL: c.baseURL, userAgent: c.userAgent, retry: c.retry, sleep: c.sleep,
+		maxRecordBytes: c.maxRecordBytes, sharer: c.sharer, shared: c.shared}
 	clone.setAPIKey(key)
 	clone.bindServices()
 	return clone
@@ -129,7 +181,11 @@ func (c *Client) WithAPIKey(key string) *Client {
 func (c *Client) setAPIKey(key string) {
 	c.apiKey = key
 	c.authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":X"))
+	c.keyHash = sha256.Sum256([]byte(key))
 }
+
+// KeyHash identifies the client's API key without revealing it.
+func (c *Client) KeyHash() KeyHash { return c.keyHash }
 
 // APIKey is the key of the user the client acts as.
 func (c *Client) APIKey() string { return c.apiKey }
@@ -177,19 +233,47 @@ type envelope struct {
 }
 
 // send sends a request, trying again as the retry policy allows, and returns
-// the last raw answer. The path segments must already be escaped.
+// the last answer, its body unread: the caller reads and closes it. The path
+// segments must already be escaped.
 func (c *Client) send(ctx context.Context, method, path string, body []byte) (*resty.Response, error) {
 	for n := 1; ; n++ {
 		resp, err := c.sendOnce(ctx, method, path, body)
 		wait, again := c.retryWait(ctx, method, n, resp, err)
-		if !again || c.sleep(ctx, wait) != nil {
+		if !again {
+			return resp, err
+		}
+		settle(resp)
+		if c.sleep(ctx, wait) != nil {
 			return resp, err
 		}
 	}
 }
 
+// settle reads the start of an answer about to be tried again (a 503, say)
+// and closes it, so that its connection and its place among the key's
+// requests in flight are free while we wait; what was read stays readable.
+func settle(resp *resty.Response) {
+	if resp == nil || resp.RawResponse == nil {
+		return
+	}
+	body := resp.RawResponse.Body
+	start, _ := io.ReadAll(io.LimitReader(body, drainBytes))
+	_ = body.Close()
+	resp.RawResponse.Body = io.NopCloser(bytes.NewReader(start))
+}
+
 func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte) (*resty.Response, error) {
 	fullURL := c.baseURL + path
+	// The slot is taken before the request's timeout starts: waiting for it
+	// is not time on the wire, and a request that never got one never left.
+	waitFrom := time.Now()
+	release, err := c.shared.inFlight.acquire(ctx, c.keyHash)
+	if c.shared.slotWait != nil {
+		c.shared.slotWait(time.Since(waitFrom))
+	}
+	if err != nil {
+		return nil, &Error{Method: method, URL: fullURL, Err: fmt.Errorf("%w: waited for one of the key's upstream connections: %w", ErrNotSent, err)}
+	}
 	req := c.rest.R().
 		SetContext(ctx).
 		SetHeader("Authorization", c.authorization).
@@ -197,51 +281,135 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte)
 	if body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(body)
 	}
+	if method != http.MethodGet && c.sharer != nil {
+		// Whatever its outcome, the write is over once its answer (or the
+		// lack of one) is in: reads from now on must see it.
+		defer c.sharer.Wrote()
+	}
+	sent := time.Now()
 	resp, err := req.Execute(method, fullURL)
+	if err == nil && resp.StatusCode() == http.StatusOK {
+		// Only Clevertim's own answers: a gateway's error page has the
+		// gateway's clock.
+		c.shared.clock.observe(sent, time.Now(), resp.Header())
+	}
 	if err != nil {
+		if resp != nil {
+			discard(resp.RawBody())
+		}
+		release()
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			// The caller gave up: report that, not a transport failure.
 			return nil, fmt.Errorf("clevertim: %s %s: %w", method, fullURL, ctxErr)
 		}
 		return nil, &Error{Method: method, URL: fullURL, Err: err}
 	}
+	// The answer is decoded as it arrives, after this returns: the key's
+	// slot is held until its body is closed.
+	resp.RawResponse.Body = &releasingBody{ReadCloser: resp.RawResponse.Body, release: release}
 	return resp, nil
+}
+
+// releasingBody frees a key's upstream slot when its answer is closed.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+	once    sync.Once
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// discard reads a little of what is left of a body, so that its connection
+// can serve the next request, and closes it.
+func discard(body io.ReadCloser) {
+	if body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, body, drainBytes)
+	_ = body.Close()
 }
 
 // do sends one request and returns the envelope's content, or nil for a
 // DELETE.
 func (c *Client) do(ctx context.Context, method, path string, body []byte) (json.RawMessage, error) {
-	resp, err := c.send(ctx, method, path, body)
-	if err != nil {
+	recs, err := fetch[json.RawMessage](ctx, c, method, path, body)
+	if err != nil || method == http.MethodDelete {
 		return nil, err
 	}
-	return decodeEnvelope(method, c.baseURL+path, resp.StatusCode(), resp.Header(), resp.Body())
+	content := []byte{'['}
+	for i, r := range recs {
+		if i > 0 {
+			content = append(content, ',')
+		}
+		content = append(content, *r...)
+	}
+	return append(content, ']'), nil
 }
 
-// records sends one request and decodes the records of its answer. A
-// well-formed answer is decoded in one pass; anything else goes through the
-// careful path, which says what is wrong.
+// records sends one request and decodes the records of its answer. GETs go
+// through the read sharer, when there is one.
 func records[T any](ctx context.Context, c *Client, method, path string, body []byte) ([]*T, error) {
+	if method != http.MethodGet || c.sharer == nil {
+		return fetch[T](ctx, c, method, path, body)
+	}
+	if !isCollection(path) {
+		// Callers change the record Get returns (an update reads, changes,
+		// sends back): each decodes its own from the shared bytes.
+		raws, err := sharedGet[json.RawMessage](ctx, c, path)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*T, len(raws))
+		for i, raw := range raws {
+			out[i] = new(T)
+			if err := json.Unmarshal(*raw, out[i]); err != nil {
+				return nil, &Error{Method: method, URL: c.baseURL + path, StatusCode: http.StatusOK,
+					Err: fmt.Errorf("%w: record %d: %v", ErrInvalidResponse, i, err)}
+			}
+		}
+		return out, nil
+	}
+	recs, err := sharedGet[T](ctx, c, path)
+	// The records are shared (see WithReadSharing); the list is the caller's.
+	return slices.Clone(recs), err
+}
+
+// sharedGet is a GET that concurrent callers with the same key share.
+func sharedGet[T any](ctx context.Context, c *Client, path string) ([]*T, error) {
+	key := string(c.keyHash[:]) + " GET " + path
+	v, err := c.sharer.Share(ctx, key, func(ctx context.Context) (any, error) {
+		return fetch[T](ctx, c, http.MethodGet, path, nil)
+	})
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return nil, fmt.Errorf("clevertim: GET %s: %w", c.baseURL+path, err)
+		}
+		return nil, err
+	}
+	recs, _ := v.([]*T)
+	return recs, nil
+}
+
+// isCollection tells a collection's path (/contact) from a record's
+// (/contact/12).
+func isCollection(path string) bool { return strings.Count(path, "/") == 1 }
+
+// fetch sends one request and decodes its answer as it arrives. Only a
+// collection has no size limit: an answer that should hold one record is
+// bounded as a whole.
+func fetch[T any](ctx context.Context, c *Client, method, path string, body []byte) ([]*T, error) {
 	resp, err := c.send(ctx, method, path, body)
 	if err != nil {
 		return nil, err
 	}
-	raw := resp.Body()
-	if resp.StatusCode() == http.StatusOK {
-		var env struct {
-			Status  string `json:"status"`
-			Content *[]*T  `json:"content"`
-		}
-		if json.Unmarshal(raw, &env) == nil && env.Status == "OK" && env.Content != nil {
-			return *env.Content, nil
-		}
-	}
-	fullURL := c.baseURL + path
-	content, err := decodeEnvelope(method, fullURL, resp.StatusCode(), resp.Header(), raw)
-	if err != nil {
-		return nil, err
-	}
-	return decodeRecords[T](method, fullURL, content)
+	raw := resp.RawBody()
+	defer discard(raw)
+	return decodeAnswer[T](answer{method: method, url: c.baseURL + path, status: resp.StatusCode(), header: resp.Header(), body: raw},
+		c.maxRecordBytes, method != http.MethodGet || !isCollection(path))
 }
 
 func decodeEnvelope(method, fullURL string, status int, header http.Header, raw []byte) (json.RawMessage, error) {
@@ -294,26 +462,6 @@ func excerpt(b []byte) string {
 		s = s[:bodyExcerptBytes] + "…"
 	}
 	return s
-}
-
-// decodeRecords decodes a content list. A record that does not decode makes
-// the whole answer invalid rather than silently dropping it.
-func decodeRecords[T any](method, fullURL string, content json.RawMessage) ([]*T, error) {
-	var items []json.RawMessage
-	if err := json.Unmarshal(content, &items); err != nil {
-		return nil, &Error{Method: method, URL: fullURL, StatusCode: http.StatusOK,
-			Err: fmt.Errorf("%w: %v", ErrInvalidResponse, err)}
-	}
-	out := make([]*T, 0, len(items))
-	for i, item := range items {
-		v := new(T)
-		if err := json.Unmarshal(item, v); err != nil {
-			return nil, &Error{Method: method, URL: fullURL, StatusCode: http.StatusOK,
-				Err: fmt.Errorf("%w: record %d: %v", ErrInvalidResponse, i, err)}
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 // IsNotFound is shorthand for errors.Is(err, ErrNotFound).

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,7 +211,7 @@ func TestClient_InvalidResponses(t *testing.T) {
 		{"rate limited", 429, `{"status":"ERROR","error":"slow down"}`, clevertim.ErrRateLimited},
 		{"unavailable", 503, `{"status":"ERROR","error":"down"}`, clevertim.ErrUnavailable},
 		{"not supported", 501, `{"status":"ERROR","error":"no"}`, clevertim.ErrNotSupported},
-		{"not json", 500, `{"status":"ERROR","error":"the request body is not valid JSON"}`, clevertim.ErrBadRequest},
+		{"not json", 500, `{"status":"ERROR","error":"the request body is not valid JSON"}`, clevertim.ErrRequestUnreadable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,5 +282,80 @@ func TestClient_PhotoURL(t *testing.T) {
 	p, _ := clevertim.NewClient(clevertim.WithBaseURL("http://127.0.0.1:9/api/"))
 	if got := p.PhotoURL("5", "a b.png"); got != "http://127.0.0.1:9/getcphoto/5/a%20b.png" {
 		t.Errorf("photo URL %q", got)
+	}
+}
+
+// TestClient_MaxInFlightPerKey: each key has its own slots, shared by the
+// clients derived for it, and an idle key is forgotten.
+func TestClient_MaxInFlightPerKey(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	inFlight, most := map[string]int{}, map[string]int{}
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Authorization")
+		mu.Lock()
+		inFlight[key]++
+		most[key] = max(most[key], inFlight[key])
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight[key]--
+		mu.Unlock()
+		io.WriteString(w, `{"status":"OK","content":[]}`)
+	}))
+	defer srv.Close()
+	root, err := clevertim.NewClient(clevertim.WithBaseURL(srv.URL), clevertim.WithMaxInFlight(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		c := root.WithAPIKey([]string{"a", "b"}[i%2]) // a client per request, as the facade does
+		wg.Go(func() {
+			if _, err := c.Users.List(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	// Let requests pile up, then let them through.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		both := len(inFlight) == 2
+		for _, n := range inFlight {
+			both = both && n == 2
+		}
+		mu.Unlock()
+		if both {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if len(most) != 2 {
+		t.Fatalf("keys seen: %v", most)
+	}
+	for k, n := range most {
+		if n != 2 {
+			t.Errorf("%s: at most %d in flight, want 2", k, n)
+		}
+	}
+	if n := clevertim.InFlightKeys(root); n != 0 {
+		t.Errorf("%d idle keys kept", n)
+	}
+}
+
+// TestNewClient_LeavesTheHTTPClientAlone: the timeout is the client's own;
+// the caller's http.Client, maybe shared with other code, is not changed.
+func TestNewClient_LeavesTheHTTPClientAlone(t *testing.T) {
+	t.Parallel()
+	hc := &http.Client{}
+	if _, err := clevertim.NewClient(clevertim.WithHTTPClient(hc), clevertim.WithTimeout(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if hc.Timeout != 0 || hc.Transport != nil {
+		t.Errorf("the caller's http.Client was changed: timeout %v, transport %v", hc.Timeout, hc.Transport)
 	}
 }

@@ -5,8 +5,24 @@ import (
 	"strings"
 )
 
-// The code types below are Clevertim's wire codes. Each has a Valid method and
-// an AllX function listing the allowed values, which validation messages quote.
+// The code types below are Clevertim's wire codes. Each lists its codes once,
+// in its Values method; Valid and Codes, which validation messages quote,
+// come from that list. They stay distinct types, one per GraphQL enum that
+// gqlgen.yml binds to them.
+
+// wireCode is a code type; Values lists its codes, whatever the receiver.
+type wireCode[T any] interface {
+	~string
+	Values() []T
+}
+
+// Codes lists the codes of type T.
+func Codes[T wireCode[T]]() []T {
+	var zero T
+	return zero.Values()
+}
+
+func valid[T wireCode[T]](v T) bool { return slices.Contains(v.Values(), v) }
 
 // CustomerType classifies a contact or company (`ctype`).
 type CustomerType string
@@ -33,8 +49,8 @@ const (
 	CustomerTypeOther        CustomerType = "H"
 )
 
-// AllCustomerTypes lists the customer type codes.
-func AllCustomerTypes() []CustomerType {
+// Values lists the CustomerType codes.
+func (CustomerType) Values() []CustomerType {
 	return []CustomerType{
 		CustomerTypeCustomer, CustomerTypeProspect, CustomerTypeSupplier, CustomerTypeReseller,
 		CustomerTypeEmployee, CustomerTypeCompetitor, CustomerTypeConsultant, CustomerTypeContractor,
@@ -44,8 +60,8 @@ func AllCustomerTypes() []CustomerType {
 	}
 }
 
-// Valid reports whether t is a known code.
-func (t CustomerType) Valid() bool { return slices.Contains(AllCustomerTypes(), t) }
+// Valid reports whether t is one of the codes.
+func (t CustomerType) Valid() bool { return valid(t) }
 
 // PhoneType is the kind of a phone number.
 type PhoneType string
@@ -59,13 +75,13 @@ const (
 	PhonePager  PhoneType = "Pager"
 )
 
-// AllPhoneTypes lists the phone types.
-func AllPhoneTypes() []PhoneType {
+// Values lists the PhoneType codes.
+func (PhoneType) Values() []PhoneType {
 	return []PhoneType{PhoneWork, PhoneHome, PhoneMobile, PhoneFax, PhonePager}
 }
 
-// Valid reports whether t is a known phone type.
-func (t PhoneType) Valid() bool { return slices.Contains(AllPhoneTypes(), t) }
+// Valid reports whether t is one of the codes.
+func (t PhoneType) Valid() bool { return valid(t) }
 
 // SocialVenue is a social network a social media id belongs to.
 type SocialVenue string
@@ -90,8 +106,8 @@ const (
 	SocialYouTube    SocialVenue = "YouTube"
 )
 
-// AllSocialVenues lists the social media venues.
-func AllSocialVenues() []SocialVenue {
+// Values lists the SocialVenue codes.
+func (SocialVenue) Values() []SocialVenue {
 	return []SocialVenue{
 		SocialBitBucket, SocialFacebook, SocialGithub, SocialGooglePlus, SocialInstagram, SocialKik,
 		SocialLinkedIn, SocialMSN, SocialPinterest, SocialReddit, SocialSkype, SocialSnapchat,
@@ -99,8 +115,8 @@ func AllSocialVenues() []SocialVenue {
 	}
 }
 
-// Valid reports whether v is a known venue.
-func (v SocialVenue) Valid() bool { return slices.Contains(AllSocialVenues(), v) }
+// Valid reports whether v is one of the codes.
+func (v SocialVenue) Valid() bool { return valid(v) }
 
 // TaskType is a task's `atype`.
 type TaskType string
@@ -116,13 +132,13 @@ const (
 	TaskNotSet      TaskType = "Not set"
 )
 
-// AllTaskTypes lists the task types.
-func AllTaskTypes() []TaskType {
+// Values lists the TaskType codes.
+func (TaskType) Values() []TaskType {
 	return []TaskType{TaskAppointment, TaskEmail, TaskMeeting, TaskCall, TaskFollowUp, TaskToDo, TaskNotSet}
 }
 
-// Valid reports whether t is a known task type.
-func (t TaskType) Valid() bool { return slices.Contains(AllTaskTypes(), t) }
+// Valid reports whether t is one of the codes.
+func (t TaskType) Valid() bool { return valid(t) }
 
 // Recurrence is how often a task repeats (`rec`).
 type Recurrence string
@@ -136,13 +152,13 @@ const (
 	RecurYearly  Recurrence = "Y"
 )
 
-// AllRecurrences lists the recurrence codes.
-func AllRecurrences() []Recurrence {
+// Values lists the Recurrence codes.
+func (Recurrence) Values() []Recurrence {
 	return []Recurrence{RecurNone, RecurDaily, RecurWeekly, RecurMonthly, RecurYearly}
 }
 
-// Valid reports whether r is a known recurrence code.
-func (r Recurrence) Valid() bool { return slices.Contains(AllRecurrences(), r) }
+// Valid reports whether r is one of the codes.
+func (r Recurrence) Valid() bool { return valid(r) }
 
 // NoteType is a note's `type`.
 type NoteType string
@@ -155,16 +171,16 @@ const (
 	NoteSMS          NoteType = "M"
 )
 
-// AllNoteTypes lists every note type, settable or not.
-func AllNoteTypes() []NoteType {
+// Values lists the NoteType codes.
+func (NoteType) Values() []NoteType {
 	return []NoteType{NotePlain, NoteEmailDropped, NoteEmailSent, NoteSMS}
 }
 
 // SettableNoteTypes lists the note types a client may set.
 func SettableNoteTypes() []NoteType { return []NoteType{NotePlain, NoteEmailSent, NoteSMS} }
 
-// Valid reports whether t is a known note type.
-func (t NoteType) Valid() bool { return slices.Contains(AllNoteTypes(), t) }
+// Valid reports whether t is one of the codes.
+func (t NoteType) Valid() bool { return valid(t) }
 
 // SMSDelivery is the delivery state of an SMS note (`delvry`).
 type SMSDelivery string
@@ -176,10 +192,13 @@ const (
 	SMSDelivered  SMSDelivery = "S"
 )
 
-// Valid reports whether d is a known delivery state.
-func (d SMSDelivery) Valid() bool {
-	return slices.Contains([]SMSDelivery{SMSNoDelivery, SMSFailed, SMSDelivered}, d)
+// Values lists the SMSDelivery codes.
+func (SMSDelivery) Values() []SMSDelivery {
+	return []SMSDelivery{SMSNoDelivery, SMSFailed, SMSDelivered}
 }
+
+// Valid reports whether d is one of the codes.
+func (d SMSDelivery) Valid() bool { return valid(d) }
 
 // RecipientStatus says whether an email to a recipient was sent or bounced.
 type RecipientStatus string
@@ -190,8 +209,13 @@ const (
 	RecipientBounced RecipientStatus = "b"
 )
 
-// Valid reports whether s is a known recipient state.
-func (s RecipientStatus) Valid() bool { return s == RecipientSent || s == RecipientBounced }
+// Values lists the RecipientStatus codes.
+func (RecipientStatus) Values() []RecipientStatus {
+	return []RecipientStatus{RecipientSent, RecipientBounced}
+}
+
+// Valid reports whether s is one of the codes.
+func (s RecipientStatus) Valid() bool { return valid(s) }
 
 // CustomFieldType is a custom field's `elemType`.
 type CustomFieldType string
@@ -212,16 +236,16 @@ const (
 	FieldCurrency    CustomFieldType = "currency"
 )
 
-// AllCustomFieldTypes lists the custom field types.
-func AllCustomFieldTypes() []CustomFieldType {
+// Values lists the CustomFieldType codes.
+func (CustomFieldType) Values() []CustomFieldType {
 	return []CustomFieldType{
 		FieldInput, FieldSelect, FieldDate, FieldUser, FieldCountry, FieldState, FieldRegion,
 		FieldContact, FieldCompany, FieldCase, FieldOpportunity, FieldCurrency,
 	}
 }
 
-// Valid reports whether t is a known field type.
-func (t CustomFieldType) Valid() bool { return slices.Contains(AllCustomFieldTypes(), t) }
+// Valid reports whether t is one of the codes.
+func (t CustomFieldType) Valid() bool { return valid(t) }
 
 // IsReference reports whether values of this type are record ids.
 func (t CustomFieldType) IsReference() bool {
@@ -243,13 +267,13 @@ const (
 	ScopeOpportunities CustomFieldScope = "opportunities"
 )
 
-// AllCustomFieldScopes lists the scopes.
-func AllCustomFieldScopes() []CustomFieldScope {
+// Values lists the CustomFieldScope codes.
+func (CustomFieldScope) Values() []CustomFieldScope {
 	return []CustomFieldScope{ScopeCustomers, ScopeCompanies, ScopeCases, ScopeOpportunities}
 }
 
-// Valid reports whether s is a known scope.
-func (s CustomFieldScope) Valid() bool { return slices.Contains(AllCustomFieldScopes(), s) }
+// Valid reports whether s is one of the codes.
+func (s CustomFieldScope) Valid() bool { return valid(s) }
 
 // Permission is a user's right.
 type Permission string
@@ -262,11 +286,11 @@ const (
 	PermissionPending Permission = "pending"
 )
 
-// Valid reports whether p is a known permission.
-func (p Permission) Valid() bool { return slices.Contains(AllPermissions(), p) }
+// Valid reports whether p is one of the codes.
+func (p Permission) Valid() bool { return valid(p) }
 
-// AllPermissions lists the permissions.
-func AllPermissions() []Permission {
+// Values lists the Permission codes.
+func (Permission) Values() []Permission {
 	return []Permission{PermissionEdit, PermissionDelete, PermissionExport, PermissionPending}
 }
 

@@ -82,7 +82,7 @@ type Customer struct {
 func (c *Customer) validate() error {
 	for i, p := range c.Phones {
 		if !p.Type.Valid() {
-			return invalid(indexed("phones", i, "type"), "%q is not a phone type; use one of %s", p.Type, quoteAll(AllPhoneTypes()))
+			return invalid(indexed("phones", i, "type"), "%q is not a phone type; use one of %s", p.Type, quoteAll(Codes[PhoneType]()))
 		}
 		if strings.TrimSpace(p.Number) == "" {
 			return invalid(indexed("phones", i, "number"), "is required")
@@ -90,14 +90,14 @@ func (c *Customer) validate() error {
 	}
 	for i, s := range c.SocialMedia {
 		if !s.Venue.Valid() {
-			return invalid(indexed("socialMedia", i, "venue"), "%q is not a social media venue; use one of %s", s.Venue, quoteAll(AllSocialVenues()))
+			return invalid(indexed("socialMedia", i, "venue"), "%q is not a social media venue; use one of %s", s.Venue, quoteAll(Codes[SocialVenue]()))
 		}
 		if strings.TrimSpace(s.Handle) == "" {
 			return invalid(indexed("socialMedia", i, "handle"), "is required")
 		}
 	}
 	if c.CustomerType != nil && !c.CustomerType.Valid() {
-		return invalid("customerType", "%q is not a customer type code; use one of %s", *c.CustomerType, quoteAll(AllCustomerTypes()))
+		return invalid("customerType", "%q is not a customer type code; use one of %s", *c.CustomerType, quoteAll(Codes[CustomerType]()))
 	}
 	for i, e := range c.Emails {
 		if !strings.Contains(e, "@") {

@@ -27,14 +27,14 @@ func (f *CustomField) Validate() error {
 		return err
 	}
 	if !f.Type.Valid() {
-		return invalid("type", "%q is not a custom field type; use one of %s", f.Type, quoteAll(AllCustomFieldTypes()))
+		return invalid("type", "%q is not a custom field type; use one of %s", f.Type, quoteAll(Codes[CustomFieldType]()))
 	}
 	if len(f.Scopes) == 0 {
-		return invalid("scopes", "name at least one of %s", quoteAll(AllCustomFieldScopes()))
+		return invalid("scopes", "name at least one of %s", quoteAll(Codes[CustomFieldScope]()))
 	}
 	for i, s := range f.Scopes {
 		if !s.Valid() {
-			return invalid(indexed("scopes", i, ""), "%q is not a scope; use one of %s", s, quoteAll(AllCustomFieldScopes()))
+			return invalid(indexed("scopes", i, ""), "%q is not a scope; use one of %s", s, quoteAll(Codes[CustomFieldScope]()))
 		}
 	}
 	switch {

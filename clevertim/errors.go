@@ -21,6 +21,13 @@ var (
 	ErrUnavailable = errors.New("clevertim: upstream unavailable")
 	// ErrInvalidResponse is an answer that does not follow the wire contract.
 	ErrInvalidResponse = errors.New("clevertim: invalid upstream response")
+	// ErrRequestUnreadable is a 500: Clevertim could not read the JSON it
+	// was sent, which is the client's fault, not its caller's.
+	ErrRequestUnreadable = errors.New("clevertim: request body unreadable")
+	// ErrNotSent is a request that never left, so a write did not happen:
+	// its context ended while it waited its turn (WithMaxInFlight, or an
+	// identical create in flight).
+	ErrNotSent = errors.New("clevertim: request not sent")
 	// ErrInvalid is input rejected before any request was sent.
 	ErrInvalid = errors.New("clevertim: invalid input")
 )
@@ -88,9 +95,10 @@ func (e *Error) kind() error {
 		return ErrNotSupported
 	case e.StatusCode == http.StatusTooManyRequests:
 		return ErrRateLimited
-	case e.StatusCode == http.StatusInternalServerError && e.Message != "":
-		// Clevertim answers 500 with a message when the body was not JSON.
-		return ErrBadRequest
+	case e.StatusCode == http.StatusInternalServerError:
+		// Clevertim answers 500 when the body it got was not JSON: whatever
+		// its message, the caller's input is not to blame.
+		return ErrRequestUnreadable
 	case e.StatusCode >= 500:
 		return ErrUnavailable
 	default:

@@ -1,6 +1,7 @@
 package clevertim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -29,37 +30,47 @@ func FuzzDecode(f *testing.F) {
 		if status < 100 || status > 599 {
 			status = 200
 		}
-		content, err := decodeEnvelope(http.MethodGet, "u", status, http.Header{}, body)
+		checkRecords[Contact](t, body, status)
+		checkRecords[Company](t, body, status)
+		checkRecords[Opportunity](t, body, status)
+		checkRecords[Task](t, body, status)
+		checkRecords[Note](t, body, status)
+		checkRecords[Comment](t, body, status)
+		checkRecords[CustomField](t, body, status)
+		checkRecords[User](t, body, status)
+	})
+}
+
+// checkRecords decodes an answer as a collection and as one record with a
+// small limit (so that limits are reached too): either records that
+// encode again, or an *Error; a 200 that fails is ErrInvalidResponse unless
+// it is an ERROR envelope.
+func checkRecords[T any](t *testing.T, body []byte, status int) {
+	for _, whole := range []bool{false, true} {
+		a := answer{method: http.MethodGet, url: "u", status: status, header: http.Header{}, body: bytes.NewReader(body)}
+		limit := int64(DefaultMaxRecordBytes)
+		if whole {
+			limit = 64
+		}
+		recs, err := decodeAnswer[T](a, limit, whole)
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
-			return
+			if status == http.StatusOK && e.Message == "" && !errors.Is(err, ErrInvalidResponse) {
+				t.Fatalf("decode error not ErrInvalidResponse: %v", err)
+			}
+			continue
 		}
-		checkRecords[Contact](t, content)
-		checkRecords[Company](t, content)
-		checkRecords[Opportunity](t, content)
-		checkRecords[Task](t, content)
-		checkRecords[Note](t, content)
-		checkRecords[Comment](t, content)
-		checkRecords[CustomField](t, content)
-		checkRecords[User](t, content)
-	})
-}
-
-func checkRecords[T any](t *testing.T, content json.RawMessage) {
-	recs, err := decodeRecords[T](http.MethodGet, "u", content)
-	if err != nil {
-		if !errors.Is(err, ErrInvalidResponse) {
-			t.Fatalf("decode error not ErrInvalidResponse: %v", err)
+		if status != http.StatusOK {
+			t.Fatalf("status %d decoded", status)
 		}
-		return
-	}
-	// What decoded must encode again: the client sends records back.
-	for _, r := range recs {
-		if _, err := json.Marshal(r); err != nil {
-			t.Fatalf("a decoded %T does not encode: %v", r, err)
+		// What decoded must encode again: the client sends records back.
+		for _, r := range recs {
+			if _, err := json.Marshal(r); err != nil {
+				t.Fatalf("a decoded %T does not encode: %v", r, err)
+			}
 		}
 	}
 }
@@ -71,10 +82,10 @@ func FuzzCustomFieldValue(f *testing.F) {
 	for _, seed := range []string{`"Retail"`, `["a","b"]`, `12`, `null`, `"2020-02-30"`, `"1999-12-31"`, `"EUR"`, `[1,"x"]`, `{}`} {
 		f.Add([]byte(seed))
 	}
-	defs := make([]*CustomField, 0, len(AllCustomFieldTypes())*2)
-	for _, typ := range AllCustomFieldTypes() {
+	defs := make([]*CustomField, 0, len(Codes[CustomFieldType]())*2)
+	for _, typ := range Codes[CustomFieldType]() {
 		for _, multiple := range []bool{false, true} {
-			d := &CustomField{Name: string(typ), Type: typ, Multiple: multiple, Scopes: AllCustomFieldScopes()}
+			d := &CustomField{Name: string(typ), Type: typ, Multiple: multiple, Scopes: Codes[CustomFieldScope]()}
 			if typ == FieldSelect {
 				d.Options = StringList{"Retail", "a", "b"}
 			}

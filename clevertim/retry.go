@@ -32,7 +32,9 @@ type RetryPolicy struct {
 	MaxDelay    time.Duration
 }
 
-// DefaultRetryPolicy tries up to 6 times, waiting at most about 3 s in all.
+// DefaultRetryPolicy tries up to 6 times. The five waits are drawn below 50,
+// 100, 200, 400 and 800 ms (1.55 s in all at most); a Retry-After of up to
+// 2 s lengthens a wait to it, so ten seconds is the worst case.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 6, BaseDelay: 50 * time.Millisecond, MaxDelay: 2 * time.Second}
 }
@@ -119,7 +121,7 @@ func refused(err error) bool {
 // notSent reports a failure to connect, or a refusal: the request never left.
 func notSent(err error) bool {
 	var op *net.OpError
-	return refused(err) || (errors.As(err, &op) && op.Op == "dial")
+	return errors.Is(err, ErrNotSent) || refused(err) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 // ambiguous reports a failed write that may nevertheless have been done.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -223,5 +224,112 @@ func TestRetry_OutcomeUnknown(t *testing.T) {
 	_, err := c.Notes.Create(context.Background(), &clevertim.Note{Text: "x"})
 	if !errors.Is(err, clevertim.ErrOutcomeUnknown) {
 		t.Errorf("got %v, want ErrOutcomeUnknown", err)
+	}
+}
+
+// TestRetry_CreateAdoptsOnlyItsOwnRecord: a create whose answer was lost
+// looks for its record, and takes no identical record that existed before
+// it was sent or that it already returned for another create.
+func TestRetry_CreateAdoptsOnlyItsOwnRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var clockShift atomic.Int64 // added to the emulator's clock
+	emu, err := emulator.New(emulator.WithClock(func() time.Time { return time.Now().Add(time.Duration(clockShift.Load())) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noDate := false
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if noDate {
+			w.Header()["Date"] = nil // net/http then sends none
+		}
+		mu.Unlock()
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { srv.Close(); emu.Close() })
+	client := func() *clevertim.Client {
+		c, err := clevertim.NewClient(clevertim.WithBaseURL(srv.URL+"/api"), clevertim.WithAPIKey(emulator.OwnerKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fastRetries(c)
+	}
+	count := func(text string) int {
+		all, err := client().Notes.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, x := range all {
+			if x.Text == text {
+				n++
+			}
+		}
+		return n
+	}
+	// elsewhere makes an identical note with another client, dated shift
+	// from now.
+	elsewhere := func(shift time.Duration) func(text string) clevertim.ID {
+		return func(text string) clevertim.ID {
+			clockShift.Store(int64(shift))
+			defer clockShift.Store(0)
+			n, err := client().Notes.Create(ctx, &clevertim.Note{Text: text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n.ID
+		}
+	}
+	cases := []struct {
+		name    string
+		earlier func(text string) clevertim.ID // makes an identical note first; nil: this client does
+		fault   emulator.Fault
+		unknown bool
+	}{
+		{name: "older, elsewhere; cut before", fault: emulator.FaultCut, earlier: elsewhere(-time.Minute)},
+		{name: "older, elsewhere; answer lost", fault: emulator.FaultLostAnswer, earlier: elsewhere(-time.Minute)},
+		{name: "just now, by this client; cut before", fault: emulator.FaultCut},
+		{name: "just now, by this client; answer lost", fault: emulator.FaultLostAnswer},
+		// Dated a minute ahead, so that no pause of the test moves it out of
+		// the window in which the create looks.
+		{name: "just now, elsewhere; answer lost", fault: emulator.FaultLostAnswer, unknown: true, earlier: elsewhere(time.Minute)},
+	}
+	for _, tc := range cases {
+		c := client()
+		text := tc.name + time.Now().Format(time.RFC3339Nano)
+		var earlier clevertim.ID
+		if tc.earlier != nil {
+			earlier = tc.earlier(text)
+		} else {
+			n, err := c.Notes.Create(ctx, &clevertim.Note{Text: text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			earlier = n.ID
+		}
+		emu.InjectFaults(tc.fault)
+		n, err := c.Notes.Create(ctx, &clevertim.Note{Text: text})
+		switch {
+		case tc.unknown:
+			if !errors.Is(err, clevertim.ErrOutcomeUnknown) {
+				t.Errorf("%s: want an unknown outcome, got %+v %v", tc.name, n, err)
+			}
+		case err != nil || n.ID == earlier:
+			t.Errorf("%s: %v; got the earlier note %s", tc.name, err, earlier)
+		}
+		if got := count(text); got != 2 {
+			t.Errorf("%s: %d notes stored, want 2", tc.name, got)
+		}
+	}
+	// Without a Date header, Clevertim's clock is unknown: a lost answer's
+	// outcome is too.
+	mu.Lock()
+	noDate = true
+	mu.Unlock()
+	emu.InjectFaults(emulator.FaultLostAnswer)
+	if _, err := client().Notes.Create(ctx, &clevertim.Note{Text: "no clock"}); !errors.Is(err, clevertim.ErrOutcomeUnknown) {
+		t.Errorf("no Date header: %v, want an unknown outcome", err)
 	}
 }

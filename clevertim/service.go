@@ -1,7 +1,9 @@
 package clevertim
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,13 +29,19 @@ func (e *endpoint) recordPath(id ID) string {
 // validator is implemented by models that check themselves before a write.
 type validator interface{ Validate() error }
 
-// encode marshals a record without the fields the server keeps.
+// encode validates a record and marshals it without the fields the server
+// keeps.
 func (e *endpoint) encode(v any) ([]byte, error) {
 	if val, ok := v.(validator); ok {
 		if err := val.Validate(); err != nil {
 			return nil, err
 		}
 	}
+	return e.writable(v)
+}
+
+// writable marshals a record without the fields the server keeps.
+func (e *endpoint) writable(v any) ([]byte, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("clevertim: encode %s: %w", e.resource, err)
@@ -52,17 +60,30 @@ func (e *endpoint) encode(v any) ([]byte, error) {
 }
 
 // one sends a request whose answer holds exactly one record, as GET by id,
-// POST and PUT do.
+// POST and PUT do. The record keeps the JSON it was decoded from, for
+// Update.
 func one[T any](ctx context.Context, e *endpoint, method, path string, body []byte) (*T, error) {
-	recs, err := records[T](ctx, e.client, method, path, body)
+	content, err := e.client.do(ctx, method, path, body)
 	if err != nil {
 		return nil, err
 	}
-	if len(recs) != 1 {
-		return nil, &Error{Method: method, URL: e.client.baseURL + path, StatusCode: http.StatusOK,
-			Err: fmt.Errorf("%w: want one record, got %d", ErrInvalidResponse, len(recs))}
+	invalidAnswer := func(format string, args ...any) error {
+		return &Error{Method: method, URL: e.client.baseURL + path, StatusCode: http.StatusOK,
+			Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidResponse}, args...)...)}
 	}
-	return recs[0], nil
+	var items []json.RawMessage
+	if err := json.Unmarshal(content, &items); err != nil {
+		return nil, invalidAnswer("%v", err)
+	}
+	if len(items) != 1 {
+		return nil, invalidAnswer("want one record, got %d", len(items))
+	}
+	rec := new(T)
+	if err := json.Unmarshal(items[0], rec); err != nil {
+		return nil, invalidAnswer("record 0: %v", err)
+	}
+	rememberStored(&e.client.shared.stored, rec, items[0])
+	return rec, nil
 }
 
 // Reader fetches records of one resource.
@@ -91,21 +112,46 @@ type Creator[T any] struct{ ep *endpoint }
 // When the answer is lost (see RetryPolicy), the record may have been
 // created: Create looks for it among the records added since the first try
 // and returns it if it is there; only if it is not does it send the request
-// again. If it cannot tell, the error matches ErrOutcomeUnknown.
+// again. If it cannot tell, the error matches ErrOutcomeUnknown. Identical
+// creates of one key are sent one at a time, so that each can tell its
+// record from the others'.
 func (c Creator[T]) Create(ctx context.Context, v *T) (*T, error) {
 	body, err := c.ep.encode(v)
 	if err != nil {
 		return nil, err
 	}
-	since := time.Now().Add(-clockSkew)
-	return reconcile(ctx, c.ep, http.MethodPost, c.ep.collectionPath(), body, func() (*T, bool, error) {
-		return findCreated[T](ctx, c.ep, body, since)
+	client, ledger := c.ep.client, c.ep.client.shared.creates
+	release, err := ledger.oneAtATime.acquire(ctx, createKey{client.keyHash, c.ep.resource, sha256.Sum256(body)})
+	if err != nil {
+		return nil, fmt.Errorf("clevertim: POST %s: %w: %w", client.baseURL+c.ep.collectionPath(), ErrNotSent, err)
+	}
+	defer release()
+	firstSent := time.Now()
+	rec, err := reconcile(ctx, c.ep, http.MethodPost, c.ep.collectionPath(), body, func() (*T, bool, error) {
+		return findCreated[T](ctx, c.ep, body, firstSent)
 	})
+	if err != nil {
+		return nil, err
+	}
+	id, err := idOf(rec)
+	if err != nil {
+		return nil, err
+	}
+	// Taken by a reconciliation already, it would be Clevertim handing out
+	// an id twice: nothing this client can fix, so it is only remembered.
+	ledger.claim(client.keyHash, c.ep.resource, id)
+	return rec, nil
 }
 
-// clockSkew is how far Clevertim's clock may be behind ours when Create
-// looks for a record it may have made.
-const clockSkew = 5 * time.Minute
+// idOf reads a record's id through its JSON, which every model shares.
+func idOf[T any](rec *T) (ID, error) {
+	var r Record
+	raw, err := json.Marshal(rec)
+	if err == nil {
+		err = json.Unmarshal(raw, &r)
+	}
+	return r.ID, err
+}
 
 // reconcile sends a write. When its answer is lost, it asks took whether the
 // write took effect: if so it returns that record, if not it sends the write
@@ -126,7 +172,7 @@ func reconcile[T any](ctx context.Context, e *endpoint, method, path string, bod
 		found, ok, cerr := took()
 		switch {
 		case cerr != nil:
-			return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+			return nil, fmt.Errorf("%w: %w (checking: %v)", ErrOutcomeUnknown, err, cerr)
 		case ok:
 			return found, nil
 		case n >= policy.MaxAttempts || e.client.sleep(ctx, policy.backoff(n)) != nil:
@@ -135,34 +181,58 @@ func reconcile[T any](ctx context.Context, e *endpoint, method, path string, bod
 	}
 }
 
-// findCreated looks for the record a lost POST may have created: added since
-// the first try, with every non-empty field we sent.
-func findCreated[T any](ctx context.Context, e *endpoint, sent []byte, since time.Time) (*T, bool, error) {
+// findCreated looks for the record a lost POST may have created: one with
+// every non-empty field sent, that did not exist when the first try was
+// sent, and that this client has not returned for another create.
+//
+// "Did not exist" is read on Clevertim's clock, learnt from its Date
+// headers: ao, truncated to the second, must be no earlier than the second
+// in which the first try may have arrived. Identical creates of one key go
+// one at a time (see Create), so the records of earlier ones are known and
+// skipped; a record made elsewhere, identical and within the same second,
+// cannot be told apart. One candidate is adopted; several, or no clock to
+// judge by, leave the outcome unknown rather than risk another's record.
+func findCreated[T any](ctx context.Context, e *endpoint, sent []byte, firstSent time.Time) (*T, bool, error) {
 	recs, err := Reader[T]{e}.List(ctx)
 	if err != nil {
 		return nil, false, err
 	}
+	// After the list, whose answer told the clock if nothing had before.
+	earliest, ok := e.client.shared.clock.earliest(firstSent)
+	if !ok {
+		return nil, false, errNoServerClock
+	}
+	earliest = earliest.Add(-createWindowMargin).Truncate(time.Second)
 	want, err := fieldsOf(sent)
 	if err != nil {
 		return nil, false, err
 	}
-	for i := len(recs) - 1; i >= 0; i-- { // the newest first
-		raw, err := json.Marshal(recs[i])
+	ledger, key := e.client.shared.creates, e.client.keyHash
+	var found *T
+	var foundID ID
+	for _, rec := range recs {
+		raw, err := json.Marshal(rec)
 		if err != nil {
 			return nil, false, err
 		}
-		var added struct {
-			AddedOn time.Time `json:"ao"`
-		}
-		if json.Unmarshal(raw, &added) != nil || added.AddedOn.Before(since) {
+		var r Record
+		if json.Unmarshal(raw, &r) != nil || r.AddedOn.Before(earliest) || ledger.claimed(key, e.resource, r.ID) {
 			continue
 		}
 		have, err := fieldsOf(raw)
-		if err == nil && matches(want, have, false) {
-			return recs[i], true, nil
+		if err != nil || !matches(want, have, false) {
+			continue
 		}
+		if found != nil {
+			return nil, false, fmt.Errorf("%w: %s and %s", errManyCandidates, foundID, r.ID)
+		}
+		found, foundID = rec, r.ID
 	}
-	return nil, false, nil
+	if found == nil {
+		return nil, false, nil
+	}
+	ledger.claim(key, e.resource, foundID)
+	return found, true, nil
 }
 
 // fieldsOf decodes a JSON object into comparable values.
@@ -221,7 +291,11 @@ func (u Updater[T]) Update(ctx context.Context, id ID, v *T) (*T, error) {
 	if id == "" {
 		return nil, invalid("id", "is required")
 	}
-	body, err := u.ep.encode(v)
+	fields, err := u.ep.encode(v)
+	if err != nil {
+		return nil, err
+	}
+	body, err := untouchedAsStored[T](u.ep, fields, v)
 	if err != nil {
 		return nil, err
 	}
@@ -234,13 +308,48 @@ func (u Updater[T]) Update(ctx context.Context, id ID, v *T) (*T, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		want, err := fieldsOf(body)
+		want, err := fieldsOf(fields)
 		if err != nil {
 			return nil, false, err
 		}
 		have, err := fieldsOf(stored)
 		return rec, err == nil && matches(want, have, true), err
 	})
+}
+
+// untouchedAsStored returns the body of an update of v whose fields hold
+// what v held when read, as Clevertim sent them: the model cannot tell null
+// from "" or an absent list, and sending it its own reading back would
+// change the record where the caller changed nothing. fields is v encoded;
+// a v that was not read one at a time is sent as it is.
+func untouchedAsStored[T any](e *endpoint, fields []byte, v *T) ([]byte, error) {
+	raw := storedOf(&e.client.shared.stored, v)
+	if raw == nil {
+		return fields, nil
+	}
+	asRead := new(T)
+	if err := json.Unmarshal(raw, asRead); err != nil {
+		return nil, fmt.Errorf("clevertim: %s as read: %w", e.resource, err)
+	}
+	readFields, err := e.writable(asRead)
+	if err != nil {
+		return nil, err
+	}
+	var now, then, stored map[string]json.RawMessage
+	for _, d := range []struct {
+		raw []byte
+		dst *map[string]json.RawMessage
+	}{{fields, &now}, {readFields, &then}, {raw, &stored}} {
+		if err := json.Unmarshal(d.raw, d.dst); err != nil {
+			return nil, fmt.Errorf("clevertim: encode %s: %w", e.resource, err)
+		}
+	}
+	for k, v := range now {
+		if was, ok := stored[k]; ok && bytes.Equal(v, then[k]) {
+			now[k] = was
+		}
+	}
+	return json.Marshal(now)
 }
 
 // Deleter deletes records of one resource.

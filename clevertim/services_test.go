@@ -1,9 +1,16 @@
 package clevertim_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,4 +241,113 @@ func TestCustomFieldValuesAgainstDefinitions(t *testing.T) {
 	if _, err := clevertim.CheckCustomFieldValue(defs, clevertim.ScopeCustomers, "4242", one("x")); err == nil {
 		t.Error("an unknown field was accepted")
 	}
+}
+
+// TestServices_UpdateKeepsUntouchedFields: an update sends back the fields
+// its caller did not change exactly as Clevertim stored them. The records
+// are created with raw JSON, as Clevertim's own UI would, so that their text
+// fields are null: the model reads null as "", and must not write it back
+// so.
+func TestServices_UpdateKeepsUntouchedFields(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	ctx := context.Background()
+	customers, _ := c.Contacts.List(ctx)
+	cust := `"` + string(customers[0].ID) + `"`
+	untouched(t, c, "contact", `{"fn":"Ada"}`, c.Contacts, func(x *clevertim.Contact) string { x.Title = "Countess"; return "title" })
+	untouched(t, c, "company", `{"cn":"Engines"}`, c.Companies, func(x *clevertim.Company) string { x.City = "London"; return "city" })
+	untouched(t, c, "opportunity", `{"name":"Deal","cust":`+cust+`}`, c.Opportunities,
+		func(x *clevertim.Opportunity) string { x.Currency = "EUR"; return "currency" })
+	untouched(t, c, "case", `{"name":"Broken","cust":`+cust+`}`, c.Cases, func(x *clevertim.Case) string { x.Name = "Fixed"; return "name" })
+	untouched(t, c, "task", `{"name":"Call","cust":`+cust+`}`, c.Tasks, func(x *clevertim.Task) string { x.Name = "Visit"; return "name" })
+}
+
+// untouched creates a record from raw JSON, updates it without changes,
+// then with one change, and checks each time what changed upstream.
+func untouched[T any](t *testing.T, c *clevertim.Client, resource, created string, svc interface {
+	Get(context.Context, clevertim.ID) (*T, error)
+	Update(context.Context, clevertim.ID, *T) (*T, error)
+}, change func(*T) string) {
+	t.Helper()
+	ctx := context.Background()
+	req, _ := http.NewRequest(http.MethodPost, c.BaseURL()+"/"+resource, strings.NewReader(created))
+	req.SetBasicAuth(c.APIKey(), "X")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		Content []struct {
+			ID clevertim.ID `json:"id"`
+		} `json:"content"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&env)
+	resp.Body.Close()
+	if err != nil || len(env.Content) != 1 {
+		t.Fatalf("create %s: %v %v", resource, env, err)
+	}
+	id := env.Content[0].ID
+	before := storedJSON(t, c, resource, id)
+	if !slices.ContainsFunc(slices.Collect(maps.Values(before)), func(v json.RawMessage) bool { return string(v) == "null" }) {
+		t.Fatalf("%s: the test wants null fields, got %v", resource, before)
+	}
+	rec, err := svc.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Update(ctx, id, rec); err != nil {
+		t.Fatalf("%s update without changes: %v", resource, err)
+	}
+	if diff := changedFields(before, storedJSON(t, c, resource, id)); len(diff) > 0 {
+		t.Errorf("%s: an update without changes changed %v", resource, diff)
+	}
+	rec, err = svc.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := change(rec)
+	if _, err := svc.Update(ctx, id, rec); err != nil {
+		t.Fatalf("%s update: %v", resource, err)
+	}
+	diff := changedFields(before, storedJSON(t, c, resource, id))
+	if len(diff) != 1 || !strings.HasPrefix(diff[0], field+":") {
+		t.Errorf("%s: changing %s changed %v", resource, field, diff)
+	}
+}
+
+// storedJSON reads a record's raw JSON from the server, field by field.
+func storedJSON(t *testing.T, c *clevertim.Client, resource string, id clevertim.ID) map[string]json.RawMessage {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.BaseURL()+"/"+resource+"/"+url.PathEscape(string(id)), nil)
+	req.SetBasicAuth(c.APIKey(), "X")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Content []map[string]json.RawMessage `json:"content"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || len(env.Content) != 1 {
+		t.Fatalf("GET %s/%s: %d records, %v", resource, id, len(env.Content), err)
+	}
+	return env.Content[0]
+}
+
+// changedFields lists the fields whose JSON differs, but lm, which every
+// update sets.
+func changedFields(before, after map[string]json.RawMessage) []string {
+	var diff []string
+	for k, v := range before {
+		if k != "lm" && !bytes.Equal(v, after[k]) {
+			diff = append(diff, fmt.Sprintf("%s: %s -> %s", k, v, after[k]))
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			diff = append(diff, k+" added")
+		}
+	}
+	slices.Sort(diff)
+	return diff
 }

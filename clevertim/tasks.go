@@ -203,10 +203,10 @@ func (t *Task) Validate() error {
 		return err
 	}
 	if t.Type != nil && !t.Type.Valid() {
-		return invalid("type", "%q is not a task type; use one of %s", *t.Type, quoteAll(AllTaskTypes()))
+		return invalid("type", "%q is not a task type; use one of %s", *t.Type, quoteAll(Codes[TaskType]()))
 	}
 	if t.Recurrence != nil && !t.Recurrence.Valid() {
-		return invalid("recurrence", "%q is not a recurrence code; use one of %s", *t.Recurrence, quoteAll(AllRecurrences()))
+		return invalid("recurrence", "%q is not a recurrence code; use one of %s", *t.Recurrence, quoteAll(Codes[Recurrence]()))
 	}
 	if t.RecurEvery < 0 {
 		return invalid("recurEvery", "must be 1 or more, got %d", t.RecurEvery)

@@ -15,16 +15,6 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
 )
 
-// replicaSizes is the benchmark account scaled to n contacts (the shape of
-// emulator.BenchmarkSizes: 1k contacts → 200 companies, 500 opportunities,
-// 300 cases, 2k tasks, 3k notes, 3k comments).
-func replicaSizes(contacts int) emulator.Sizes {
-	s := emulator.BenchmarkSizes()
-	k := contacts / s.Contacts
-	return emulator.Sizes{Contacts: contacts, Companies: s.Companies * k, Opportunities: s.Opportunities * k,
-		Cases: s.Cases * k, Tasks: s.Tasks * k, Notes: s.Notes * k, Comments: s.Comments * k, ExtraUsers: s.ExtraUsers}
-}
-
 // BenchmarkReplica measures the warm replica (-cache-ttl) at 1k, 10k and
 // 50k contacts (-short: 1k and 10k), in-process: a first page and the
 // pipeline board with no upstream request, and the replica's memory against
@@ -42,19 +32,19 @@ func BenchmarkReplica(b *testing.B) {
 }
 
 func benchReplica(b *testing.B, contacts int) {
-	emu, err := emulator.New(emulator.WithSizes(replicaSizes(contacts)))
+	emu, err := emulator.New(emulator.WithSizes(scaledSizes(contacts)))
 	if err != nil {
 		b.Fatal(err)
 	}
 	emuSrv := httptest.NewServer(emu)
 	b.Cleanup(func() { emuSrv.Close(); emu.Close() })
-	var counter byteCounter
+	counter := &countingTransport{base: sizeBenchTransport()}
 	// Warm is within the TTL; filling a 50k account on a loaded machine
 	// can take longer than 30 s, so the copies are kept fresh for an hour:
 	// a warm read does the same work whatever the TTL.
-	replica := loaders.NewReplica(time.Hour, 0)
+	replica := loaders.NewReplica(time.Hour, 0, nil)
 	h, err := graph.NewHandler(graph.HandlerConfig{UpstreamURL: emuSrv.URL + "/api", DefaultAPIKey: ownerKey,
-		CacheTTL: time.Hour, Replica: replica, Transport: &counter})
+		CacheTTL: time.Hour, Replica: replica, Transport: counter})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,7 +71,7 @@ func benchReplica(b *testing.B, contacts int) {
 	for _, q := range []string{firstPage, pipelineBoardQuery} {
 		serve(ownerKey, q)
 	}
-	jsonBytes, oneKey := counter.n.Load(), replica.Bytes()
+	jsonBytes, oneKey := counter.bytes.Load(), replica.Bytes()
 	heap1 := heap()
 	for _, q := range []string{firstPage, pipelineBoardQuery} {
 		serve(adminKey, q)

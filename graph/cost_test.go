@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync/atomic"
 	"testing"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
@@ -13,35 +12,13 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
 )
 
-// byteCounter counts the response bytes the facade reads from upstream.
-type byteCounter struct{ n atomic.Int64 }
-
-func (c *byteCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(r)
-	if resp != nil {
-		resp.Body = &countedBody{ReadCloser: resp.Body, n: &c.n}
-	}
-	return resp, err
-}
-
-type countedBody struct {
-	io.ReadCloser
-	n *atomic.Int64
-}
-
-func (b *countedBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n.Add(int64(n))
-	return n, err
-}
-
 // A contact with 15 notes on an account with thousands costs 15 small GETs,
 // not the notes collection: before the collection's size is known, and
 // after a full read has shown what it costs.
 func TestCost_FewLinksOfALargeCollectionAreFetchedByID(t *testing.T) {
 	t.Parallel()
-	var counter byteCounter
-	h := newHarness(t, graph.HandlerConfig{Transport: &counter}, emulator.WithSizes(emulator.BenchmarkSizes()))
+	counter := &countingTransport{base: sizeBenchTransport()}
+	h := newHarness(t, graph.HandlerConfig{Transport: counter}, emulator.WithSizes(emulator.BenchmarkSizes()))
 	ctx := context.Background()
 	c := h.client(ownerKey)
 	all, err := c.Notes.List(ctx)
@@ -75,7 +52,7 @@ func TestCost_FewLinksOfALargeCollectionAreFetchedByID(t *testing.T) {
 	const q = `query($id: ID!) { contact(id: $id) { id notes { totalCount nodes { id text } } } }`
 	check := func(when string) {
 		t.Helper()
-		counter.n.Store(0)
+		counter.bytes.Store(0)
 		r, routes := h.counted(q, map[string]any{"id": contact})
 		if n := get(r.Data, "contact", "notes", "totalCount"); n != float64(len(x.NoteIDs)) {
 			t.Fatalf("%s: %v notes, want %d", when, n, len(x.NoteIDs))
@@ -83,7 +60,7 @@ func TestCost_FewLinksOfALargeCollectionAreFetchedByID(t *testing.T) {
 		if routes["GET /note"] != 0 || routes["GET /note/{id}"] != int64(len(x.NoteIDs)) {
 			t.Errorf("%s: routes %s, want %d GET /note/{id} and no GET /note", when, describe(routes), len(x.NoteIDs))
 		}
-		got := counter.n.Load()
+		got := counter.bytes.Load()
 		if got*10 > collectionBytes {
 			t.Errorf("%s: %d bytes upstream, the notes collection is %d", when, got, collectionBytes)
 		}

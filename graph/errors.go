@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -122,6 +123,9 @@ func classify(err error) (code, message string, extra map[string]any) {
 			"ask for less (smaller pages, fewer nested lists) or split it", budget.Budget), map[string]any{"budget": budget.Budget}
 	case errors.Is(err, clevertim.ErrOutcomeUnknown):
 		return CodeOutcomeUnknown, "Clevertim's answer to this write was lost and whether it happened could not be checked; read before retrying", nil
+	case errors.Is(err, clevertim.ErrNotSent):
+		return CodeUpstreamUnavailable, "not sent: the operation's deadline passed while the request waited its turn behind " +
+			"this API key's other upstream requests; nothing was done upstream", nil
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeUpstreamUnavailable, "Clevertim did not answer in time", nil
 	case errors.Is(err, context.Canceled):
@@ -159,6 +163,10 @@ func classifyUpstream(e *clevertim.Error) (code, message string, extra map[strin
 			map[string]any{"retryAfterSeconds": wait}
 	case errors.Is(e, clevertim.ErrBadRequest):
 		return CodeBadUserInput, say("Clevertim refused the request"), nil
+	case errors.Is(e, clevertim.ErrRequestUnreadable):
+		// Clevertim could not read what the facade sent: a bug of ours,
+		// logged as such, and not the caller's input to fix.
+		return CodeInternal, "internal error: Clevertim could not read the request the facade sent", nil
 	case errors.Is(e, clevertim.ErrInvalidResponse):
 		return CodeUpstreamInvalid, "Clevertim sent an answer that does not follow its API", nil
 	}
@@ -169,9 +177,11 @@ func classifyUpstream(e *clevertim.Error) (code, message string, extra map[strin
 }
 
 // recoverPanic turns a resolver panic into an internal error, logged with
-// its value, instead of a crashed request.
+// its value and stack, instead of a crashed request. gqlgen calls it from
+// the deferred recover of the panicking goroutine, so the stack is the
+// panic's.
 func recoverPanic(ctx context.Context, p any) error {
-	telemetry.Logger(ctx).ErrorContext(ctx, "resolver panic", "panic", p)
+	telemetry.Logger(ctx).ErrorContext(ctx, "resolver panic", "panic", p, "stack", string(debug.Stack()))
 	err := gqlerror.Errorf("internal error")
 	err.Extensions = map[string]any{"code": CodeInternal}
 	return err

@@ -63,8 +63,11 @@ type HandlerConfig struct {
 	// NoPlanning turns off the prefetching of the collections a query will
 	// scan (see plan.go): fewer bytes fetched, more round trips.
 	NoPlanning bool
-	// Transport sends upstream requests; nil means http.DefaultTransport.
+	// Transport sends upstream requests; nil means clevertim.NewTransport().
 	Transport http.RoundTripper
+	// Flights shares upstream reads in flight between operations; nil means
+	// a new one for this handler.
+	Flights *upstream.Flights
 	// UpstreamBudget is the most upstream requests one operation may send;
 	// the rest are refused with UPSTREAM_BUDGET_EXCEEDED. Negative: no limit.
 	UpstreamBudget int
@@ -163,9 +166,15 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		cfg.Loaders.Budget = cfg.UpstreamBudget
 	}
 	cfg.Loaders.Stats = loaders.NewStats()
+	if cfg.Transport == nil {
+		cfg.Transport = clevertim.NewTransport()
+	}
+	if cfg.Flights == nil {
+		cfg.Flights = upstream.NewFlights()
+	}
 	cfg.Loaders.Replica = cfg.Replica
 	if cfg.Loaders.Replica == nil {
-		cfg.Loaders.Replica = loaders.NewReplica(cfg.CacheTTL, cfg.CacheMaxBytes)
+		cfg.Loaders.Replica = loaders.NewReplica(cfg.CacheTTL, cfg.CacheMaxBytes, cfg.Flights)
 	}
 	tel := cfg.Telemetry
 	if tel == nil {
@@ -184,13 +193,17 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	client, err := clevertim.NewClient(
 		clevertim.WithBaseURL(cfg.UpstreamURL),
 		clevertim.WithTimeout(cfg.UpstreamTimeout),
-		// The limiter comes first, so that time spent waiting for a slot is
-		// not counted as time on the wire: rounds stay honest.
-		clevertim.WithHTTPClient(&http.Client{Transport: tel.AroundLimiter(&upstream.Limiter{
-			Base: &upstream.Transport{Base: tel.UpstreamTransport(cfg.Transport, urlPath(cfg.UpstreamURL))}, PerKey: cfg.UpstreamConcurrency,
+		// The client takes a slot before the request reaches the tracker, so
+		// that time spent waiting for one is not counted as time on the
+		// wire: rounds stay honest.
+		clevertim.WithMaxInFlight(cfg.UpstreamConcurrency),
+		clevertim.WithSlotWait(tel.ObserveSlotWait),
+		clevertim.WithHTTPClient(&http.Client{Transport: tel.CountBudgetRefusals(&upstream.Transport{
+			Base: tel.UpstreamTransport(cfg.Transport, urlPath(cfg.UpstreamURL)),
 		})}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),
+		clevertim.WithReadSharing(cfg.Flights),
 	)
 	if err != nil {
 		return nil, err

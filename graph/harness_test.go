@@ -145,7 +145,8 @@ func (h *harness) ok(key, query string, vars map[string]any) response {
 	return r
 }
 
-// fails runs a query that must fail with the code (at the path, if given).
+// fails runs a query that must fail, and returns its first error with the
+// code.
 func (h *harness) fails(key, query string, vars map[string]any, code string) gqlError {
 	h.t.Helper()
 	r := h.do(key, query, vars)
@@ -205,4 +206,24 @@ func describe(m map[string]int64) string {
 		fmt.Fprintf(&b, "%s=%d ", k, v)
 	}
 	return b.String()
+}
+
+// raw sends a request straight to the emulator as the owner, and returns the
+// records of its answer as raw JSON, field by field.
+func (h *harness) raw(method, path, body string) []map[string]json.RawMessage {
+	h.t.Helper()
+	req, _ := http.NewRequest(method, h.upstream+path, strings.NewReader(body))
+	req.SetBasicAuth(ownerKey, "X")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Content []map[string]json.RawMessage `json:"content"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, err)
+	}
+	return env.Content
 }

@@ -1,9 +1,12 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -270,5 +273,222 @@ func TestLimits_BudgetChoosesTheCollection(t *testing.T) {
 		if get(r.Data, k, "name") == nil {
 			t.Errorf("%s not answered", k)
 		}
+	}
+}
+
+// roundTripFunc makes a function an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestErrors_Upstream500IsOurs: Clevertim answers 500 when it could not read
+// the JSON it was sent. That is the facade's fault, whatever the message
+// says, so the caller is not told to fix their input.
+func TestErrors_Upstream500IsOurs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, graph.HandlerConfig{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost {
+			return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/json"}}, Request: r,
+				Body: io.NopCloser(strings.NewReader(`{"status":"ERROR","error":"the request body is not valid JSON"}`))}, nil
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})})
+	e := h.fails("", `mutation { createContact(input: {firstName: "Ann"}) { id } }`, nil, graph.CodeInternal)
+	if strings.Contains(e.Message, "not valid JSON") {
+		t.Errorf("the upstream's message reached the caller: %q", e.Message)
+	}
+}
+
+// TestUpdate_UntouchedFieldsAsStored: a partial update changes the fields
+// its input names and leaves every other field upstream byte for byte as it
+// was; a null description stays null.
+func TestUpdate_UntouchedFieldsAsStored(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	id := string(h.raw("POST", "/contact", `{"fn":"Ada","tags":["x"]}`)[0]["id"])
+	before := h.raw("GET", "/contact/"+id, "")[0]
+	if string(before["description"]) != "null" || string(before["city"]) != "null" {
+		t.Fatalf("the test wants null text fields: %s %s", before["description"], before["city"])
+	}
+	h.ok("", `mutation($id: ID!) { updateContact(id: $id, input: {title: "Countess", address: {country: "UK"}}) { id } }`,
+		map[string]any{"id": id})
+	after := h.raw("GET", "/contact/"+id, "")[0]
+	var changed []string
+	for k, v := range before {
+		if k != "lm" && !bytes.Equal(v, after[k]) {
+			changed = append(changed, fmt.Sprintf("%s: %s -> %s", k, v, after[k]))
+		}
+	}
+	slices.Sort(changed)
+	if len(changed) != 2 || !strings.HasPrefix(changed[0], "country:") || !strings.HasPrefix(changed[1], "title:") {
+		t.Errorf("changed upstream: %v; want country and title (and lm)", changed)
+	}
+}
+
+// holdTheFirstRead is an upstream transport whose first GET /user waits
+// until let is called, holding one of its key's connections meanwhile. It
+// notes the deadline of the POSTs it sends.
+type holdTheFirstRead struct {
+	once, released sync.Once
+	held, release  chan struct{}
+
+	mu            sync.Mutex
+	postDeadlines []time.Time
+}
+
+func newHold() *holdTheFirstRead {
+	return &holdTheFirstRead{held: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (h *holdTheFirstRead) let() { h.released.Do(func() { close(h.release) }) }
+
+func (h *holdTheFirstRead) RoundTrip(r *http.Request) (*http.Response, error) {
+	first := false
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/user") {
+		h.once.Do(func() { first = true })
+	}
+	if first {
+		close(h.held)
+		<-h.release
+	}
+	if d, ok := r.Context().Deadline(); ok && r.Method == http.MethodPost {
+		h.mu.Lock()
+		h.postDeadlines = append(h.postDeadlines, d)
+		h.mu.Unlock()
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestLimits_WaitingForAConnectionIsNotSending: a write that waits for one
+// of its key's connections has not been sent. If the operation's deadline
+// passes meanwhile, it is reported as not sent, with no reconciliation read;
+// and the wait does not use up the upstream timeout, which starts when the
+// request leaves.
+func TestLimits_WaitingForAConnectionIsNotSending(t *testing.T) {
+	t.Parallel()
+	// A create that reads nothing first: its POST is what waits.
+	const create = `mutation { createContact(input: {firstName: "Queued"}) { id } }`
+	run := func(t *testing.T, cfg graph.HandlerConfig, hold *holdTheFirstRead, whileHeld func(h *harness) response) (*harness, response) {
+		cfg.UpstreamConcurrency, cfg.Transport = 1, hold
+		h := newHarness(t, cfg)
+		h.emu.ResetStats()
+		read := make(chan struct{})
+		go func() { defer close(read); h.do("", `{ users { totalCount } }`, nil) }()
+		<-hold.held
+		r := whileHeld(h)
+		hold.let()
+		<-read
+		return h, r
+	}
+	t.Run("deadline while waiting", func(t *testing.T) {
+		t.Parallel()
+		h, r := run(t, graph.HandlerConfig{OperationTimeout: 300 * time.Millisecond}, newHold(), func(h *harness) response {
+			return h.do("", create, nil)
+		})
+		if len(r.Errors) != 1 || r.Errors[0].code() != "UPSTREAM_UNAVAILABLE" || !strings.Contains(r.Errors[0].Message, "not sent") {
+			t.Errorf("want a not-sent error: %+v", r.Errors)
+		}
+		if st := h.emu.Stats(); st.ByRoute["POST /contact"] != 0 || st.ByRoute["GET /contact"] != 0 {
+			t.Errorf("upstream requests: %s; want no POST and no reconciliation read", describe(st.ByRoute))
+		}
+	})
+	t.Run("the timeout starts when the request leaves", func(t *testing.T) {
+		t.Parallel()
+		hold := newHold()
+		var released time.Time
+		h, r := run(t, graph.HandlerConfig{}, hold, func(h *harness) response {
+			done := make(chan response)
+			go func() { done <- h.do("", create, nil) }()
+			// Time for the write to queue; if it is slower, the test is only
+			// weaker.
+			time.Sleep(100 * time.Millisecond)
+			released = time.Now()
+			hold.let()
+			return <-done
+		})
+		if len(r.Errors) != 0 || str(r.Data, "createContact", "id") == "" {
+			t.Errorf("the queued write failed: %+v", r.Errors)
+		}
+		if st := h.emu.Stats(); st.ByRoute["POST /contact"] != 1 || st.ByRoute["GET /contact"] != 0 {
+			t.Errorf("upstream requests: %s; want one POST and no reconciliation read", describe(st.ByRoute))
+		}
+		// Its full timeout counts from when it got the connection, which
+		// was after the held read let go of it.
+		hold.mu.Lock()
+		defer hold.mu.Unlock()
+		if len(hold.postDeadlines) != 1 || hold.postDeadlines[0].Before(released.Add(graph.DefaultUpstreamTimeout)) {
+			t.Errorf("the POST's deadline %v is before %v: its timeout ran while it waited", hold.postDeadlines, released.Add(graph.DefaultUpstreamTimeout))
+		}
+	})
+}
+
+// TestReliability_IdenticalCreatesUnderFaults: identical creates (same text,
+// same customer) while upstream requests fail before reaching Clevertim
+// (cut, 503) or after it did the work (answer lost). Every success names a
+// record of its own, and every record stored is a success's.
+func TestReliability_IdenticalCreatesUnderFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak test")
+	}
+	t.Parallel()
+	h := setup(t)
+	text := fmt.Sprintf("same-%d", time.Now().UnixNano())
+	h.emu.SetFaultRate(0.15)
+	h.emu.ResetStats()
+	const workers, perWorker = 8, 30 // 240 creates
+	var mu sync.Mutex
+	ids := map[string]int{}
+	unknown, failed := 0, []string{}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range perWorker {
+				r := h.do("", `mutation($t: String!) { createNote(input: {text: $t, customerIds: ["1030"]}) { clevertimId } }`, map[string]any{"t": text})
+				mu.Lock()
+				switch {
+				case len(r.Errors) == 0:
+					ids[str(r.Data, "createNote", "clevertimId")]++
+				case r.Errors[0].code() == "UPSTREAM_OUTCOME_UNKNOWN":
+					unknown++
+				default:
+					failed = append(failed, r.Errors[0].Message)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	st := h.emu.Stats()
+	h.emu.SetFaultRate(0)
+	notes, err := h.client(ownerKey).Notes.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]bool{}
+	for _, n := range notes {
+		if n.Text == text {
+			stored[string(n.ID)] = true
+		}
+	}
+	successes := 0
+	for id, n := range ids {
+		successes += n
+		if n != 1 {
+			t.Errorf("record %s was answered to %d creates", id, n)
+		}
+		if !stored[id] {
+			t.Errorf("record %s was answered but is not stored", id)
+		}
+	}
+	t.Logf("%d creates: %d successes, %d unknown, %d failed; %d stored; %d faults, %d reconciliation reads",
+		workers*perWorker, successes, unknown, len(failed), len(stored), st.Faults, st.ByRoute["GET /note"])
+	if len(stored) < successes || len(stored) > successes+unknown {
+		t.Errorf("%d records stored for %d successes and %d unknown outcomes", len(stored), successes, unknown)
+	}
+	if len(failed) > 0 {
+		t.Errorf("%d creates failed, first: %s", len(failed), failed[0])
+	}
+	if st.Faults < 40 || st.ByRoute["GET /note"] == 0 {
+		t.Errorf("%d faults, %d reconciliation reads: the test did not test much", st.Faults, st.ByRoute["GET /note"])
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 	"github.com/clevertim-graphql/clevertim-graphql/internal/rediscache"
 	"github.com/clevertim-graphql/clevertim-graphql/internal/rediscache/redistest"
 )
@@ -68,9 +69,10 @@ func newFacade(t *testing.T, redisURL string, same *harness) *facade {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	f.store = store
-	f.replica = loaders.NewReplica(time.Hour, 0)
+	flights := upstream.NewFlights()
+	f.replica = loaders.NewReplica(time.Hour, 0, flights)
 	f.replica.Share(t.Context(), store)
-	cfg := graph.HandlerConfig{Replica: f.replica, APQCache: store.NewAPQ(lru.New[string](100), 1<<20)}
+	cfg := graph.HandlerConfig{Replica: f.replica, Flights: flights, APQCache: store.NewAPQ(lru.New[string](100), 1<<20)}
 	if same == nil {
 		f.harness = newHarness(t, cfg)
 	} else {
@@ -161,19 +163,6 @@ func TestShared_APQCrossesReplicas(t *testing.T) {
 	if len(r.Errors) > 0 || get(r.Data, "contacts", "totalCount") == nil {
 		t.Errorf("the hash alone on the second replica: %+v %v", r.Errors, r.Data)
 	}
-}
-
-// eventually polls cond a bounded number of times: pub/sub delivery is
-// asynchronous.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for range 1000 {
-		if cond() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("never happened: %s", what)
 }
 
 // A write on one replica reaches the other's memory and the copies in

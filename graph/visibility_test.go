@@ -46,13 +46,13 @@ func TestVisibility_UsersSeeTheirOwnGraph(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s sees company notes %v, want %v", key, got, want)
 		}
-		all := ids2(list(r.Data, "notes", "nodes"))
+		all := nodeIDs(list(r.Data, "notes", "nodes"))
 		for _, id := range []string{priv, group, public} {
 			if slices.Contains(all, id) != slices.Contains(want, id) {
 				t.Errorf("%s: note %s in notes() = %v", key, id, slices.Contains(all, id))
 			}
 		}
-		if slices.Contains(ids2(list(r.Data, "contacts", "nodes")), secret) != (key == salesKey) {
+		if slices.Contains(nodeIDs(list(r.Data, "contacts", "nodes")), secret) != (key == salesKey) {
 			t.Errorf("%s: the private contact's presence is wrong", key)
 		}
 	}
@@ -80,28 +80,47 @@ func TestVisibility_NoLeakUnderConcurrency(t *testing.T) {
 	}
 }
 
+// sees is what one user may see, as the upstream tells it.
+type sees struct {
+	records      map[string]bool     // "note:12", "contact:1030"
+	contacts     []string            // ids, sorted
+	notes        []string            // ids, sorted
+	contactNotes map[string][]string // a contact's notes, sorted
+}
+
 func noLeak(t *testing.T, h *harness) {
 	ctx := context.Background()
 	keys := []string{ownerKey, adminKey, editorKey, readonlyKey, salesKey}
-	visible := map[string]map[string]bool{}
+	visible := map[string]sees{}
 	for _, k := range keys {
 		c := h.client(k)
-		set := map[string]bool{}
+		v := sees{records: map[string]bool{}, contactNotes: map[string][]string{}}
 		notes, err := c.Notes.List(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range notes {
-			set["note:"+string(n.ID)] = true
+			v.records["note:"+string(n.ID)] = true
+			v.notes = append(v.notes, string(n.ID))
 		}
-		contacts, _ := c.Contacts.List(ctx)
+		contacts, err := c.Contacts.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, x := range contacts {
-			set["contact:"+string(x.ID)] = true
+			v.records["contact:"+string(x.ID)] = true
+			v.contacts = append(v.contacts, string(x.ID))
+			for _, id := range x.NoteIDs {
+				v.contactNotes[string(x.ID)] = append(v.contactNotes[string(x.ID)], string(id))
+			}
+			slices.Sort(v.contactNotes[string(x.ID)])
 		}
-		visible[k] = set
+		slices.Sort(v.contacts)
+		slices.Sort(v.notes)
+		visible[k] = v
 	}
-	query := `{ contacts(first: 1000) { nodes { id notes { nodes { id customers { ... on Contact { id } } } } } }
-		notes(first: 1000) { nodes { id customers { ... on Contact { id } } } } }`
+	query := `{ contacts(first: 1000) { nodes { clevertimId notes { nodes { clevertimId customers { ... on Contact { clevertimId } } } } } }
+		notes(first: 1000) { nodes { clevertimId customers { ... on Contact { clevertimId } } } } }`
 	const rounds = 40
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -112,25 +131,34 @@ func noLeak(t *testing.T, h *harness) {
 		wg.Go(func() {
 			r := h.do(key, query, nil)
 			var bad []string
-			check := func(kind string, global string) {
-				id := string(local(global))
-				if id != "" && !visible[key][kind+":"+id] {
+			check := func(kind string, id string) {
+				if id != "" && !visible[key].records[kind+":"+id] {
 					bad = append(bad, fmt.Sprintf("%s got %s %s", key, kind, id))
 				}
 			}
+			// Nothing missing either: an empty answer is no proof.
+			same := func(what string, got, want []string) {
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					bad = append(bad, fmt.Sprintf("%s: %d %s, want %d", key, len(got), what, len(want)))
+				}
+			}
+			same("contacts", fieldOf("clevertimId", list(r.Data, "contacts", "nodes")), visible[key].contacts)
+			same("notes", fieldOf("clevertimId", list(r.Data, "notes", "nodes")), visible[key].notes)
 			for _, c := range list(r.Data, "contacts", "nodes") {
-				check("contact", str(c, "id"))
+				check("contact", str(c, "clevertimId"))
+				same("notes of contact "+str(c, "clevertimId"), fieldOf("clevertimId", list(c, "notes", "nodes")), visible[key].contactNotes[str(c, "clevertimId")])
 				for _, n := range list(c, "notes", "nodes") {
-					check("note", str(n, "id"))
+					check("note", str(n, "clevertimId"))
 					for _, cu := range list(n, "customers") {
-						check("contact", str(cu, "id"))
+						check("contact", str(cu, "clevertimId"))
 					}
 				}
 			}
 			for _, n := range list(r.Data, "notes", "nodes") {
-				check("note", str(n, "id"))
+				check("note", str(n, "clevertimId"))
 				for _, cu := range list(n, "customers") {
-					check("contact", str(cu, "id"))
+					check("contact", str(cu, "clevertimId"))
 				}
 			}
 			for _, e := range r.Errors {
@@ -153,15 +181,19 @@ func noLeak(t *testing.T, h *harness) {
 	}
 	t.Logf("%d queries by %d users, every record checked", queries, len(keys))
 	// Different users really got different graphs.
-	if len(visible[salesKey]) == len(visible[readonlyKey]) {
+	if len(visible[salesKey].records) == len(visible[readonlyKey].records) {
 		t.Error("the demo gives the sales rep and the read-only user the same records")
 	}
 }
 
-func ids2(nodes []any) []string {
+// nodeIDs lists the ids of connection nodes.
+func nodeIDs(nodes []any) []string { return fieldOf("id", nodes) }
+
+// fieldOf lists one text field of connection nodes.
+func fieldOf(field string, nodes []any) []string {
 	out := make([]string, len(nodes))
 	for i, n := range nodes {
-		out[i] = str(n, "id")
+		out[i] = str(n, field)
 	}
 	return out
 }

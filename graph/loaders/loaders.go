@@ -77,7 +77,7 @@ type Loaders struct {
 
 // New builds the loaders of one request for the client's API key.
 func New(client *clevertim.Client, opts Options) *Loaders {
-	return &Loaders{client: client, opts: opts.WithDefaults(), keyHash: sha256.Sum256([]byte(client.APIKey()))}
+	return &Loaders{client: client, opts: opts.WithDefaults(), keyHash: [sha256.Size]byte(client.KeyHash())}
 }
 
 // Kind describes the loader of one resource.

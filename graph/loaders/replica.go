@@ -11,7 +11,6 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
@@ -40,7 +39,7 @@ type Replica struct {
 	ttl      time.Duration
 	maxBytes int64
 	now      func() time.Time
-	flights  singleflight.Group
+	flights  *upstream.Flights
 	observer CacheObserver // see Observe
 	remote   SharedStore   // see Share
 
@@ -97,16 +96,20 @@ const recordOverhead = 48
 const DefaultReplicaBytes = 512 << 20
 
 // NewReplica returns a replica whose copies are fresh for ttl, holding at
-// most maxBytes (DefaultReplicaBytes when zero or negative). A zero or
-// negative ttl returns nil: no replica.
-func NewReplica(ttl time.Duration, maxBytes int64) *Replica {
+// most maxBytes (DefaultReplicaBytes when zero or negative), sharing its
+// fetches in flight through flights (its own when nil). A zero or negative
+// ttl returns nil: no replica.
+func NewReplica(ttl time.Duration, maxBytes int64, flights *upstream.Flights) *Replica {
 	if ttl <= 0 {
 		return nil
 	}
 	if maxBytes <= 0 {
 		maxBytes = DefaultReplicaBytes
 	}
-	c := &Replica{ttl: ttl, maxBytes: maxBytes, now: time.Now, lru: list.New(),
+	if flights == nil {
+		flights = upstream.NewFlights()
+	}
+	c := &Replica{ttl: ttl, maxBytes: maxBytes, now: time.Now, lru: list.New(), flights: flights,
 		entries: map[entryKey]*list.Element{}, shared: map[[sha256.Size]byte]*sharedRecord{},
 		digestOf: map[any][sha256.Size]byte{},
 	}
@@ -505,9 +508,10 @@ func refreshContext(ctx context.Context, timeout time.Duration) (context.Context
 	return context.WithTimeout(ctx, timeout)
 }
 
-// flightKey names a fetch in the single flight group.
+// flightKey names a replica's fetch among the Flights' keys, apart from the
+// URLs of the upstream reads.
 func flightKey(k entryKey) string {
-	return string(k.key[:]) + "\x00" + k.resource.String() + "\x00" + string(k.id)
+	return "replica\x00" + string(k.key[:]) + "\x00" + k.resource.String() + "\x00" + string(k.id)
 }
 
 // refreshTimeout bounds a background refresh, which no request waits for.
@@ -529,11 +533,12 @@ func through[T any](c *Replica, hash [sha256.Size]byte, resource string, idOf fu
 		}, nil
 	}
 	all := entryKey{key: hash, resource: reflect.TypeFor[T]()}
-	// fetchAll is shared by the key's concurrent readers (no stampede). It
-	// runs in the context of the reader that started it: the others wait
-	// for it and are counted no request.
+	// fetchAll is shared by the key's concurrent readers (no stampede),
+	// through the handler's Flights: the fetch outlives any one reader that
+	// leaves, the others count it as shared in extensions.upstream, and a
+	// read that starts after a write never joins one from before it.
 	fetchAll := func(ctx context.Context) (*Snapshot[T], error) {
-		v, err, _ := c.flights.Do(flightKey(all), func() (any, error) {
+		v, err := c.flights.Share(ctx, flightKey(all), func(ctx context.Context) (any, error) {
 			// A flight that ended between the caller's lookup and this one
 			// has stored a fresh copy: no second fetch.
 			if v, f := c.lookup(all); f == fresh {

@@ -66,7 +66,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 func newTestReplica(maxBytes int64) (*Replica, *clock) {
-	c := NewReplica(time.Minute, maxBytes)
+	c := NewReplica(time.Minute, maxBytes, nil)
 	clk := &clock{now: time.Unix(1e9, 0)}
 	c.now = clk.Now
 	return c, clk

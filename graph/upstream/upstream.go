@@ -22,7 +22,11 @@ type Tracker struct {
 	now    func() time.Time
 }
 
-type span struct{ start, end time.Time }
+// span is a request's time on the wire, or a shared read's wait.
+type span struct {
+	start, end time.Time
+	shared     bool
+}
 
 // NewTracker returns an empty tracker. A positive budget is the most
 // requests the operation may send: those past it are refused with a
@@ -69,7 +73,7 @@ func (t *Tracker) begin() func() {
 	return func() {
 		end := t.now()
 		t.mu.Lock()
-		t.spans = append(t.spans, span{start, end})
+		t.spans = append(t.spans, span{start: start, end: end})
 		t.mu.Unlock()
 	}
 }
@@ -80,8 +84,11 @@ type Summary struct {
 	Requests int `json:"requests"`
 	// Rounds is the length of the longest chain of requests each of which
 	// started after the previous one had finished: the round trips a client
-	// had to wait for one after the other.
+	// had to wait for one after the other. Shared reads count as round trips.
 	Rounds int `json:"rounds"`
+	// Shared is the number of reads answered by a request another operation
+	// had in flight (see Flights): waited for, not sent, not in Requests.
+	Shared int `json:"shared"`
 }
 
 // Summary computes the figures so far.
@@ -109,7 +116,13 @@ func summarize(spans []span) Summary {
 		rounds[s] = best + 1
 		maxRound = max(maxRound, best+1)
 	}
-	return Summary{Requests: len(spans), Rounds: maxRound}
+	shared := 0
+	for _, s := range spans {
+		if s.shared {
+			shared++
+		}
+	}
+	return Summary{Requests: len(spans) - shared, Rounds: maxRound, Shared: shared}
 }
 
 // Transport records every request whose context carries a Tracker.
@@ -150,90 +163,5 @@ type trackedBody struct {
 func (b *trackedBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.once.Do(b.done)
-	return err
-}
-
-// Limiter bounds the requests in flight per API key (per Authorization
-// header), so that one heavy query cannot take all of an account's
-// connections or rate limit; the others wait their turn.
-type Limiter struct {
-	Base   http.RoundTripper
-	PerKey int
-
-	mu   sync.Mutex
-	keys map[string]*slot
-}
-
-type slot struct {
-	tokens chan struct{}
-	users  int // requests holding or waiting for a token, to drop idle keys
-}
-
-// RoundTrip implements http.RoundTripper.
-func (l *Limiter) RoundTrip(req *http.Request) (*http.Response, error) {
-	base := l.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	if l.PerKey <= 0 {
-		return base.RoundTrip(req)
-	}
-	key := req.Header.Get("Authorization")
-	s := l.acquire(key)
-	select {
-	case s.tokens <- struct{}{}:
-	case <-req.Context().Done():
-		l.release(key, s, false)
-		return nil, req.Context().Err()
-	}
-	resp, err := base.RoundTrip(req)
-	if err != nil {
-		l.release(key, s, true)
-		return nil, err
-	}
-	// The slot is held until the answer has been read.
-	resp.Body = &tokenBody{ReadCloser: resp.Body, release: func() { l.release(key, s, true) }}
-	return resp, nil
-}
-
-// acquire registers a request for key's slot.
-func (l *Limiter) acquire(key string) *slot {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.keys == nil {
-		l.keys = map[string]*slot{}
-	}
-	s := l.keys[key]
-	if s == nil {
-		s = &slot{tokens: make(chan struct{}, l.PerKey)}
-		l.keys[key] = s
-	}
-	s.users++
-	return s
-}
-
-// release ends a request's use of the slot, giving its token back if it
-// held one, and forgets keys no request uses.
-func (l *Limiter) release(key string, s *slot, held bool) {
-	if held {
-		<-s.tokens
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s.users--
-	if s.users == 0 {
-		delete(l.keys, key)
-	}
-}
-
-type tokenBody struct {
-	io.ReadCloser
-	once    sync.Once
-	release func()
-}
-
-func (b *tokenBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.release)
 	return err
 }

@@ -3,10 +3,8 @@ package upstream
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 )
@@ -15,83 +13,29 @@ func TestSummarize(t *testing.T) {
 	t.Parallel()
 	at := func(start, end int) span {
 		base := time.Unix(0, 0)
-		return span{base.Add(time.Duration(start) * time.Millisecond), base.Add(time.Duration(end) * time.Millisecond)}
+		return span{start: base.Add(time.Duration(start) * time.Millisecond), end: base.Add(time.Duration(end) * time.Millisecond)}
 	}
+	sharedAt := func(start, end int) span { s := at(start, end); s.shared = true; return s }
 	cases := []struct {
 		name  string
 		spans []span
 		want  Summary
 	}{
-		{"none", nil, Summary{0, 0}},
-		{"one", []span{at(0, 10)}, Summary{1, 1}},
-		{"parallel", []span{at(0, 10), at(1, 12), at(2, 9)}, Summary{3, 1}},
-		{"chain", []span{at(0, 10), at(11, 20), at(21, 30)}, Summary{3, 3}},
-		{"two levels, second batch parallel", []span{at(0, 10), at(11, 20), at(11, 22), at(12, 21)}, Summary{4, 2}},
+		{"none", nil, Summary{0, 0, 0}},
+		{"one", []span{at(0, 10)}, Summary{1, 1, 0}},
+		{"parallel", []span{at(0, 10), at(1, 12), at(2, 9)}, Summary{3, 1, 0}},
+		{"chain", []span{at(0, 10), at(11, 20), at(21, 30)}, Summary{3, 3, 0}},
+		{"two levels, second batch parallel", []span{at(0, 10), at(11, 20), at(11, 22), at(12, 21)}, Summary{4, 2, 0}},
 		// Only requests that ended before another started can have fed it.
-		{"staggered", []span{at(0, 10), at(5, 15), at(12, 20), at(16, 25)}, Summary{4, 2}},
-		{"staggered chain", []span{at(0, 10), at(5, 15), at(12, 20), at(21, 25)}, Summary{4, 3}},
+		{"staggered", []span{at(0, 10), at(5, 15), at(12, 20), at(16, 25)}, Summary{4, 2, 0}},
+		{"staggered chain", []span{at(0, 10), at(5, 15), at(12, 20), at(21, 25)}, Summary{4, 3, 0}},
+		// A shared read is a round trip waited for, not a request sent.
+		{"shared then sent", []span{sharedAt(0, 10), at(11, 20)}, Summary{1, 2, 1}},
 	}
 	for _, c := range cases {
 		if got := summarize(c.spans); got != c.want {
 			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
 		}
-	}
-}
-
-func TestLimiter_PerKey(t *testing.T) {
-	t.Parallel()
-	var mu sync.Mutex
-	inFlight, most := map[string]int{}, map[string]int{}
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("Authorization")
-		mu.Lock()
-		inFlight[key]++
-		most[key] = max(most[key], inFlight[key])
-		mu.Unlock()
-		<-release
-		mu.Lock()
-		inFlight[key]--
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	l := &Limiter{PerKey: 2}
-	client := &http.Client{Transport: l}
-	var wg sync.WaitGroup
-	for i := range 12 {
-		key := []string{"a", "b"}[i%2]
-		wg.Go(func() {
-			req, _ := http.NewRequest("GET", srv.URL, nil)
-			req.Header.Set("Authorization", key)
-			resp, err := client.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		})
-	}
-	// Let requests pile up, then let them through.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		both := inFlight["a"] == 2 && inFlight["b"] == 2
-		mu.Unlock()
-		if both {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	close(release)
-	wg.Wait()
-	if most["a"] != 2 || most["b"] != 2 {
-		t.Errorf("most in flight per key: %v, want 2 each (and each key on its own)", most)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.keys) != 0 {
-		t.Errorf("%d idle keys kept", len(l.keys))
 	}
 }
 

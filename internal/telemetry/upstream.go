@@ -1,13 +1,11 @@
 package telemetry
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -51,9 +49,6 @@ type wireTransport struct {
 func (w *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	m := w.tel.Metrics
 	ctx := req.Context()
-	if p, ok := ctx.Value(limiterProbeKey{}).(*limiterProbe); ok {
-		p.passed()
-	}
 	resource := resourceOf(req.URL.Path, w.basePath)
 	if op := OperationFrom(ctx); op != nil && op.repeated(req.Method, req.URL.String()) {
 		m.upstreamRetries.WithLabelValues(resource, req.Method).Inc()
@@ -85,15 +80,15 @@ func resourceOf(path, basePath string) string {
 	return seg
 }
 
-// AroundLimiter wraps the per-key limiter (and the budget behind it) to
-// measure how long requests wait for their key's slot and to count the
-// requests the operation's budget refused. The limiter's own code is left
-// alone: the wait is the time between entering this wrapper and reaching
-// the transport UpstreamTransport returned.
-func (t *Telemetry) AroundLimiter(limiter http.RoundTripper) http.RoundTripper {
+// ObserveSlotWait records how long a request waited for one of its key's
+// upstream slots (clevertim.WithSlotWait).
+func (t *Telemetry) ObserveSlotWait(d time.Duration) { t.Metrics.limiterWait.Observe(d.Seconds()) }
+
+// CountBudgetRefusals wraps the transport that enforces the operation's
+// upstream budget, counting the requests it refuses.
+func (t *Telemetry) CountBudgetRefusals(budgeted http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		p := &limiterProbe{start: time.Now(), wait: t.Metrics.limiterWait}
-		resp, err := limiter.RoundTrip(req.WithContext(context.WithValue(req.Context(), limiterProbeKey{}, p)))
+		resp, err := budgeted.RoundTrip(req)
 		var budget *upstream.BudgetError
 		if errors.As(err, &budget) {
 			t.Metrics.budgetRefusals.Inc()
@@ -105,15 +100,3 @@ func (t *Telemetry) AroundLimiter(limiter http.RoundTripper) http.RoundTripper {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-type limiterProbeKey struct{}
-
-type limiterProbe struct {
-	start time.Time
-	once  sync.Once
-	wait  interface{ Observe(float64) }
-}
-
-func (p *limiterProbe) passed() {
-	p.once.Do(func() { p.wait.Observe(time.Since(p.start).Seconds()) })
-}
