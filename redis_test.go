@@ -21,7 +21,7 @@ func TestRedis_TwoServersShareAndSurviveRedis(t *testing.T) {
 	rs := redistest.Start(t)
 	up := startUpstream(t)
 	env := map[string]string{"REDIS_URL": rs.URL(), "CLEVERTIM_GRAPHQL_CACHE_TTL": "1h"}
-	args := []string{"-upstream", up.URL, "-log-format", "json", "-ready-check-interval", "1ns"}
+	args := []string{"-upstream", up.URL, "-log-format", "json", "-ready-check-interval", "1ns", "-redis-timeout", "2s"}
 	base1, out1, _ := start(t, env, args...)
 	base2, out2, _ := start(t, env, args...)
 	auth := map[string]string{"Authorization": "Bearer " + emulator.OwnerKey}
