@@ -34,6 +34,8 @@ func legacyEnv(flagName string) string {
 		return "CORS_ORIGINS"
 	case "cors-headers":
 		return "CORS_HEADERS"
+	case "redis-url":
+		return "REDIS_URL"
 	}
 	return ""
 }

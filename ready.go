@@ -15,13 +15,18 @@ import (
 // is not shutting down. Checks are reused for an interval, and one runs at a
 // time, so a storm of probes costs Clevertim one request per interval.
 type readiness struct {
-	check    func(context.Context) error
+	check func(context.Context) error
+	// redis, when set, is reported but does not make the server unready:
+	// without Redis each replica still answers from its memory and
+	// Clevertim, and taking every replica out at once would be an outage.
+	redis    func(context.Context) error
 	interval time.Duration
 	draining atomic.Bool
 
-	mu      sync.Mutex // held during a check: concurrent probes share it
-	checked time.Time
-	err     error
+	mu       sync.Mutex // held during a check: concurrent probes share it
+	checked  time.Time
+	err      error
+	redisErr error
 }
 
 // upstreamCheck asks Clevertim something cheap: with a key, the account's
@@ -57,8 +62,13 @@ func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, body := http.StatusOK, map[string]string{"status": "ready"}
 	if rd.draining.Load() {
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "shutting down"}
-	} else if err := rd.result(r.Context()); err != nil {
+	} else if err, redisErr := rd.result(r.Context()); err != nil {
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "upstream unavailable", "error": err.Error()}
+	} else if rd.redis != nil {
+		body["redis"] = "ok"
+		if redisErr != nil {
+			body["redis"] = "unavailable: " + redisErr.Error()
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -66,17 +76,20 @@ func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-func (rd *readiness) result(ctx context.Context) error {
+func (rd *readiness) result(ctx context.Context) (upstream, redis error) {
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
 	if !rd.checked.IsZero() && time.Since(rd.checked) < rd.interval {
-		return rd.err
+		return rd.err, rd.redisErr
 	}
 	// Not the probe's context: a probe that gives up must not leave the
 	// next ones a cancelled result.
 	checkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	rd.err = rd.check(checkCtx)
+	if rd.redis != nil {
+		rd.redisErr = rd.redis(checkCtx)
+	}
 	rd.checked = time.Now()
-	return rd.err
+	return rd.err, rd.redisErr
 }

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
@@ -29,6 +31,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	redis.SetLogger(quietRedis{})
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "clevertim-graphql:", err)
 		os.Exit(1)
@@ -68,6 +71,7 @@ type options struct {
 	emuDB           string
 	emuSeed         uint64
 	prod            productionOptions
+	redis           redisOptions
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -131,6 +135,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.StringVar(&o.emuDB, "emulator-db", "", "emulator: keep the account in this bbolt file across restarts")
 	fs.Uint64Var(&o.emuSeed, "emulator-seed", 1, "emulator: seed of the demo account")
 	addProductionFlags(fs, &o.prod)
+	addRedisFlags(fs, &o.redis, getenv)
 	return fs
 }
 
@@ -209,6 +214,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Telemetry:           tel,
 	}
 	o.guard.apply(&cfg)
+	redisStore, closeRedis, err := shareThroughRedis(ctx, o, tel, &cfg)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
 	gql, err := graph.NewHandler(cfg)
 	if err != nil {
 		return err
@@ -231,6 +241,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer stopMetrics()
+	if redisStore != nil {
+		readyz.redis = redisStore.Ping
+	}
 
 	var handler http.Handler = mux
 	if anonymous {

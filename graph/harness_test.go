@@ -52,8 +52,15 @@ func newHarness(t *testing.T, cfg graph.HandlerConfig, opts ...emulator.Option) 
 	}
 	emuSrv := httptest.NewServer(emu)
 	t.Cleanup(func() { emuSrv.Close(); emu.Close() })
+	return serveHarness(t, cfg, emu, emuSrv.URL+"/api")
+}
+
+// serveHarness serves a facade over the emulator emu at upstream (another
+// harness's, for replicas of one facade).
+func serveHarness(t *testing.T, cfg graph.HandlerConfig, emu *emulator.Emulator, upstream string) *harness {
+	t.Helper()
 	if cfg.UpstreamURL == "" {
-		cfg.UpstreamURL = emuSrv.URL + "/api"
+		cfg.UpstreamURL = upstream
 	}
 	if cfg.DefaultAPIKey == "" && !cfg.RequireAuth {
 		cfg.DefaultAPIKey = ownerKey
@@ -72,7 +79,7 @@ func newHarness(t *testing.T, cfg graph.HandlerConfig, opts ...emulator.Option) 
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, emu: emu, upstream: emuSrv.URL + "/api", endpoint: srv.URL}
+	return &harness{t: t, emu: emu, upstream: upstream, endpoint: srv.URL}
 }
 
 func setup(t *testing.T, opts ...emulator.Option) *harness {

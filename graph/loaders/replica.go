@@ -41,6 +41,7 @@ type Replica struct {
 	now      func() time.Time
 	flights  *upstream.Flights
 	observer CacheObserver // see Observe
+	remote   SharedStore   // see Share
 
 	mu      sync.Mutex
 	lru     *list.List // of *replicaEntry, most recently used first
@@ -57,6 +58,8 @@ type Replica struct {
 	writes    uint64
 	lastWrite *lru.Cache[entryKey, uint64]
 	forgotten uint64
+	// remoteWrites counts the other processes' writes applied (Share).
+	remoteWrites uint64
 }
 
 // entryKey names one key's collection of one resource, or one record read
@@ -310,7 +313,7 @@ func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
 
 // storeCollection interns recs and keeps them as k's snapshot; it returns
 // the snapshot to serve (made of the interned records).
-func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) clevertim.ID, epoch uint64) *Snapshot[T] {
+func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) clevertim.ID, epoch uint64, age time.Duration) *Snapshot[T] {
 	// Marshalling and hashing happen outside the lock: they are the cost of
 	// a full read, and other keys' reads must not wait for them.
 	digests := make([][sha256.Size]byte, len(recs))
@@ -339,6 +342,7 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.store(e, epoch)
+	e.fetched = e.fetched.Add(-age) // a shared copy is as old as its fetch
 	return snap
 }
 
@@ -444,6 +448,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 		return
 	}
 	resource := reflect.TypeFor[T]()
+	defer c.shareWrite(writer, resource.String(), id, others) // after the unlock below
 	var raw []byte
 	if rec != nil {
 		raw, _ = json.Marshal(rec)
@@ -458,10 +463,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 		case k.resource != resource, !others && k.key != writer:
 		case k.id != "":
 			if k.id == id {
-				c.lru.Remove(el)
-				delete(c.entries, k)
-				c.release(e)
-				c.touched(k)
+				c.forget(el)
 			}
 		default:
 			snap := e.value.(*Snapshot[T])
@@ -543,11 +545,11 @@ func through[T any](c *Replica, hash [sha256.Size]byte, resource string, idOf fu
 				return v, nil
 			}
 			epoch := c.epoch()
-			recs, err := list(ctx)
+			recs, age, err := listShared(ctx, c, all, list)
 			if err != nil {
 				return nil, err
 			}
-			return storeCollection(c, all, recs, idOf, epoch), nil
+			return storeCollection(c, all, recs, idOf, epoch, age), nil
 		})
 		if err != nil {
 			return nil, err

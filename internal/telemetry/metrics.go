@@ -38,6 +38,9 @@ type Metrics struct {
 	budgetRefusals    prometheus.Counter
 	cacheLookups      *prometheus.CounterVec
 	cacheEvictions    prometheus.Counter
+	redisErrors       *prometheus.CounterVec
+	sharedLookups     *prometheus.CounterVec
+	sharedOversize    prometheus.Counter
 
 	names *nameSet
 }
@@ -84,11 +87,19 @@ func NewMetrics(maxNames int) *Metrics {
 			[]string{"resource", "result"}),
 		cacheEvictions: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "cache_evictions_total",
 			Help: "Cache entries dropped because the cache was full, expired ones included."}),
+		redisErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "redis_errors_total",
+			Help: "Redis calls that failed or timed out (-redis-url), by operation; each was answered as a miss."},
+			[]string{"op"}),
+		sharedLookups: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "shared_cache_lookups_total",
+			Help: "Collections the replica looked for in Redis, by result: hit (a fresh copy), waited (another replica's fetch), miss (fetched from Clevertim)."},
+			[]string{"result"}),
+		sharedOversize: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "shared_cache_oversize_total",
+			Help: "Collections not stored in Redis because they were over -redis-max-value-bytes."}),
 		names: &nameSet{max: maxNames, seen: map[string]struct{}{}},
 	}
 	m.registry.MustRegister(m.operations, m.operationDuration, m.inFlight, m.errors,
 		m.upstreamRequests, m.upstreamDuration, m.upstreamRetries, m.limiterWait, m.budgetRefusals,
-		m.cacheLookups, m.cacheEvictions,
+		m.cacheLookups, m.cacheEvictions, m.redisErrors, m.sharedLookups, m.sharedOversize,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -104,6 +115,15 @@ func (m *Metrics) CacheLookup(resource string, hit bool) {
 
 // CacheEvicted counts entries dropped to keep the cache in bounds.
 func (m *Metrics) CacheEvicted(n int) { m.cacheEvictions.Add(float64(n)) }
+
+// RedisError counts a failed Redis call.
+func (m *Metrics) RedisError(op string) { m.redisErrors.WithLabelValues(op).Inc() }
+
+// SharedCacheLookup counts a collection looked for in Redis.
+func (m *Metrics) SharedCacheLookup(result string) { m.sharedLookups.WithLabelValues(result).Inc() }
+
+// SharedCacheOversize counts a collection too large to store in Redis.
+func (m *Metrics) SharedCacheOversize() { m.sharedOversize.Inc() }
 
 // Handler serves the metrics in Prometheus' text format.
 func (m *Metrics) Handler() http.Handler {
