@@ -81,6 +81,7 @@ func TestBatching_ListLevelCostsOneBatch(t *testing.T) {
 	t.Parallel()
 	// A bound of 12 ids fetched one by one, below the demo's 16 customers.
 	opts := testLoaderOptions()
+	opts.Wait = countingWait
 	opts.ListThreshold = 12
 	h := newHarness(t, graph.HandlerConfig{NoPlanning: true, Loaders: opts}, emulator.WithLatency(roundLatency))
 	opps, _ := h.client(ownerKey).Opportunities.List(context.Background())
