@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -50,6 +51,8 @@ func upstreamCheck(client *http.Client, apiRoot, apiKey string) func(context.Con
 		if err != nil {
 			return fmt.Errorf("clevertim unreachable: %w", err)
 		}
+		// Read (a bounded part of) the answer so its connection is reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		if apiKey != "" && resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("clevertim answered %d to an authenticated read", resp.StatusCode)
