@@ -81,19 +81,23 @@ func (c *Replica) shareWrite(writer [32]byte, resource string, id clevertim.ID, 
 
 // dropper is a snapshot that can lose one record without knowing its type.
 type dropper interface {
-	drop(id clevertim.ID) (snap any, old any, ok bool)
+	drop(id clevertim.ID) (snap any, old any, oldSum uint64, ok bool)
 }
 
-func (s *Snapshot[T]) drop(id clevertim.ID) (any, any, bool) {
+func (s *Snapshot[T]) drop(id clevertim.ID) (any, any, uint64, bool) {
 	old, ok := s.byID[id]
 	if !ok {
-		return s, nil, false
+		return s, nil, 0, false
 	}
 	recs := make([]*T, 0, len(s.recs)-1)
-	for _, r := range s.recs {
-		if r != old {
-			recs = append(recs, r)
+	sums := make([]uint64, 0, len(s.recs)-1)
+	var oldSum uint64
+	for i, r := range s.recs {
+		if r == old {
+			oldSum = s.sums[i]
+			continue
 		}
+		recs, sums = append(recs, r), append(sums, s.sums[i])
 	}
 	byID := maps.Clone(s.byID)
 	delete(byID, id)
@@ -102,7 +106,7 @@ func (s *Snapshot[T]) drop(id clevertim.ID) (any, any, bool) {
 		dropped = map[clevertim.ID]bool{}
 	}
 	dropped[id] = true
-	return &Snapshot[T]{recs: recs, byID: byID, dropped: dropped}, old, true
+	return &Snapshot[T]{recs: recs, sums: sums, byID: byID, dropped: dropped}, old, oldSum, true
 }
 
 // remoteWrote applies a write another process made, knowing only who
@@ -136,11 +140,11 @@ func (c *Replica) remoteWrote(keyHex, resource, id string, others bool) {
 			if !ok {
 				continue
 			}
-			snap, old, had := d.drop(clevertim.ID(id))
+			snap, old, oldSum, had := d.drop(clevertim.ID(id))
 			if !had {
 				continue
 			}
-			c.unhold(old)
+			c.unhold(oldSum, old)
 			e.bytes -= recordOverhead
 			c.bytes -= recordOverhead
 			e.value = snap
