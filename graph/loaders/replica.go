@@ -389,14 +389,28 @@ func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
 	return true
 }
 
+// otherSnapshot is the snapshot of k's resource another key used last, nil
+// if none: its records are what k's records that differ may share fields
+// with. Called with c.mu held.
+func (c *Replica) otherSnapshot(k entryKey) any {
+	for el := c.lru.Front(); el != nil; el = el.Next() {
+		if e := el.Value.(*replicaEntry); e.k.resource == k.resource && e.k.id == "" && e.k.key != k.key {
+			return e.value
+		}
+	}
+	return nil
+}
+
 // storeCollection interns recs and keeps them as k's snapshot; it returns
 // the snapshot to serve (made of the interned records).
 func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) clevertim.ID, epoch uint64, age time.Duration) *Snapshot[T] {
 	// Marshalling, hashing and comparing happen outside the lock: they are
 	// the cost of a full read, and other keys' reads must not wait for
 	// them.
+	strs := newInterner()
 	ins := make([]content, len(recs))
 	for i, r := range recs {
+		strs.strings(reflect.ValueOf(r))
 		ins[i] = c.content(k, r, idOf(r))
 	}
 	cands := make([]any, len(recs))
@@ -404,6 +418,7 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	for i, in := range ins {
 		cands[i] = c.candidate(in)
 	}
+	other, _ := c.otherSnapshot(k).(*Snapshot[T])
 	c.mu.Unlock()
 	equal := make([]any, len(recs))
 	for i, cand := range cands {
@@ -411,6 +426,13 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 		// stays equal; intern makes sure it is still stored.
 		if cand != nil && reflect.DeepEqual(cand, ins[i].rec) {
 			equal[i], cands[i] = cand, nil
+			continue
+		}
+		if other == nil {
+			continue
+		}
+		if old, ok := other.byID[idOf(recs[i])]; ok {
+			shareFields(reflect.ValueOf(recs[i]).Elem(), reflect.ValueOf(old).Elem())
 		}
 	}
 	out := make([]*T, len(recs))
