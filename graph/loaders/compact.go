@@ -1,6 +1,9 @@
 package loaders
 
-import "reflect"
+import (
+	"encoding/binary"
+	"reflect"
+)
 
 // The replica keeps decoded records, which are larger than their JSON:
 // every string, list and pointer is a header and an allocation of its own.
@@ -12,20 +15,47 @@ import "reflect"
 // interner makes equal strings of one collection read share one copy:
 // statuses, types, tags, countries, cities, user ids and texts that repeat
 // (a note's headline is often its text) are kept once per read, and so are
-// pointers to equal strings (a note's type, the company of its contacts).
-// It lives for one read, so it holds nothing once the read is stored.
+// pointers to equal strings (a note's type, the company of its contacts)
+// and equal lists of strings (tags, a custom field's values, a note's
+// customers). It lives for one read, so it holds nothing once the read is
+// stored.
 type interner struct {
-	strs map[string]string
-	ptrs map[typedString]reflect.Value
+	strs  map[string]string
+	first map[typedString]reflect.Value // pointers and lists, by content
 }
 
+// typedString is a pointer to a string or a list of strings: its type and
+// its content (a list's strings each after its length, so that no two
+// lists read alike).
 type typedString struct {
 	t reflect.Type
 	s string
 }
 
 func newInterner() *interner {
-	return &interner{strs: map[string]string{}, ptrs: map[typedString]reflect.Value{}}
+	return &interner{strs: map[string]string{}, first: map[typedString]reflect.Value{}}
+}
+
+// share sets v to the first value the read met of v's type and content s,
+// or remembers v as that value.
+func (in *interner) share(v reflect.Value, s string) {
+	k := typedString{v.Type(), s}
+	if first, ok := in.first[k]; ok {
+		v.Set(first)
+		return
+	}
+	in.first[k] = v
+}
+
+// listContent is what share compares a list of strings by.
+func listContent(v reflect.Value) string {
+	var b []byte
+	for i := range v.Len() {
+		s := v.Index(i).String()
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return string(b)
 }
 
 // strings walks v, a record or a part of one, and replaces each string it
@@ -47,15 +77,9 @@ func (in *interner) strings(v reflect.Value) {
 			return
 		}
 		in.strings(v.Elem())
-		if v.Elem().Kind() != reflect.String || !v.CanSet() {
-			return
+		if v.Elem().Kind() == reflect.String && v.CanSet() {
+			in.share(v, v.Elem().String())
 		}
-		k := typedString{v.Type(), v.Elem().String()}
-		if first, ok := in.ptrs[k]; ok {
-			v.Set(first)
-			return
-		}
-		in.ptrs[k] = v
 	case reflect.Struct:
 		t := v.Type()
 		for i := range t.NumField() {
@@ -69,12 +93,18 @@ func (in *interner) strings(v reflect.Value) {
 		for i := range v.Len() {
 			in.strings(v.Index(i))
 		}
+		if v.Kind() == reflect.Slice && v.Len() > 0 && v.Type().Elem().Kind() == reflect.String && v.CanSet() {
+			in.share(v, listContent(v))
+		}
 	case reflect.Map:
-		// A map's values cannot be set in place, but the strings of
-		// their lists can (a custom field's values); keys stay.
+		// A map's values cannot be set in place: each is copied, shared
+		// and put back under its key (which stays).
 		it := v.MapRange()
 		for it.Next() {
-			in.strings(it.Value())
+			val := reflect.New(v.Type().Elem()).Elem()
+			val.Set(it.Value())
+			in.strings(val)
+			v.SetMapIndex(it.Key(), val)
 		}
 	}
 }

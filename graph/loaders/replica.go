@@ -51,15 +51,10 @@ type Replica struct {
 	lru     *list.List // of *replicaEntry, most recently used first
 	entries map[entryKey]*list.Element
 	bytes   int64
-	// records are the stored records by the sum of their content (see
-	// sum). One map, keyed by 8 bytes, is what a record costs besides
-	// itself: the sum each holder keeps beside its pointer finds the record
-	// again when the holder lets it go.
-	seed    maphash.Seed
-	records map[uint64]storedRecord
-	// collided are the records whose sum another, different, stored record
-	// has: a 64-bit collision, so practically always empty.
-	collided map[uint64][]storedRecord
+	// stores hold the records keys hold, one *recordStore[T] per
+	// resource, found by the sum of their content (see sum).
+	seed   maphash.Seed
+	stores map[reflect.Type]any
 	// writes numbers the writes through the facade; lastWrite is, per entry
 	// a write touched, the number of the latest, so that a fetch that
 	// started before a write does not overwrite it. lastWrite is bounded:
@@ -81,21 +76,42 @@ type entryKey struct {
 
 type replicaEntry struct {
 	k          entryKey
-	value      any    // *Snapshot[T], or *T for one record
-	sum        uint64 // of the one record
+	value      holder // *Snapshot[T], or *single[T] for one record
 	fetched    time.Time
 	bytes      int64
 	refreshing bool
 	expired    bool // must be read again before it is served
 }
 
+// recordStore holds the records of one resource that keys hold. One map
+// keyed by 8 bytes, with 16 bytes a record, is what a record costs besides
+// itself: the sum each holder keeps beside its pointer finds the record
+// again when the holder lets it go.
+type recordStore[T any] struct {
+	records map[uint64]storedRecord[T]
+	// collided are the records whose sum another, different, stored
+	// record has: a 64-bit collision, so practically always empty.
+	collided map[uint64][]storedRecord[T]
+}
+
 // storedRecord is one record and how many entries hold it. Its size is
 // its JSON's: a record is bounded well below 2 GiB (clevertim's
 // maxRecordBytes).
-type storedRecord struct {
-	rec  any
+type storedRecord[T any] struct {
+	rec  *T
 	refs int32
 	size int32
+}
+
+// storeOf is the replica's store of T. Called with c.mu held.
+func storeOf[T any](c *Replica) *recordStore[T] {
+	t := reflect.TypeFor[T]()
+	if s, ok := c.stores[t]; ok {
+		return s.(*recordStore[T])
+	}
+	s := &recordStore[T]{records: map[uint64]storedRecord[T]{}, collided: map[uint64][]storedRecord[T]{}}
+	c.stores[t] = s
+	return s
 }
 
 // recordOverhead is what a key's copy costs per record besides the record:
@@ -123,8 +139,7 @@ func NewReplica(ttl time.Duration, maxBytes int64, flights *upstream.Flights) *R
 		flights = upstream.NewFlights()
 	}
 	c := &Replica{ttl: ttl, maxBytes: maxBytes, now: time.Now, lru: list.New(), flights: flights,
-		entries: map[entryKey]*list.Element{}, seed: maphash.MakeSeed(),
-		records: map[uint64]storedRecord{}, collided: map[uint64][]storedRecord{},
+		entries: map[entryKey]*list.Element{}, seed: maphash.MakeSeed(), stores: map[reflect.Type]any{},
 	}
 	// Evictions happen inside Add, under c.mu.
 	c.lastWrite, _ = lru.NewWithEvict(maxStats, func(_ entryKey, seq uint64) { c.forgotten = max(c.forgotten, seq) })
@@ -250,78 +265,73 @@ func (c *Replica) sum(resource reflect.Type, raw []byte) uint64 {
 
 // content is what storeCollection and storeRecord intern: a record read
 // for one key, its JSON's size and sum.
-type content struct {
-	rec  any
+type content[T any] struct {
+	rec  *T
 	size int32
 	sum  uint64
 }
 
-// content marshals rec for its sum and size. A record that does not
+// contentOf marshals rec for its sum and size. A record that does not
 // marshal gets a sum of its key's own, so that no other key's record is
 // even compared with it.
-func (c *Replica) content(k entryKey, rec any, id clevertim.ID) content {
+func contentOf[T any](c *Replica, k entryKey, rec *T, id clevertim.ID) content[T] {
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		raw = append(k.key[:], id...)
 	}
-	return content{rec: rec, size: int32(min(len(raw), math.MaxInt32)), sum: c.sum(k.resource, raw)}
+	return content[T]{rec: rec, size: int32(min(len(raw), math.MaxInt32)), sum: c.sum(k.resource, raw)}
 }
-
-// candidate is the record stored under in.sum, to be compared with in
-// outside the lock (a deep comparison of thousands of records must not
-// hold up other keys' reads). Called with c.mu held.
-func (c *Replica) candidate(in content) any { return c.records[in.sum].rec }
 
 // intern returns the stored record equal to in.rec, storing in.rec when
 // there is none, and counts one more holder. equal is the candidate found
 // equal outside the lock (nil if none), unequal the one found different:
 // any other record stored under the sum since is compared here. Called
 // with c.mu held.
-func (c *Replica) intern(in content, equal, unequal any) any {
-	same := func(stored any) bool {
+func (s *recordStore[T]) intern(c *Replica, in content[T], equal, unequal *T) *T {
+	same := func(stored *T) bool {
 		return stored == equal || stored != unequal && reflect.DeepEqual(stored, in.rec)
 	}
-	s, ok := c.records[in.sum]
+	first, ok := s.records[in.sum]
 	switch {
 	case !ok:
-		c.records[in.sum] = storedRecord{rec: in.rec, refs: 1, size: in.size}
+		s.records[in.sum] = storedRecord[T]{rec: in.rec, refs: 1, size: in.size}
 		c.bytes += int64(in.size)
 		return in.rec
-	case same(s.rec):
-		s.refs++
-		c.records[in.sum] = s
-		return s.rec
+	case same(first.rec):
+		first.refs++
+		s.records[in.sum] = first
+		return first.rec
 	}
-	others := c.collided[in.sum]
+	others := s.collided[in.sum]
 	for i := range others {
 		if same(others[i].rec) {
 			others[i].refs++
 			return others[i].rec
 		}
 	}
-	c.collided[in.sum] = append(others, storedRecord{rec: in.rec, refs: 1, size: in.size})
+	s.collided[in.sum] = append(others, storedRecord[T]{rec: in.rec, refs: 1, size: in.size})
 	c.bytes += int64(in.size)
 	return in.rec
 }
 
 // unhold drops one hold on the stored record rec, whose sum is sum. Called
 // with c.mu held.
-func (c *Replica) unhold(sum uint64, rec any) {
-	others := c.collided[sum]
-	if s, ok := c.records[sum]; ok && s.rec == rec {
-		if s.refs--; s.refs > 0 {
-			c.records[sum] = s
+func (s *recordStore[T]) unhold(c *Replica, sum uint64, rec *T) {
+	others := s.collided[sum]
+	if first, ok := s.records[sum]; ok && first.rec == rec {
+		if first.refs--; first.refs > 0 {
+			s.records[sum] = first
 			return
 		}
-		c.bytes -= int64(s.size)
+		c.bytes -= int64(first.size)
 		if len(others) == 0 {
-			delete(c.records, sum)
+			delete(s.records, sum)
 			return
 		}
-		c.records[sum] = others[0]
+		s.records[sum] = others[0]
 		others = others[1:]
 	} else {
-		i := slices.IndexFunc(others, func(o storedRecord) bool { return o.rec == rec })
+		i := slices.IndexFunc(others, func(o storedRecord[T]) bool { return o.rec == rec })
 		if i < 0 {
 			return
 		}
@@ -332,29 +342,38 @@ func (c *Replica) unhold(sum uint64, rec any) {
 		others = slices.Delete(others, i, i+1)
 	}
 	if len(others) == 0 {
-		delete(c.collided, sum)
+		delete(s.collided, sum)
 	} else {
-		c.collided[sum] = others
+		s.collided[sum] = others
 	}
 }
 
-// holder is a value whose records an entry holds: a snapshot.
+// holder is the value of an entry: the records it holds.
 type holder interface {
-	eachRecord(func(sum uint64, rec any))
+	// unholdAll drops the entry's holds on its records. Called with c.mu
+	// held.
+	unholdAll(c *Replica)
 }
 
-func (s *Snapshot[T]) eachRecord(f func(uint64, any)) {
+func (s *Snapshot[T]) unholdAll(c *Replica) {
+	st := storeOf[T](c)
 	for i, r := range s.recs {
-		f(s.sums[i], r)
+		st.unhold(c, s.sums[i], r)
 	}
 }
+
+// single is a record read by id, kept on its own.
+type single[T any] struct {
+	rec *T
+	sum uint64
+}
+
+func (o *single[T]) unholdAll(c *Replica) { storeOf[T](c).unhold(c, o.sum, o.rec) }
 
 // release drops an entry's holds on its records. Called with c.mu held.
 func (c *Replica) release(e *replicaEntry) {
-	if h, ok := e.value.(holder); ok {
-		h.eachRecord(c.unhold)
-	} else if e.value != nil {
-		c.unhold(e.sum, e.value)
+	if e.value != nil {
+		e.value.unholdAll(c)
 	}
 	c.bytes -= e.bytes
 }
@@ -408,19 +427,20 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	// the cost of a full read, and other keys' reads must not wait for
 	// them.
 	strs := newInterner()
-	ins := make([]content, len(recs))
+	ins := make([]content[T], len(recs))
 	for i, r := range recs {
 		strs.strings(reflect.ValueOf(r))
-		ins[i] = c.content(k, r, idOf(r))
+		ins[i] = contentOf(c, k, r, idOf(r))
 	}
-	cands := make([]any, len(recs))
+	cands := make([]*T, len(recs))
 	c.mu.Lock()
+	st := storeOf[T](c)
 	for i, in := range ins {
-		cands[i] = c.candidate(in)
+		cands[i] = st.records[in.sum].rec
 	}
 	other, _ := c.otherSnapshot(k).(*Snapshot[T])
 	c.mu.Unlock()
-	equal := make([]any, len(recs))
+	equal := make([]*T, len(recs))
 	for i, cand := range cands {
 		// Stored records are never changed, so what is found equal here
 		// stays equal; intern makes sure it is still stored.
@@ -439,8 +459,9 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	sums := make([]uint64, len(recs))
 	e := &replicaEntry{k: k, bytes: int64(len(recs)) * recordOverhead}
 	c.mu.Lock()
+	st = storeOf[T](c)
 	for i, in := range ins {
-		out[i], sums[i] = c.intern(in, equal[i], cands[i]).(*T), in.sum
+		out[i], sums[i] = st.intern(c, in, equal[i], cands[i]), in.sum
 	}
 	c.mu.Unlock()
 	// The index by id is built outside the lock too; the records are held
@@ -455,11 +476,11 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 }
 
 func storeRecord[T any](c *Replica, k entryKey, rec *T, epoch uint64) *T {
-	in := c.content(k, rec, k.id)
+	in := contentOf(c, k, rec, k.id)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := c.intern(in, nil, nil).(*T)
-	c.store(&replicaEntry{k: k, value: out, sum: in.sum, bytes: recordOverhead}, epoch)
+	out := storeOf[T](c).intern(c, in, nil, nil)
+	c.store(&replicaEntry{k: k, value: &single[T]{rec: out, sum: in.sum}, bytes: recordOverhead}, epoch)
 	return out
 }
 
@@ -557,9 +578,9 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 	}
 	resource := reflect.TypeFor[T]()
 	defer c.shareWrite(writer, resource.String(), id, others) // after the unlock below
-	var in content
+	var in content[T]
 	if rec != nil {
-		in = c.content(entryKey{key: writer, resource: resource}, rec, id)
+		in = contentOf(c, entryKey{key: writer, resource: resource}, rec, id)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -584,7 +605,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 			case k.key == writer:
 				var kept *T
 				if rec != nil {
-					kept = c.intern(in, nil, nil).(*T)
+					kept = storeOf[T](c).intern(c, in, nil, nil)
 					if !had {
 						e.bytes += recordOverhead
 						c.bytes += recordOverhead
@@ -594,7 +615,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 					c.bytes -= recordOverhead
 				}
 				if had {
-					c.unhold(oldSum, old)
+					storeOf[T](c).unhold(c, oldSum, old)
 				}
 				e.value = snap.with(id, kept, in.sum, idOf, false)
 			case had:
@@ -602,7 +623,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 				// version: asked for by id, it is fetched as this key;
 				// lists miss it until the copy's next refresh (within the
 				// TTL, as for writes made outside the facade).
-				c.unhold(oldSum, old)
+				storeOf[T](c).unhold(c, oldSum, old)
 				e.bytes -= recordOverhead
 				c.bytes -= recordOverhead
 				e.value = snap.with(id, nil, 0, idOf, true)
@@ -677,7 +698,7 @@ func through[T any](c *Replica, hash [sha256.Size]byte, resource string, idOf fu
 		one := all
 		one.id = id
 		if v, f := c.lookup(one); f != absent {
-			return v.(*T), true
+			return v.(*single[T]).rec, true
 		}
 		return nil, false
 	}

@@ -322,10 +322,11 @@ func TestReplica_ASumCollisionIsNotShared(t *testing.T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const sum = 42
-	got := []any{
-		c.intern(content{rec: one, size: 10, sum: sum}, nil, nil),
-		c.intern(content{rec: other, size: 20, sum: sum}, nil, nil),
-		c.intern(content{rec: same, size: 10, sum: sum}, nil, nil),
+	st := storeOf[rec](c)
+	got := []*rec{
+		st.intern(c, content[rec]{rec: one, size: 10, sum: sum}, nil, nil),
+		st.intern(c, content[rec]{rec: other, size: 20, sum: sum}, nil, nil),
+		st.intern(c, content[rec]{rec: same, size: 10, sum: sum}, nil, nil),
 	}
 	if got[0] != one || got[1] != other || got[2] != one {
 		t.Fatalf("interned %p %p %p; want one (%p), other (%p), one", got[0], got[1], got[2], one, other)
@@ -333,14 +334,14 @@ func TestReplica_ASumCollisionIsNotShared(t *testing.T) {
 	if c.bytes != 30 {
 		t.Errorf("%d bytes counted, want 30", c.bytes)
 	}
-	c.unhold(sum, one)
-	c.unhold(sum, other)
-	if c.bytes != 10 || len(c.collided) != 0 {
-		t.Errorf("after other went: %d bytes, %d collided sums; want 10, 0", c.bytes, len(c.collided))
+	st.unhold(c, sum, one)
+	st.unhold(c, sum, other)
+	if c.bytes != 10 || len(st.collided) != 0 {
+		t.Errorf("after other went: %d bytes, %d collided sums; want 10, 0", c.bytes, len(st.collided))
 	}
-	c.unhold(sum, one)
-	if c.bytes != 0 || len(c.records) != 0 {
-		t.Errorf("after all went: %d bytes, %d records", c.bytes, len(c.records))
+	st.unhold(c, sum, one)
+	if c.bytes != 0 || len(st.records) != 0 {
+		t.Errorf("after all went: %d bytes, %d records", c.bytes, len(st.records))
 	}
 }
 
@@ -382,8 +383,9 @@ func listedAs(t *testing.T, c *Replica, k string, recs []*rec) func(context.Cont
 func (c *Replica) storedRecords() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := len(c.records)
-	for _, o := range c.collided {
+	st := storeOf[rec](c)
+	n := len(st.records)
+	for _, o := range st.collided {
 		n += len(o)
 	}
 	return n

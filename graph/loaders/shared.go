@@ -81,20 +81,21 @@ func (c *Replica) shareWrite(writer [32]byte, resource string, id clevertim.ID, 
 
 // dropper is a snapshot that can lose one record without knowing its type.
 type dropper interface {
-	drop(id clevertim.ID) (snap any, old any, oldSum uint64, ok bool)
+	// drop returns the snapshot without the record id and lets that
+	// record go; ok is false when it has none. Called with c.mu held.
+	drop(c *Replica, id clevertim.ID) (snap holder, ok bool)
 }
 
-func (s *Snapshot[T]) drop(id clevertim.ID) (any, any, uint64, bool) {
+func (s *Snapshot[T]) drop(c *Replica, id clevertim.ID) (holder, bool) {
 	old, ok := s.byID[id]
 	if !ok {
-		return s, nil, 0, false
+		return s, false
 	}
 	recs := make([]*T, 0, len(s.recs)-1)
 	sums := make([]uint64, 0, len(s.recs)-1)
-	var oldSum uint64
 	for i, r := range s.recs {
 		if r == old {
-			oldSum = s.sums[i]
+			storeOf[T](c).unhold(c, s.sums[i], r)
 			continue
 		}
 		recs, sums = append(recs, r), append(sums, s.sums[i])
@@ -106,7 +107,7 @@ func (s *Snapshot[T]) drop(id clevertim.ID) (any, any, uint64, bool) {
 		dropped = map[clevertim.ID]bool{}
 	}
 	dropped[id] = true
-	return &Snapshot[T]{recs: recs, sums: sums, byID: byID, dropped: dropped}, old, oldSum, true
+	return &Snapshot[T]{recs: recs, sums: sums, byID: byID, dropped: dropped}, true
 }
 
 // remoteWrote applies a write another process made, knowing only who
@@ -140,11 +141,10 @@ func (c *Replica) remoteWrote(keyHex, resource, id string, others bool) {
 			if !ok {
 				continue
 			}
-			snap, old, oldSum, had := d.drop(clevertim.ID(id))
+			snap, had := d.drop(c, clevertim.ID(id))
 			if !had {
 				continue
 			}
-			c.unhold(oldSum, old)
 			e.bytes -= recordOverhead
 			c.bytes -= recordOverhead
 			e.value = snap
