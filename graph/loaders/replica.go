@@ -426,10 +426,8 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	// Marshalling, hashing and comparing happen outside the lock: they are
 	// the cost of a full read, and other keys' reads must not wait for
 	// them.
-	strs := newInterner()
 	ins := make([]content[T], len(recs))
 	for i, r := range recs {
-		strs.strings(reflect.ValueOf(r))
 		ins[i] = contentOf(c, k, r, idOf(r))
 	}
 	cands := make([]*T, len(recs))
@@ -441,6 +439,7 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	other, _ := c.otherSnapshot(k).(*Snapshot[T])
 	c.mu.Unlock()
 	equal := make([]*T, len(recs))
+	strs := newInterner()
 	for i, cand := range cands {
 		// Stored records are never changed, so what is found equal here
 		// stays equal; intern makes sure it is still stored.
@@ -448,6 +447,10 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 			equal[i], cands[i] = cand, nil
 			continue
 		}
+		// Only records new to the replica are made smaller: a refresh
+		// that finds its records unchanged, or a second key the first
+		// key's, costs no more.
+		strs.strings(reflect.ValueOf(recs[i]))
 		if other == nil {
 			continue
 		}
