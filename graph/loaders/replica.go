@@ -450,13 +450,13 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 		// Only records new to the replica are made smaller: a refresh
 		// that finds its records unchanged, or a second key the first
 		// key's, costs no more.
-		strs.strings(reflect.ValueOf(recs[i]))
-		if other == nil {
-			continue
+		kept := clone(strs, recs[i])
+		if other != nil {
+			if old, ok := other.byID[idOf(kept)]; ok {
+				shareFields(reflect.ValueOf(kept).Elem(), reflect.ValueOf(old).Elem())
+			}
 		}
-		if old, ok := other.byID[idOf(recs[i])]; ok {
-			shareFields(reflect.ValueOf(recs[i]).Elem(), reflect.ValueOf(old).Elem())
-		}
+		ins[i].rec = kept
 	}
 	out := make([]*T, len(recs))
 	sums := make([]uint64, len(recs))

@@ -390,3 +390,34 @@ func (c *Replica) storedRecords() int {
 	}
 	return n
 }
+
+// A read's equal strings and lists are kept once, in copies: the records
+// given to the replica may be shared with other readers of the same answer
+// (clevertim's read sharing) and are not changed.
+func TestReplica_InternsCopiesOfARead(t *testing.T) {
+	t.Parallel()
+	type tagged struct {
+		ID   clevertim.ID  `json:"id"`
+		Text string        `json:"text"`
+		Tags []string      `json:"tags"`
+		Lead *clevertim.ID `json:"lead"`
+	}
+	lead := func() *clevertim.ID { id := clevertim.ID(strings.Repeat("7", 3)); return &id }
+	read := []*tagged{
+		{ID: "1", Text: strings.Repeat("t", 50), Tags: []string{strings.Repeat("v", 3)}, Lead: lead()},
+		{ID: "2", Text: strings.Repeat("t", 50), Tags: []string{strings.Repeat("v", 3)}, Lead: lead()},
+	}
+	text1, tags1, lead1 := unsafe.StringData(read[1].Text), &read[1].Tags[0], read[1].Lead
+	c, _ := newTestReplica(0)
+	kept := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read, func(r *tagged) clevertim.ID { return r.ID }, 0, 0).Records()
+	if unsafe.StringData(read[1].Text) != text1 || &read[1].Tags[0] != tags1 || read[1].Lead != lead1 {
+		t.Error("the records read were changed")
+	}
+	if kept[0] == read[0] || unsafe.StringData(kept[0].Text) != unsafe.StringData(kept[1].Text) ||
+		&kept[0].Tags[0] != &kept[1].Tags[0] || kept[0].Lead != kept[1].Lead {
+		t.Error("the records kept hold their own copies of equal strings, lists and pointers")
+	}
+	if !reflect.DeepEqual(kept[1], read[1]) {
+		t.Errorf("kept %+v for %+v", kept[1], read[1])
+	}
+}
