@@ -144,10 +144,11 @@ func listContent(v reflect.Value) string {
 }
 
 // shareFields makes rec use old's memory for each field the two have
-// equal: old is the record of the same id as another key was sent it, and
-// two keys' versions of a record differ mostly in a list or two (the
-// notes, tasks or opportunities each may see). rec and old are structs of
-// one type, rec settable and not yet seen by anyone else.
+// equal: old is the record of the same id as the replica holds it already
+// (another key's version, or this key's before a refresh), and two
+// versions of a record differ mostly in a field or two (the notes, tasks or
+// opportunities each key may see, the field a write changed). rec and old
+// are structs of one type, rec settable and not yet seen by anyone else.
 func shareFields(rec, old reflect.Value) {
 	t := rec.Type()
 	for i := range t.NumField() {

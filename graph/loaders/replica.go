@@ -408,12 +408,12 @@ func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
 	return true
 }
 
-// otherSnapshot is the snapshot of k's resource another key used last, nil
-// if none: its records are what k's records that differ may share fields
-// with. Called with c.mu held.
-func (c *Replica) otherSnapshot(k entryKey) any {
+// lastSnapshot is the snapshot of k's resource used last, k's own (a
+// refresh) or another key's, nil if none: its records are what k's new
+// records may share equal fields with. Called with c.mu held.
+func (c *Replica) lastSnapshot(k entryKey) any {
 	for el := c.lru.Front(); el != nil; el = el.Next() {
-		if e := el.Value.(*replicaEntry); e.k.resource == k.resource && e.k.id == "" && e.k.key != k.key {
+		if e := el.Value.(*replicaEntry); e.k.resource == k.resource && e.k.id == "" {
 			return e.value
 		}
 	}
@@ -436,7 +436,7 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	for i, in := range ins {
 		cands[i] = st.records[in.sum].rec
 	}
-	other, _ := c.otherSnapshot(k).(*Snapshot[T])
+	last, _ := c.lastSnapshot(k).(*Snapshot[T])
 	c.mu.Unlock()
 	equal := make([]*T, len(recs))
 	strs := newInterner()
@@ -451,8 +451,8 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 		// that finds its records unchanged, or a second key the first
 		// key's, costs no more.
 		kept := clone(strs, recs[i])
-		if other != nil {
-			if old, ok := other.byID[idOf(kept)]; ok {
+		if last != nil {
+			if old, ok := last.byID[idOf(kept)]; ok {
 				shareFields(reflect.ValueOf(kept).Elem(), reflect.ValueOf(old).Elem())
 			}
 		}

@@ -368,6 +368,13 @@ func TestReplica_DifferingRecordsShareEqualFields(t *testing.T) {
 	if unsafe.StringData(a.Text) != unsafe.StringData(b.Text) || &a.Tags[0] != &b.Tags[0] {
 		t.Error("b keeps its own copy of the fields it has equal to a's")
 	}
+	// A refresh that finds the record changed keeps what did not change.
+	c, _ = newTestReplica(0)
+	a = storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a"), tagID, 0, 0).Records()[0]
+	a2 := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a2"), tagID, 0, 0).Records()[0]
+	if a2.Own[0] != "a2" || unsafe.StringData(a2.Text) != unsafe.StringData(a.Text) {
+		t.Error("a's refreshed record keeps its own copy of the fields it has equal to a's previous one")
+	}
 }
 
 // listedAs is key k's list of recs over c, read once.
