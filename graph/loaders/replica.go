@@ -119,9 +119,9 @@ func storeOf[T any](c *Replica) *recordStore[T] {
 const recordOverhead = 48
 
 // DefaultReplicaBytes suits a 2-core, 4 GB container: the heap the replica
-// takes is about 2.2 times what it counts (decoded records are larger than
-// their JSON; indexes and content addresses), and the garbage collector
-// lets the heap grow to twice the live data.
+// takes is about 1.7 times what it counts (decoded records are larger than
+// their JSON; indexes and the stores' maps; BenchmarkReplica measures it),
+// and the garbage collector lets the heap grow to twice the live data.
 const DefaultReplicaBytes = 512 << 20
 
 // NewReplica returns a replica whose copies are fresh for ttl, holding at
@@ -408,10 +408,13 @@ func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
 	return true
 }
 
-// lastSnapshot is the snapshot of k's resource used last, k's own (a
-// refresh) or another key's, nil if none: its records are what k's new
-// records may share equal fields with. Called with c.mu held.
+// lastSnapshot is k's own snapshot (a refresh), else the one of k's
+// resource another key used last, nil if none: its records are what k's
+// new records may share equal fields with. Called with c.mu held.
 func (c *Replica) lastSnapshot(k entryKey) any {
+	if el, ok := c.entries[k]; ok {
+		return el.Value.(*replicaEntry).value
+	}
 	for el := c.lru.Front(); el != nil; el = el.Next() {
 		if e := el.Value.(*replicaEntry); e.k.resource == k.resource && e.k.id == "" {
 			return e.value
