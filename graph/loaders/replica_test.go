@@ -23,6 +23,17 @@ type rec struct {
 
 func idOf(r *rec) clevertim.ID { return r.ID }
 
+// tagged is a record with lists and a pointer, as Clevertim's are.
+type tagged struct {
+	ID   clevertim.ID  `json:"id"`
+	Text string        `json:"text"`
+	Tags []string      `json:"tags"`
+	Own  []string      `json:"own"`
+	Lead *clevertim.ID `json:"lead"`
+}
+
+func taggedID(r *tagged) clevertim.ID { return r.ID }
+
 func records(n int, text string) []*rec {
 	out := make([]*rec, n)
 	for i := range out {
@@ -349,19 +360,12 @@ func TestReplica_ASumCollisionIsNotShared(t *testing.T) {
 // differs, and the other key's memory where it does not.
 func TestReplica_DifferingRecordsShareEqualFields(t *testing.T) {
 	t.Parallel()
-	type tagged struct {
-		ID   clevertim.ID `json:"id"`
-		Text string       `json:"text"`
-		Tags []string     `json:"tags"`
-		Own  []string     `json:"own"`
-	}
 	read := func(own string) []*tagged {
 		return []*tagged{{ID: "1", Text: strings.Repeat("t", 100), Tags: []string{"vip", "partner"}, Own: []string{own}}}
 	}
 	c, _ := newTestReplica(0)
-	tagID := func(r *tagged) clevertim.ID { return r.ID }
-	a := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a"), tagID, 0, 0).Records()[0]
-	b := storeCollection(c, entryKey{key: key("b"), resource: reflect.TypeFor[tagged]()}, read("b"), tagID, 0, 0).Records()[0]
+	a := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a"), taggedID, 0, 0).Records()[0]
+	b := storeCollection(c, entryKey{key: key("b"), resource: reflect.TypeFor[tagged]()}, read("b"), taggedID, 0, 0).Records()[0]
 	if a == b || b.Own[0] != "b" || a.Own[0] != "a" {
 		t.Fatalf("a read %v, b read %v", a, b)
 	}
@@ -370,8 +374,8 @@ func TestReplica_DifferingRecordsShareEqualFields(t *testing.T) {
 	}
 	// A refresh that finds the record changed keeps what did not change.
 	c, _ = newTestReplica(0)
-	a = storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a"), tagID, 0, 0).Records()[0]
-	a2 := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a2"), tagID, 0, 0).Records()[0]
+	a = storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a"), taggedID, 0, 0).Records()[0]
+	a2 := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a2"), taggedID, 0, 0).Records()[0]
 	if a2.Own[0] != "a2" || unsafe.StringData(a2.Text) != unsafe.StringData(a.Text) {
 		t.Error("a's refreshed record keeps its own copy of the fields it has equal to a's previous one")
 	}
@@ -403,12 +407,6 @@ func (c *Replica) storedRecords() int {
 // (clevertim's read sharing) and are not changed.
 func TestReplica_InternsCopiesOfARead(t *testing.T) {
 	t.Parallel()
-	type tagged struct {
-		ID   clevertim.ID  `json:"id"`
-		Text string        `json:"text"`
-		Tags []string      `json:"tags"`
-		Lead *clevertim.ID `json:"lead"`
-	}
 	lead := func() *clevertim.ID { id := clevertim.ID(strings.Repeat("7", 3)); return &id }
 	read := []*tagged{
 		{ID: "1", Text: strings.Repeat("t", 50), Tags: []string{strings.Repeat("v", 3)}, Lead: lead()},
@@ -416,7 +414,7 @@ func TestReplica_InternsCopiesOfARead(t *testing.T) {
 	}
 	text1, tags1, lead1 := unsafe.StringData(read[1].Text), &read[1].Tags[0], read[1].Lead
 	c, _ := newTestReplica(0)
-	kept := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read, func(r *tagged) clevertim.ID { return r.ID }, 0, 0).Records()
+	kept := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read, taggedID, 0, 0).Records()
 	if unsafe.StringData(read[1].Text) != text1 || &read[1].Tags[0] != tags1 || read[1].Lead != lead1 {
 		t.Error("the records read were changed")
 	}
