@@ -5,8 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"hash/maphash"
 	"maps"
+	"math"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,8 +32,9 @@ import (
 //     record (their visibility of the new version may differ): by id it is
 //     fetched for them, lists miss it until their next refresh. No key's
 //     cache is emptied.
-//   - Records that several keys were sent byte for byte alike are stored
-//     once, addressed by a hash of their JSON; each key's copy holds
+//   - Records that several keys were sent alike are stored once, found by
+//     a 64-bit hash of their JSON and shared only when equal in every field
+//     (reflect.DeepEqual: a collision never shares); each key's copy holds
 //     pointers. A key is only answered from what Clevertim returned to it.
 //   - Memory is bounded in bytes: a record counts its JSON bytes once
 //     however many keys hold it, plus recordOverhead per key holding it;
@@ -47,10 +51,10 @@ type Replica struct {
 	lru     *list.List // of *replicaEntry, most recently used first
 	entries map[entryKey]*list.Element
 	bytes   int64
-	shared  map[[sha256.Size]byte]*sharedRecord
-	// digestOf finds a stored record's digest from its pointer, so that a
-	// key's copy holds pointers only.
-	digestOf map[any][sha256.Size]byte
+	// stores hold the records keys hold, one *recordStore[T] per
+	// resource, found by the sum of their content (see sum).
+	seed   maphash.Seed
+	stores map[reflect.Type]any
 	// writes numbers the writes through the facade; lastWrite is, per entry
 	// a write touched, the number of the latest, so that a fetch that
 	// started before a write does not overwrite it. lastWrite is bounded:
@@ -72,27 +76,52 @@ type entryKey struct {
 
 type replicaEntry struct {
 	k          entryKey
-	value      any // *Snapshot[T], or *T for one record
+	value      holder // *Snapshot[T], or *single[T] for one record
 	fetched    time.Time
 	bytes      int64
 	refreshing bool
 	expired    bool // must be read again before it is served
 }
 
-type sharedRecord struct {
-	rec  any
-	refs int
-	size int64
+// recordStore holds the records of one resource that keys hold. One map
+// keyed by 8 bytes, with 16 bytes a record, is what a record costs besides
+// itself: the sum each holder keeps beside its pointer finds the record
+// again when the holder lets it go.
+type recordStore[T any] struct {
+	records map[uint64]storedRecord[T]
+	// collided are the records whose sum another, different, stored
+	// record has: a 64-bit collision, so practically always empty.
+	collided map[uint64][]storedRecord[T]
+}
+
+// storedRecord is one record and how many entries hold it. Its size is
+// its JSON's: a record is bounded well below 2 GiB (clevertim's
+// maxRecordBytes).
+type storedRecord[T any] struct {
+	rec  *T
+	refs int32
+	size int32
+}
+
+// storeOf is the replica's store of T. Called with c.mu held.
+func storeOf[T any](c *Replica) *recordStore[T] {
+	t := reflect.TypeFor[T]()
+	if s, ok := c.stores[t]; ok {
+		return s.(*recordStore[T])
+	}
+	s := &recordStore[T]{records: map[uint64]storedRecord[T]{}, collided: map[uint64][]storedRecord[T]{}}
+	c.stores[t] = s
+	return s
 }
 
 // recordOverhead is what a key's copy costs per record besides the record:
-// its pointer in the list and its place in the id index.
+// its pointer and sum in the snapshot and its place in the id index.
 const recordOverhead = 48
 
 // DefaultReplicaBytes suits a 2-core, 4 GB container: the heap the replica
-// takes is about 2.2 times what it counts (decoded records are larger than
-// their JSON; indexes and content addresses), and the garbage collector
-// lets the heap grow to twice the live data.
+// takes is about 1.7 times what it counts (decoded records are larger than
+// their JSON; indexes and the stores' maps; BenchmarkReplica measures it),
+// and the garbage collector lets the heap grow to twice the live data.
 const DefaultReplicaBytes = 512 << 20
 
 // NewReplica returns a replica whose copies are fresh for ttl, holding at
@@ -110,8 +139,7 @@ func NewReplica(ttl time.Duration, maxBytes int64, flights *upstream.Flights) *R
 		flights = upstream.NewFlights()
 	}
 	c := &Replica{ttl: ttl, maxBytes: maxBytes, now: time.Now, lru: list.New(), flights: flights,
-		entries: map[entryKey]*list.Element{}, shared: map[[sha256.Size]byte]*sharedRecord{},
-		digestOf: map[any][sha256.Size]byte{},
+		entries: map[entryKey]*list.Element{}, seed: maphash.MakeSeed(), stores: map[reflect.Type]any{},
 	}
 	// Evictions happen inside Add, under c.mu.
 	c.lastWrite, _ = lru.NewWithEvict(maxStats, func(_ entryKey, seq uint64) { c.forgotten = max(c.forgotten, seq) })
@@ -224,59 +252,128 @@ func (c *Replica) endRefresh(k entryKey) {
 	}
 }
 
-// digest addresses a record by its resource and JSON bytes.
-func digest(resource reflect.Type, raw []byte) [sha256.Size]byte {
-	h := sha256.New()
-	h.Write([]byte(resource.String()))
-	h.Write([]byte{0})
+// sum addresses a record by its resource and JSON bytes. The seed is the
+// process's own, so no caller can aim records at one sum.
+func (c *Replica) sum(resource reflect.Type, raw []byte) uint64 {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteString(resource.String())
+	h.WriteByte(0)
 	h.Write(raw)
-	var d [sha256.Size]byte
-	h.Sum(d[:0])
-	return d
+	return h.Sum64()
 }
 
-// intern returns the stored record equal byte for byte to rec, storing rec
-// when there is none, and counts one more holder. Called with c.mu held.
-func (c *Replica) intern(d [sha256.Size]byte, rec any, size int64) any {
-	if s, ok := c.shared[d]; ok {
-		s.refs++
-		return s.rec
-	}
-	c.shared[d] = &sharedRecord{rec: rec, refs: 1, size: size}
-	c.digestOf[rec] = d
-	c.bytes += size
-	return rec
+// content is what storeCollection and storeRecord intern: a record read
+// for one key, its JSON's size and sum.
+type content[T any] struct {
+	rec  *T
+	size int32
+	sum  uint64
 }
 
-// unhold drops one hold on a stored record. Called with c.mu held.
-func (c *Replica) unhold(rec any) {
-	d, ok := c.digestOf[rec]
-	if !ok {
-		return
+// contentOf marshals rec for its sum and size. A record that does not
+// marshal gets a sum of its key's own, so that no other key's record is
+// even compared with it.
+func contentOf[T any](c *Replica, k entryKey, rec *T, id clevertim.ID) content[T] {
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		raw = append(k.key[:], id...)
 	}
-	s := c.shared[d]
-	if s.refs--; s.refs == 0 {
-		delete(c.shared, d)
-		delete(c.digestOf, rec)
-		c.bytes -= s.size
+	return content[T]{rec: rec, size: int32(min(len(raw), math.MaxInt32)), sum: c.sum(k.resource, raw)}
+}
+
+// intern returns the stored record equal to in.rec, storing in.rec when
+// there is none, and counts one more holder. equal is the candidate found
+// equal outside the lock (nil if none), unequal the one found different:
+// any other record stored under the sum since is compared here. Called
+// with c.mu held.
+func (s *recordStore[T]) intern(c *Replica, in content[T], equal, unequal *T) *T {
+	same := func(stored *T) bool {
+		return stored == equal || stored != unequal && reflect.DeepEqual(stored, in.rec)
+	}
+	first, ok := s.records[in.sum]
+	switch {
+	case !ok:
+		s.records[in.sum] = storedRecord[T]{rec: in.rec, refs: 1, size: in.size}
+		c.bytes += int64(in.size)
+		return in.rec
+	case same(first.rec):
+		first.refs++
+		s.records[in.sum] = first
+		return first.rec
+	}
+	others := s.collided[in.sum]
+	for i := range others {
+		if same(others[i].rec) {
+			others[i].refs++
+			return others[i].rec
+		}
+	}
+	s.collided[in.sum] = append(others, storedRecord[T]{rec: in.rec, refs: 1, size: in.size})
+	c.bytes += int64(in.size)
+	return in.rec
+}
+
+// unhold drops one hold on the stored record rec, whose sum is sum. Called
+// with c.mu held.
+func (s *recordStore[T]) unhold(c *Replica, sum uint64, rec *T) {
+	others := s.collided[sum]
+	if first, ok := s.records[sum]; ok && first.rec == rec {
+		if first.refs--; first.refs > 0 {
+			s.records[sum] = first
+			return
+		}
+		c.bytes -= int64(first.size)
+		if len(others) == 0 {
+			delete(s.records, sum)
+			return
+		}
+		s.records[sum] = others[0]
+		others = others[1:]
+	} else {
+		i := slices.IndexFunc(others, func(o storedRecord[T]) bool { return o.rec == rec })
+		if i < 0 {
+			return
+		}
+		if others[i].refs--; others[i].refs > 0 {
+			return
+		}
+		c.bytes -= int64(others[i].size)
+		others = slices.Delete(others, i, i+1)
+	}
+	if len(others) == 0 {
+		delete(s.collided, sum)
+	} else {
+		s.collided[sum] = others
 	}
 }
 
-// holder is a value whose records an entry holds: a snapshot.
-type holder interface{ eachRecord(func(any)) }
+// holder is the value of an entry: the records it holds.
+type holder interface {
+	// unholdAll drops the entry's holds on its records. Called with c.mu
+	// held.
+	unholdAll(c *Replica)
+}
 
-func (s *Snapshot[T]) eachRecord(f func(any)) {
-	for _, r := range s.recs {
-		f(r)
+func (s *Snapshot[T]) unholdAll(c *Replica) {
+	st := storeOf[T](c)
+	for i, r := range s.recs {
+		st.unhold(c, s.sums[i], r)
 	}
 }
+
+// single is a record read by id, kept on its own.
+type single[T any] struct {
+	rec *T
+	sum uint64
+}
+
+func (o *single[T]) unholdAll(c *Replica) { storeOf[T](c).unhold(c, o.sum, o.rec) }
 
 // release drops an entry's holds on its records. Called with c.mu held.
 func (c *Replica) release(e *replicaEntry) {
-	if h, ok := e.value.(holder); ok {
-		h.eachRecord(c.unhold)
-	} else if e.value != nil {
-		c.unhold(e.value)
+	if e.value != nil {
+		e.value.unholdAll(c)
 	}
 	c.bytes -= e.bytes
 }
@@ -311,33 +408,71 @@ func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
 	return true
 }
 
+// lastSnapshot is k's own snapshot (a refresh), else the one of k's
+// resource another key used last, nil if none: its records are what k's
+// new records may share equal fields with. Called with c.mu held.
+func (c *Replica) lastSnapshot(k entryKey) any {
+	if el, ok := c.entries[k]; ok {
+		return el.Value.(*replicaEntry).value
+	}
+	for el := c.lru.Front(); el != nil; el = el.Next() {
+		if e := el.Value.(*replicaEntry); e.k.resource == k.resource && e.k.id == "" {
+			return e.value
+		}
+	}
+	return nil
+}
+
 // storeCollection interns recs and keeps them as k's snapshot; it returns
 // the snapshot to serve (made of the interned records).
 func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) clevertim.ID, epoch uint64, age time.Duration) *Snapshot[T] {
-	// Marshalling and hashing happen outside the lock: they are the cost of
-	// a full read, and other keys' reads must not wait for them.
-	digests := make([][sha256.Size]byte, len(recs))
-	sizes := make([]int64, len(recs))
+	// Marshalling, hashing and comparing happen outside the lock: they are
+	// the cost of a full read, and other keys' reads must not wait for
+	// them.
+	ins := make([]content[T], len(recs))
 	for i, r := range recs {
-		raw, err := json.Marshal(r)
-		if err != nil {
-			// Not addressable: a digest of this key's own, so that no
-			// other key is ever served it.
-			raw = append(k.key[:], idOf(r)...)
+		ins[i] = contentOf(c, k, r, idOf(r))
+	}
+	cands := make([]*T, len(recs))
+	c.mu.Lock()
+	st := storeOf[T](c)
+	for i, in := range ins {
+		cands[i] = st.records[in.sum].rec
+	}
+	last, _ := c.lastSnapshot(k).(*Snapshot[T])
+	c.mu.Unlock()
+	equal := make([]*T, len(recs))
+	strs := newInterner()
+	for i, cand := range cands {
+		// Stored records are never changed, so what is found equal here
+		// stays equal; intern makes sure it is still stored.
+		if cand != nil && reflect.DeepEqual(cand, ins[i].rec) {
+			equal[i], cands[i] = cand, nil
+			continue
 		}
-		digests[i] = digest(k.resource, raw)
-		sizes[i] = int64(len(raw))
+		// Only records new to the replica are made smaller: a refresh
+		// that finds its records unchanged, or a second key the first
+		// key's, costs no more.
+		kept := clone(strs, recs[i])
+		if last != nil {
+			if old, ok := last.byID[idOf(kept)]; ok {
+				shareFields(reflect.ValueOf(kept).Elem(), reflect.ValueOf(old).Elem())
+			}
+		}
+		ins[i].rec = kept
 	}
 	out := make([]*T, len(recs))
+	sums := make([]uint64, len(recs))
 	e := &replicaEntry{k: k, bytes: int64(len(recs)) * recordOverhead}
 	c.mu.Lock()
-	for i, r := range recs {
-		out[i] = c.intern(digests[i], r, sizes[i]).(*T)
+	st = storeOf[T](c)
+	for i, in := range ins {
+		out[i], sums[i] = st.intern(c, in, equal[i], cands[i]), in.sum
 	}
 	c.mu.Unlock()
 	// The index by id is built outside the lock too; the records are held
 	// already, so nothing can release them meanwhile.
-	snap := newSnapshot(out, idOf)
+	snap := newSnapshot(out, sums, idOf)
 	e.value = snap
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -347,15 +482,11 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 }
 
 func storeRecord[T any](c *Replica, k entryKey, rec *T, epoch uint64) *T {
-	raw, err := json.Marshal(rec)
-	if err != nil {
-		return rec
-	}
-	d := digest(k.resource, raw)
+	in := contentOf(c, k, rec, k.id)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := c.intern(d, rec, int64(len(raw))).(*T)
-	c.store(&replicaEntry{k: k, value: out, bytes: recordOverhead}, epoch)
+	out := storeOf[T](c).intern(c, in, nil, nil)
+	c.store(&replicaEntry{k: k, value: &single[T]{rec: out, sum: in.sum}, bytes: recordOverhead}, epoch)
 	return out
 }
 
@@ -364,6 +495,9 @@ func storeRecord[T any](c *Replica, k entryKey, rec *T, epoch uint64) *T {
 // once. It is read only once built: a write makes a new snapshot.
 type Snapshot[T any] struct {
 	recs []*T
+	// sums are the records' sums (Replica.sum), index for index; nil
+	// without a replica.
+	sums []uint64
 	byID map[clevertim.ID]*T
 	// dropped are records another key wrote since the read: they are
 	// fetched by id when asked for, and missing from lists until the
@@ -379,12 +513,12 @@ type snapshotIndex struct {
 	v    any
 }
 
-func newSnapshot[T any](recs []*T, idOf func(*T) clevertim.ID) *Snapshot[T] {
+func newSnapshot[T any](recs []*T, sums []uint64, idOf func(*T) clevertim.ID) *Snapshot[T] {
 	byID := make(map[clevertim.ID]*T, len(recs))
 	for _, r := range recs {
 		byID[idOf(r)] = r
 	}
-	return &Snapshot[T]{recs: recs, byID: byID}
+	return &Snapshot[T]{recs: recs, sums: sums, byID: byID}
 }
 
 // Records are the snapshot's records, in Clevertim's order.
@@ -408,25 +542,26 @@ func (s *Snapshot[T]) Index(name string, build func([]*T) any) any {
 	return ix.v
 }
 
-// with is the snapshot with rec in place of the record of its id (added
-// when absent), or without that record when rec is nil.
-func (s *Snapshot[T]) with(id clevertim.ID, rec *T, idOf func(*T) clevertim.ID, dropped bool) *Snapshot[T] {
+// with is the snapshot with rec (whose sum is sum) in place of the record
+// of its id (added when absent), or without that record when rec is nil.
+func (s *Snapshot[T]) with(id clevertim.ID, rec *T, sum uint64, idOf func(*T) clevertim.ID, dropped bool) *Snapshot[T] {
 	recs := make([]*T, 0, len(s.recs)+1)
+	sums := make([]uint64, 0, len(s.recs)+1)
 	found := false
-	for _, r := range s.recs {
+	for i, r := range s.recs {
 		if idOf(r) != id {
-			recs = append(recs, r)
+			recs, sums = append(recs, r), append(sums, s.sums[i])
 			continue
 		}
 		found = true
 		if rec != nil {
-			recs = append(recs, rec)
+			recs, sums = append(recs, rec), append(sums, sum)
 		}
 	}
 	if !found && rec != nil {
-		recs = append(recs, rec)
+		recs, sums = append(recs, rec), append(sums, sum)
 	}
-	out := newSnapshot(recs, idOf)
+	out := newSnapshot(recs, sums, idOf)
 	out.dropped = maps.Clone(s.dropped)
 	if dropped {
 		if out.dropped == nil {
@@ -449,9 +584,9 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 	}
 	resource := reflect.TypeFor[T]()
 	defer c.shareWrite(writer, resource.String(), id, others) // after the unlock below
-	var raw []byte
+	var in content[T]
 	if rec != nil {
-		raw, _ = json.Marshal(rec)
+		in = contentOf(c, entryKey{key: writer, resource: resource}, rec, id)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -468,11 +603,15 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 		default:
 			snap := e.value.(*Snapshot[T])
 			old, had := snap.byID[id]
+			var oldSum uint64
+			if had {
+				oldSum = snap.sums[slices.Index(snap.recs, old)]
+			}
 			switch {
 			case k.key == writer:
-				var in *T
+				var kept *T
 				if rec != nil {
-					in = c.intern(digest(resource, raw), rec, int64(len(raw))).(*T)
+					kept = storeOf[T](c).intern(c, in, nil, nil)
 					if !had {
 						e.bytes += recordOverhead
 						c.bytes += recordOverhead
@@ -482,18 +621,18 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 					c.bytes -= recordOverhead
 				}
 				if had {
-					c.unhold(old)
+					storeOf[T](c).unhold(c, oldSum, old)
 				}
-				e.value = snap.with(id, in, idOf, false)
+				e.value = snap.with(id, kept, in.sum, idOf, false)
 			case had:
 				// Clevertim has not said what this key sees of the new
 				// version: asked for by id, it is fetched as this key;
 				// lists miss it until the copy's next refresh (within the
 				// TTL, as for writes made outside the facade).
-				c.unhold(old)
+				storeOf[T](c).unhold(c, oldSum, old)
 				e.bytes -= recordOverhead
 				c.bytes -= recordOverhead
-				e.value = snap.with(id, nil, idOf, true)
+				e.value = snap.with(id, nil, 0, idOf, true)
 			}
 			c.touched(k)
 		}
@@ -529,7 +668,7 @@ func through[T any](c *Replica, hash [sha256.Size]byte, resource string, idOf fu
 			if err != nil {
 				return nil, err
 			}
-			return newSnapshot(recs, idOf), nil
+			return newSnapshot(recs, nil, idOf), nil
 		}, nil
 	}
 	all := entryKey{key: hash, resource: reflect.TypeFor[T]()}
@@ -565,7 +704,7 @@ func through[T any](c *Replica, hash [sha256.Size]byte, resource string, idOf fu
 		one := all
 		one.id = id
 		if v, f := c.lookup(one); f != absent {
-			return v.(*T), true
+			return v.(*single[T]).rec, true
 		}
 		return nil, false
 	}

@@ -3,6 +3,7 @@ package loaders
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 )
@@ -20,6 +22,17 @@ type rec struct {
 }
 
 func idOf(r *rec) clevertim.ID { return r.ID }
+
+// tagged is a record with lists and a pointer, as Clevertim's are.
+type tagged struct {
+	ID   clevertim.ID  `json:"id"`
+	Text string        `json:"text"`
+	Tags []string      `json:"tags"`
+	Own  []string      `json:"own"`
+	Lead *clevertim.ID `json:"lead"`
+}
+
+func taggedID(r *tagged) clevertim.ID { return r.ID }
 
 func records(n int, text string) []*rec {
 	out := make([]*rec, n)
@@ -258,5 +271,158 @@ func TestReplica_AFetchThatRacedAWriteIsNotKept(t *testing.T) {
 	readAll(t, 1, list)
 	if n := u.calls.Load(); n != 2 {
 		t.Errorf("%d fetches: the read that raced the write was kept", n)
+	}
+}
+
+// Two keys sent the same records hold them once: the second key adds only
+// its pointers (recordOverhead a record) and the one record it was sent
+// differently, which is kept apart and served to it alone. Letting the
+// first key go frees what only it held.
+func TestReplica_CountsSharedRecordsOnce(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestReplica(0)
+	const n = 50
+	jsonBytes := func(recs []*rec) (sum int64) {
+		for _, r := range recs {
+			raw, _ := json.Marshal(r)
+			sum += int64(len(raw))
+		}
+		return sum
+	}
+	fromA := records(n, "same")
+	fromB := records(n, "same")
+	fromB[6].Text = "what b sees of record 7"
+	aList := listedAs(t, c, "a", fromA)
+	if got, want := c.Bytes(), jsonBytes(fromA)+n*recordOverhead; got != want {
+		t.Fatalf("one key: %d bytes counted, want %d", got, want)
+	}
+	bList := listedAs(t, c, "b", fromB)
+	if got, want := c.Bytes(), jsonBytes(fromA)+jsonBytes(fromB[6:7])+2*n*recordOverhead; got != want {
+		t.Errorf("two keys: %d bytes counted, want %d (the differing record once more, the rest not)", got, want)
+	}
+	if got := c.storedRecords(); got != n+1 {
+		t.Errorf("%d records stored, want %d", got, n+1)
+	}
+	a, _ := aList(context.Background())
+	b, _ := bList(context.Background())
+	for i := range n {
+		ra, rb := a.Records()[i], b.Records()[i]
+		if (ra == rb) != (i != 6) {
+			t.Errorf("record %s: shared %v", ra.ID, ra == rb)
+		}
+	}
+	if a.byID["7"].Text != "same 6 "+strings.Repeat("x", 200) || b.byID["7"].Text != "what b sees of record 7" {
+		t.Errorf("record 7: a read %.20q, b read %.20q", a.byID["7"].Text, b.byID["7"].Text)
+	}
+	c.mu.Lock()
+	c.forget(c.entries[entryKey{key: key("a"), resource: reflect.TypeFor[rec]()}])
+	c.mu.Unlock()
+	if got, want := c.Bytes(), jsonBytes(fromB)+n*recordOverhead; got != want || c.storedRecords() != n {
+		t.Errorf("after a went: %d bytes, %d records; want %d bytes, %d records", got, c.storedRecords(), want, n)
+	}
+}
+
+// Records whose sums collide are compared, not trusted: a different record
+// under the same sum is kept apart, each served as it was read, and each
+// counted and freed on its own.
+func TestReplica_ASumCollisionIsNotShared(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestReplica(0)
+	one, other := &rec{ID: "1", Text: "one"}, &rec{ID: "1", Text: "other"}
+	same := &rec{ID: "1", Text: "one"}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	const sum = 42
+	st := storeOf[rec](c)
+	got := []*rec{
+		st.intern(c, content[rec]{rec: one, size: 10, sum: sum}, nil, nil),
+		st.intern(c, content[rec]{rec: other, size: 20, sum: sum}, nil, nil),
+		st.intern(c, content[rec]{rec: same, size: 10, sum: sum}, nil, nil),
+	}
+	if got[0] != one || got[1] != other || got[2] != one {
+		t.Fatalf("interned %p %p %p; want one (%p), other (%p), one", got[0], got[1], got[2], one, other)
+	}
+	if c.bytes != 30 {
+		t.Errorf("%d bytes counted, want 30", c.bytes)
+	}
+	st.unhold(c, sum, one)
+	st.unhold(c, sum, other)
+	if c.bytes != 10 || len(st.collided) != 0 {
+		t.Errorf("after other went: %d bytes, %d collided sums; want 10, 0", c.bytes, len(st.collided))
+	}
+	st.unhold(c, sum, one)
+	if c.bytes != 0 || len(st.records) != 0 {
+		t.Errorf("after all went: %d bytes, %d records", c.bytes, len(st.records))
+	}
+}
+
+// A record a key was sent differently keeps its own value where it
+// differs, and the other key's memory where it does not.
+func TestReplica_DifferingRecordsShareEqualFields(t *testing.T) {
+	t.Parallel()
+	read := func(own string) []*tagged {
+		return []*tagged{{ID: "1", Text: strings.Repeat("t", 100), Tags: []string{"vip", "partner"}, Own: []string{own}}}
+	}
+	c, _ := newTestReplica(0)
+	a := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a"), taggedID, 0, 0).Records()[0]
+	b := storeCollection(c, entryKey{key: key("b"), resource: reflect.TypeFor[tagged]()}, read("b"), taggedID, 0, 0).Records()[0]
+	if a == b || b.Own[0] != "b" || a.Own[0] != "a" {
+		t.Fatalf("a read %v, b read %v", a, b)
+	}
+	if unsafe.StringData(a.Text) != unsafe.StringData(b.Text) || &a.Tags[0] != &b.Tags[0] {
+		t.Error("b keeps its own copy of the fields it has equal to a's")
+	}
+	// A refresh that finds the record changed keeps what did not change.
+	c, _ = newTestReplica(0)
+	a = storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a"), taggedID, 0, 0).Records()[0]
+	a2 := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read("a2"), taggedID, 0, 0).Records()[0]
+	if a2.Own[0] != "a2" || unsafe.StringData(a2.Text) != unsafe.StringData(a.Text) {
+		t.Error("a's refreshed record keeps its own copy of the fields it has equal to a's previous one")
+	}
+}
+
+// listedAs is key k's list of recs over c, read once.
+func listedAs(t *testing.T, c *Replica, k string, recs []*rec) func(context.Context) (*Snapshot[rec], error) {
+	t.Helper()
+	u := &upstreamOf{recs: func() []*rec { return recs }}
+	_, list, _ := through(c, key(k), "rec", idOf, u.get, u.list)
+	readAll(t, 1, list)
+	return list
+}
+
+// storedRecords is how many records c stores, shared or not.
+func (c *Replica) storedRecords() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := storeOf[rec](c)
+	n := len(st.records)
+	for _, o := range st.collided {
+		n += len(o)
+	}
+	return n
+}
+
+// A read's equal strings and lists are kept once, in copies: the records
+// given to the replica may be shared with other readers of the same answer
+// (clevertim's read sharing) and are not changed.
+func TestReplica_InternsCopiesOfARead(t *testing.T) {
+	t.Parallel()
+	lead := func() *clevertim.ID { id := clevertim.ID(strings.Repeat("7", 3)); return &id }
+	read := []*tagged{
+		{ID: "1", Text: strings.Repeat("t", 50), Tags: []string{strings.Repeat("v", 3)}, Lead: lead()},
+		{ID: "2", Text: strings.Repeat("t", 50), Tags: []string{strings.Repeat("v", 3)}, Lead: lead()},
+	}
+	text1, tags1, lead1 := unsafe.StringData(read[1].Text), &read[1].Tags[0], read[1].Lead
+	c, _ := newTestReplica(0)
+	kept := storeCollection(c, entryKey{key: key("a"), resource: reflect.TypeFor[tagged]()}, read, taggedID, 0, 0).Records()
+	if unsafe.StringData(read[1].Text) != text1 || &read[1].Tags[0] != tags1 || read[1].Lead != lead1 {
+		t.Error("the records read were changed")
+	}
+	if kept[0] == read[0] || unsafe.StringData(kept[0].Text) != unsafe.StringData(kept[1].Text) ||
+		&kept[0].Tags[0] != &kept[1].Tags[0] || kept[0].Lead != kept[1].Lead {
+		t.Error("the records kept hold their own copies of equal strings, lists and pointers")
+	}
+	if !reflect.DeepEqual(kept[1], read[1]) {
+		t.Errorf("kept %+v for %+v", kept[1], read[1])
 	}
 }

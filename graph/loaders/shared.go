@@ -81,19 +81,24 @@ func (c *Replica) shareWrite(writer [32]byte, resource string, id clevertim.ID, 
 
 // dropper is a snapshot that can lose one record without knowing its type.
 type dropper interface {
-	drop(id clevertim.ID) (snap any, old any, ok bool)
+	// drop returns the snapshot without the record id and lets that
+	// record go; ok is false when it has none. Called with c.mu held.
+	drop(c *Replica, id clevertim.ID) (snap holder, ok bool)
 }
 
-func (s *Snapshot[T]) drop(id clevertim.ID) (any, any, bool) {
+func (s *Snapshot[T]) drop(c *Replica, id clevertim.ID) (holder, bool) {
 	old, ok := s.byID[id]
 	if !ok {
-		return s, nil, false
+		return s, false
 	}
 	recs := make([]*T, 0, len(s.recs)-1)
-	for _, r := range s.recs {
-		if r != old {
-			recs = append(recs, r)
+	sums := make([]uint64, 0, len(s.recs)-1)
+	for i, r := range s.recs {
+		if r == old {
+			storeOf[T](c).unhold(c, s.sums[i], r)
+			continue
 		}
+		recs, sums = append(recs, r), append(sums, s.sums[i])
 	}
 	byID := maps.Clone(s.byID)
 	delete(byID, id)
@@ -102,7 +107,7 @@ func (s *Snapshot[T]) drop(id clevertim.ID) (any, any, bool) {
 		dropped = map[clevertim.ID]bool{}
 	}
 	dropped[id] = true
-	return &Snapshot[T]{recs: recs, byID: byID, dropped: dropped}, old, true
+	return &Snapshot[T]{recs: recs, sums: sums, byID: byID, dropped: dropped}, true
 }
 
 // remoteWrote applies a write another process made, knowing only who
@@ -136,11 +141,10 @@ func (c *Replica) remoteWrote(keyHex, resource, id string, others bool) {
 			if !ok {
 				continue
 			}
-			snap, old, had := d.drop(clevertim.ID(id))
+			snap, had := d.drop(c, clevertim.ID(id))
 			if !had {
 				continue
 			}
-			c.unhold(old)
 			e.bytes -= recordOverhead
 			c.bytes -= recordOverhead
 			e.value = snap
