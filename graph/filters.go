@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -180,4 +182,202 @@ func customFieldMatches(f *model.CustomFieldFilter, c *clevertim.CustomField) bo
 
 func userMatches(f *model.UserFilter, u *clevertim.User) bool {
 	return containsFold(f.Search.Value(), u.Name, u.Email)
+}
+
+// An equality is a filter condition on an enum-like field (a status, a
+// type, a flag: few distinct values) that an index answers: each snapshot's
+// places in an ordering are grouped once by the field's value, so a filter
+// asking for a value starts from that value's places instead of passing
+// over the collection.
+type equality[T, F any] struct {
+	field string // the filter's input field
+	// value is a record's value as the index groups it; ok is false when the
+	// record has none (it matches no value).
+	value func(*T) (v string, ok bool)
+	// wanted are the values the filter asks for; nil or empty when it does
+	// not ask (every record matches the condition).
+	wanted func(*F) []string
+	fold   bool // the filter compares values without regard to case
+}
+
+// equalityQuery is an equality condition of one filter.
+type equalityQuery[T any] struct {
+	field  string
+	value  func(*T) (string, bool)
+	wanted []string
+	fold   bool
+	// alone: the filter has no other condition, so the value's places are
+	// the answer and no record needs matching.
+	alone bool
+}
+
+// equalityIn is the first of eqs that filter f asks for at its top level
+// (where every match must hold it); nil when none.
+func equalityIn[T, F any](eqs []equality[T, F], f *F) *equalityQuery[T] {
+	if f == nil {
+		return nil
+	}
+	for _, eq := range eqs {
+		if wanted := eq.wanted(f); len(wanted) > 0 {
+			return &equalityQuery[T]{field: eq.field, value: eq.value, wanted: wanted, fold: eq.fold, alone: onlyCondition(f, eq.field)}
+		}
+	}
+	return nil
+}
+
+// onlyCondition reports whether field is the filter's only condition: every
+// other input field is absent, null or an empty list (and, or, not
+// included), each of which every record matches. The filter types are
+// generated, one per resource; reflection reads them all the same way.
+func onlyCondition(filter any, field string) bool {
+	v := reflect.ValueOf(filter).Elem()
+	for i := range v.NumField() {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if name == field {
+			continue
+		}
+		value := v.Field(i).MethodByName("Value") // graphql.Omittable
+		if !value.IsValid() {
+			return false
+		}
+		got := value.Call(nil)[0]
+		switch got.Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Map:
+			if !got.IsNil() {
+				return false
+			}
+		case reflect.Slice:
+			if got.Len() > 0 {
+				return false
+			}
+		default:
+			if !got.IsZero() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// equalityIndex is an ordering's places grouped by one field's value, each
+// group in the ordering.
+type equalityIndex[T any] map[string]*sortedPlaces[T]
+
+func groupPlaces[T any](s *sortedPlaces[T], value func(*T) (string, bool)) equalityIndex[T] {
+	// Two passes: the first sizes each group, so the second fills arrays
+	// allocated once (appending would copy each group's places log n times,
+	// costing more than the filter pass the index replaces).
+	groupOf := map[string]int32{}
+	var sizes []int
+	in := make([]int32, len(s.items)) // each place's group, -1 for none
+	for i, it := range s.items {
+		v, ok := value(s.recs[it.at])
+		if !ok {
+			in[i] = -1
+			continue
+		}
+		g, seen := groupOf[v]
+		if !seen {
+			g = int32(len(sizes))
+			groupOf[v] = g
+			sizes = append(sizes, 0)
+		}
+		in[i] = g
+		sizes[g]++
+	}
+	groups := make([]*sortedPlaces[T], len(sizes))
+	for g, n := range sizes {
+		groups[g] = &sortedPlaces[T]{recs: s.recs, items: make([]place, 0, n)}
+	}
+	for i, it := range s.items {
+		if in[i] >= 0 {
+			groups[in[i]].items = append(groups[in[i]].items, it)
+		}
+	}
+	ix := make(equalityIndex[T], len(groups))
+	for v, g := range groupOf {
+		ix[v] = groups[g]
+	}
+	return ix
+}
+
+// subset is the places of the records whose value is one of wanted, in the
+// ordering. One value is its group as it stands; several are merged.
+func (ix equalityIndex[T]) subset(wanted []string, fold bool, ord ordering[T]) *sortedPlaces[T] {
+	var picked []*sortedPlaces[T]
+	if fold {
+		// Few distinct values: comparing each with EqualFold keeps the
+		// filter's own rule, which lower-casing keys would not exactly.
+		for v, g := range ix {
+			if slices.ContainsFunc(wanted, func(w string) bool { return strings.EqualFold(w, v) }) {
+				picked = append(picked, g)
+			}
+		}
+	} else {
+		for _, w := range wanted {
+			if g, ok := ix[w]; ok && !slices.Contains(picked, g) {
+				picked = append(picked, g)
+			}
+		}
+	}
+	switch len(picked) {
+	case 0:
+		return &sortedPlaces[T]{}
+	case 1:
+		return picked[0]
+	}
+	merged := &sortedPlaces[T]{recs: picked[0].recs}
+	for _, g := range picked {
+		merged.items = append(merged.items, g.items...)
+	}
+	slices.SortFunc(merged.items, ord.directed)
+	return merged
+}
+
+// The equalities the table's resources index.
+
+func statusOf(o *clevertim.Opportunity) (string, bool) { return o.Status, true }
+
+func opportunityStatuses(f *model.OpportunityFilter) []string { return f.Status.Value() }
+
+func taskTypeOf(t *clevertim.Task) (string, bool) {
+	if t.Type == nil {
+		return "", false
+	}
+	return string(*t.Type), true
+}
+
+func taskTypes(f *model.TaskFilter) []string { return codeStrings(f.Type.Value()) }
+
+func taskCompletion(t *clevertim.Task) (string, bool) { return strconv.FormatBool(t.IsCompleted), true }
+
+func taskCompleted(f *model.TaskFilter) []string {
+	if c := f.Completed.Value(); c != nil {
+		return []string{strconv.FormatBool(*c)}
+	}
+	return nil
+}
+
+func noteTypeOf(n *clevertim.Note) (string, bool) {
+	if n.Type == nil {
+		return "", false
+	}
+	return string(*n.Type), true
+}
+
+func noteTypes(f *model.NoteFilter) []string { return codeStrings(f.Type.Value()) }
+
+func customerTypeOf(c *clevertim.Customer) (string, bool) {
+	if c.CustomerType == nil {
+		return "", false
+	}
+	return string(*c.CustomerType), true
+}
+
+func codeStrings[C ~string](codes []C) []string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = string(c)
+	}
+	return out
 }
