@@ -261,77 +261,116 @@ func onlyCondition(filter any, field string) bool {
 
 // equalityIndex is an ordering's places grouped by one field's value, each
 // group in the ordering.
-type equalityIndex[T any] map[string]*sortedPlaces[T]
+type equalityIndex[T any] struct {
+	all     *sortedPlaces[T] // the ordering's places
+	groupOf []int32          // the group of each record (by its index in all.recs), -1 for none
+	groups  []*sortedPlaces[T]
+	values  []string         // each group's value
+	byValue map[string]int32 // the group of each value, once there are more than a few
+}
 
-func groupPlaces[T any](s *sortedPlaces[T], value func(*T) (string, bool)) equalityIndex[T] {
-	// Two passes: the first sizes each group, so the second fills arrays
-	// allocated once (appending would copy each group's places log n times,
-	// costing more than the filter pass the index replaces).
-	groupOf := map[string]int32{}
+// fewValues is how many distinct values are looked for along the list of
+// them, which beats hashing each record's value; past it, a map.
+const fewValues = 16
+
+func (ix *equalityIndex[T]) find(v string) int32 {
+	if ix.byValue != nil {
+		if g, ok := ix.byValue[v]; ok {
+			return g
+		}
+		return -1
+	}
+	return int32(slices.Index(ix.values, v))
+}
+
+func groupPlaces[T any](s *sortedPlaces[T], value func(*T) (string, bool)) *equalityIndex[T] {
+	ix := &equalityIndex[T]{all: s, groupOf: make([]int32, len(s.recs))}
+	// The records are read in their own order, which is memory order; the
+	// ordering's places are then sorted into groups by record index alone.
+	// Reading the records in the ordering would miss the cache on each.
 	var sizes []int
-	in := make([]int32, len(s.items)) // each place's group, -1 for none
-	for i, it := range s.items {
-		v, ok := value(s.recs[it.at])
+	for at, rec := range s.recs {
+		v, ok := value(rec)
 		if !ok {
-			in[i] = -1
+			ix.groupOf[at] = -1
 			continue
 		}
-		g, seen := groupOf[v]
-		if !seen {
-			g = int32(len(sizes))
-			groupOf[v] = g
+		g := ix.find(v)
+		if g < 0 {
+			g = int32(len(ix.values))
+			ix.values = append(ix.values, v)
 			sizes = append(sizes, 0)
+			switch {
+			case ix.byValue != nil:
+				ix.byValue[v] = g
+			case len(ix.values) > fewValues:
+				ix.byValue = make(map[string]int32, len(ix.values))
+				for g, v := range ix.values {
+					ix.byValue[v] = int32(g)
+				}
+			}
 		}
-		in[i] = g
+		ix.groupOf[at] = g
 		sizes[g]++
 	}
-	groups := make([]*sortedPlaces[T], len(sizes))
+	// Each group's array is allocated once, at its size: appending would
+	// copy the places log n times.
+	ix.groups = make([]*sortedPlaces[T], len(sizes))
 	for g, n := range sizes {
-		groups[g] = &sortedPlaces[T]{recs: s.recs, items: make([]place, 0, n)}
+		ix.groups[g] = &sortedPlaces[T]{recs: s.recs, items: make([]place, 0, n)}
 	}
-	for i, it := range s.items {
-		if in[i] >= 0 {
-			groups[in[i]].items = append(groups[in[i]].items, it)
+	for _, it := range s.items {
+		if g := ix.groupOf[it.at]; g >= 0 {
+			ix.groups[g].items = append(ix.groups[g].items, it)
 		}
-	}
-	ix := make(equalityIndex[T], len(groups))
-	for v, g := range groupOf {
-		ix[v] = groups[g]
 	}
 	return ix
 }
 
 // subset is the places of the records whose value is one of wanted, in the
-// ordering. One value is its group as it stands; several are merged.
-func (ix equalityIndex[T]) subset(wanted []string, fold bool, ord ordering[T]) *sortedPlaces[T] {
-	var picked []*sortedPlaces[T]
-	if fold {
-		// Few distinct values: comparing each with EqualFold keeps the
-		// filter's own rule, which lower-casing keys would not exactly.
-		for v, g := range ix {
-			if slices.ContainsFunc(wanted, func(w string) bool { return strings.EqualFold(w, v) }) {
-				picked = append(picked, g)
-			}
+// ordering; ok is false when the index cannot say (values compared without
+// regard to case, and too many of them to compare each). One value is its
+// group as it stands; several are picked out of the ordering by their
+// group, one pass over an array of group numbers with no comparison.
+func (ix *equalityIndex[T]) subset(wanted []string, fold bool) (_ *sortedPlaces[T], ok bool) {
+	picked := make([]bool, len(ix.groups))
+	n, last := 0, -1
+	pick := func(g int) {
+		if g >= 0 && !picked[g] {
+			picked[g] = true
+			n += len(ix.groups[g].items)
+			last = g
 		}
-	} else {
+	}
+	switch {
+	case !fold:
 		for _, w := range wanted {
-			if g, ok := ix[w]; ok && !slices.Contains(picked, g) {
-				picked = append(picked, g)
+			pick(int(ix.find(w)))
+		}
+	case ix.byValue != nil:
+		return nil, false
+	default:
+		// Comparing each value keeps the filter's own rule, which
+		// lower-cased keys would not exactly (EqualFold folds more).
+		for g, v := range ix.values {
+			if slices.ContainsFunc(wanted, func(w string) bool { return strings.EqualFold(w, v) }) {
+				pick(g)
 			}
 		}
 	}
-	switch len(picked) {
-	case 0:
-		return &sortedPlaces[T]{}
-	case 1:
-		return picked[0]
+	switch {
+	case last < 0:
+		return &sortedPlaces[T]{}, true
+	case n == len(ix.groups[last].items):
+		return ix.groups[last], true
 	}
-	merged := &sortedPlaces[T]{recs: picked[0].recs}
-	for _, g := range picked {
-		merged.items = append(merged.items, g.items...)
+	out := &sortedPlaces[T]{recs: ix.all.recs, items: make([]place, 0, n)}
+	for _, it := range ix.all.items {
+		if g := ix.groupOf[it.at]; g >= 0 && picked[g] {
+			out.items = append(out.items, it)
+		}
 	}
-	slices.SortFunc(merged.items, ord.directed)
-	return merged
+	return out, true
 }
 
 // The equalities the table's resources index.

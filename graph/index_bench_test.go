@@ -27,18 +27,36 @@ func BenchmarkEqualityIndex(b *testing.B) {
 	}
 	ord := opportunities.ordering(&model.Order[model.OpportunityOrderField]{Field: model.OpportunityOrderFieldValue})
 	ix := sortPlaces[clevertim.Opportunity, *clevertim.Opportunity](recs, nil, ord)
-	f := &model.OpportunityFilter{Status: graphql.OmittableOf([]string{"Open"})}
+	minimum := clevertim.Decimal("500")
+	filters := []struct {
+		name   string
+		filter *model.OpportunityFilter
+	}{
+		{"open", &model.OpportunityFilter{Status: graphql.OmittableOf([]string{"Open"})}},
+		{"open-over-500", &model.OpportunityFilter{Status: graphql.OmittableOf([]string{"Open"}), ValueMin: graphql.OmittableOf(&minimum)}},
+		{"three-statuses-over-500", &model.OpportunityFilter{Status: graphql.OmittableOf([]string{"open", "won", "lost"}), ValueMin: graphql.OmittableOf(&minimum)}},
+	}
 	first := 50
-	b.Run("pass-and-page", func(b *testing.B) {
-		for b.Loop() {
-			ix.page(opportunities.matcher(f), ord, page{first: &first}, nil)
-		}
-	})
-	b.Run("build-index-and-page", func(b *testing.B) {
-		for b.Loop() {
-			eq := equalityIn(opportunities.equalities, f)
-			g := groupPlaces(ix, eq.value)
-			g.subset(eq.wanted, eq.fold, ord).page(nil, ord, page{first: &first}, nil)
-		}
-	})
+	for _, f := range filters {
+		b.Run(f.name+"/pass-and-page", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ix.page(opportunities.matcher(f.filter), ord, page{first: &first}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(f.name+"/build-index-and-page", func(b *testing.B) {
+			for b.Loop() {
+				eq := equalityIn(opportunities.equalities, f.filter)
+				match := opportunities.matcher(f.filter)
+				if eq.alone {
+					match = nil
+				}
+				sub, _ := groupPlaces(ix, eq.value).subset(eq.wanted, eq.fold)
+				if _, err := sub.page(match, ord, page{first: &first}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -67,10 +67,12 @@ func connectIndexed[T any, P clevertim.RecordPtr[T]](ctx context.Context, snap *
 	if eq != nil {
 		// Built from the ordering's places in one pass, so the places keep
 		// their order: no sort, and no record is keyed twice.
-		groups := snap.Index("equal:"+eq.field+":"+tag, func([]*T) any { return groupPlaces(ix, eq.value) }).(equalityIndex[T])
-		ix = groups.subset(eq.wanted, eq.fold, ord)
-		if eq.alone {
-			match = nil
+		groups := snap.Index("equal:"+eq.field+":"+tag, func([]*T) any { return groupPlaces(ix, eq.value) }).(*equalityIndex[T])
+		if sub, ok := groups.subset(eq.wanted, eq.fold); ok {
+			ix = sub
+			if eq.alone {
+				match = nil
+			}
 		}
 	}
 	return ix.page(match, ord, p, workOf(ctx))
