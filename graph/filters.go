@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"reflect"
 	"slices"
 	"strconv"
@@ -59,10 +60,105 @@ func amountBetween(v clevertim.Decimal, lo, hi *clevertim.Decimal) bool {
 	if lo == nil && hi == nil {
 		return true
 	}
+	if in, ok := plainBetween(string(v), lo, hi); ok {
+		return in
+	}
 	k := decimalKey(v)
 	return !k.null &&
 		(lo == nil || keyNumber.compare(k, decimalKey(*lo)) >= 0) &&
 		(hi == nil || keyNumber.compare(k, decimalKey(*hi)) <= 0)
+}
+
+// plainBetween is amountBetween for amounts and bounds written plainly
+// ("1000.50"), as they almost always are: compared as text, exactly,
+// without parsing three numbers per record. ok is false when one is
+// written otherwise.
+func plainBetween(v string, lo, hi *clevertim.Decimal) (in, ok bool) {
+	for _, b := range [...]struct {
+		bound *clevertim.Decimal
+		side  int // the sign v's comparison with the bound may not have
+	}{{lo, -1}, {hi, 1}} {
+		if b.bound == nil {
+			continue
+		}
+		c, ok := comparePlainDecimals(v, string(*b.bound))
+		if !ok {
+			return false, false
+		}
+		if c == b.side {
+			return false, true
+		}
+	}
+	return true, true
+}
+
+// comparePlainDecimals compares two decimals written plainly (an optional
+// minus, digits, optionally a point and digits) by value, exactly, without
+// allocating; ok is false when either is written otherwise (exponent,
+// fraction, spaces, empty), for big.Rat to read.
+func comparePlainDecimals(a, b string) (c int, ok bool) {
+	negA, intA, fracA, okA := splitPlainDecimal(a)
+	negB, intB, fracB, okB := splitPlainDecimal(b)
+	if !okA || !okB {
+		return 0, false
+	}
+	if negA != negB {
+		if negA {
+			return -1, true
+		}
+		return 1, true
+	}
+	// Same sign: compare magnitudes, integer part by length then digits,
+	// then the fractions digit by digit (a missing digit is 0).
+	m := cmp.Compare(len(intA), len(intB))
+	if m == 0 {
+		m = strings.Compare(intA, intB)
+	}
+	for i := 0; m == 0 && i < max(len(fracA), len(fracB)); i++ {
+		m = cmp.Compare(digitAt(fracA, i), digitAt(fracB, i))
+	}
+	if negA {
+		m = -m
+	}
+	return m, true
+}
+
+// splitPlainDecimal splits a plain decimal into its sign, integer digits
+// without leading zeros and fraction digits without trailing zeros; zero
+// has no sign.
+func splitPlainDecimal(s string) (neg bool, intPart, frac string, ok bool) {
+	if len(s) > maxNumberLen { // not a number to parseNumber either
+		return false, "", "", false
+	}
+	if strings.HasPrefix(s, "-") {
+		neg, s = true, s[1:]
+	}
+	intPart, frac, hasPoint := strings.Cut(s, ".")
+	if intPart == "" || hasPoint && frac == "" || !allDigits(intPart) || !allDigits(frac) {
+		return false, "", "", false
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	frac = strings.TrimRight(frac, "0")
+	if intPart == "" && frac == "" {
+		neg = false
+	}
+	return neg, intPart, frac, true
+}
+
+func allDigits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func digitAt(s string, i int) byte {
+	if i < len(s) {
+		return s[i]
+	}
+	return '0'
 }
 
 // dateBetween reports whether a YYYY-MM-DD date lies within the bounds
