@@ -2,9 +2,11 @@ package graph
 
 import (
 	"cmp"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"slices"
+	"sync/atomic"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
@@ -47,18 +49,33 @@ func connect[T any, P clevertim.RecordPtr[T]](recs []*T, match func(*T) bool, or
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	return sortPlaces[T, P](recs, match, ord).page(match, ord, p)
+	return sortPlaces[T, P](recs, match, ord).page(nil, ord, p, nil)
 }
 
 // connectIndexed pages a whole collection through its index in ord, built
-// once per snapshot: a page costs a binary search and the page, a filtered
-// page one pass over the index in order, never a sort.
-func connectIndexed[T any, P clevertim.RecordPtr[T]](snap *loaders.Snapshot[T], match func(*T) bool, ord ordering[T], p page) (*model.Connection[T], error) {
+// once per snapshot: a page costs a binary search and the page. A filter
+// with an indexed equality (eq, nil when it has none) starts from that
+// value's places, grouped once per snapshot and ordering: alone, it costs
+// the same as no filter; with other conditions, one pass over the value's
+// places. Any other filter is one pass over the index in order. Never a sort.
+func connectIndexed[T any, P clevertim.RecordPtr[T]](ctx context.Context, snap *loaders.Snapshot[T], match func(*T) bool, eq *equalityQuery[T], ord ordering[T], p page) (*model.Connection[T], error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	ix := snap.Index("order:"+ord.tag(), func(recs []*T) any { return sortPlaces[T, P](recs, nil, ord) }).(*sortedPlaces[T])
-	return ix.page(match, ord, p)
+	tag := ord.tag()
+	ix := snap.Index("order:"+tag, func(recs []*T) any { return sortPlaces[T, P](recs, nil, ord) }).(*sortedPlaces[T])
+	if eq != nil {
+		// Built from the ordering's places in one pass, so the places keep
+		// their order: no sort, and no record is keyed twice.
+		groups := snap.Index("equal:"+eq.field+":"+tag, func([]*T) any { return groupPlaces(ix, eq.value) }).(*equalityIndex[T])
+		if sub, ok := groups.subset(eq.wanted, eq.fold); ok {
+			ix = sub
+			if eq.alone {
+				match = nil
+			}
+		}
+	}
+	return ix.page(match, ord, p, workOf(ctx))
 }
 
 // sortedPlaces are records in one ordering: their places, sorted, and the
@@ -104,9 +121,11 @@ func (o ordering[T]) directed(a, b place) int {
 
 // page cuts the page p out of the sorted places, keeping those that match
 // (all when match is nil, or when the places were sorted already filtered).
-func (s *sortedPlaces[T]) page(match func(*T) bool, ord ordering[T], p page) (*model.Connection[T], error) {
+// w, when not nil, counts the places the page examined.
+func (s *sortedPlaces[T]) page(match func(*T) bool, ord ordering[T], p page, w *pageWork) (*model.Connection[T], error) {
 	items := s.items
 	if match != nil {
+		w.add(len(items))
 		kept := make([]place, 0, len(items)/4)
 		for _, it := range items {
 			if match(s.recs[it.at]) {
@@ -126,6 +145,7 @@ func (s *sortedPlaces[T]) page(match func(*T) bool, ord ordering[T], p page) (*m
 			return nil, err
 		}
 		start, _ = slices.BinarySearchFunc(items, after, func(it, k place) int {
+			w.add(1)
 			return cmp.Or(ord.directed(it, k), -1) // first item strictly after the cursor
 		})
 	}
@@ -134,7 +154,10 @@ func (s *sortedPlaces[T]) page(match func(*T) bool, ord ordering[T], p page) (*m
 		if err != nil {
 			return nil, err
 		}
-		end, _ = slices.BinarySearchFunc(items, before, ord.directed)
+		end, _ = slices.BinarySearchFunc(items, before, func(it, k place) int {
+			w.add(1)
+			return ord.directed(it, k)
+		})
 	}
 	end = max(end, start)
 	if p.first == nil && p.last == nil {
@@ -148,6 +171,7 @@ func (s *sortedPlaces[T]) page(match func(*T) bool, ord ordering[T], p page) (*m
 		start = end - *p.last
 	}
 	pageItems := items[start:end]
+	w.add(len(pageItems))
 	nodes := make([]*T, len(pageItems))
 	for i, it := range pageItems {
 		nodes[i] = s.recs[it.at]
@@ -174,12 +198,34 @@ func (o ordering[T]) compare(a, b place) int {
 }
 
 func (p page) check() error {
-	for name, n := range map[string]*int{"first": p.first, "last": p.last} {
-		if n != nil && (*n < 0 || *n > MaxPageSize) {
-			return inputError(name, "must be between 0 and %d, got %d", MaxPageSize, *n)
+	for _, arg := range [...]struct {
+		name string
+		n    *int
+	}{{"first", p.first}, {"last", p.last}} {
+		if arg.n != nil && (*arg.n < 0 || *arg.n > MaxPageSize) {
+			return inputError(arg.name, "must be between 0 and %d, got %d", MaxPageSize, *arg.n)
 		}
 	}
 	return nil
+}
+
+// pageWork counts the places pages examine: those a filter ran on, the
+// probes of a cursor's binary search and the page itself. Tests put one in
+// the request's context to assert what a page costs by counts; without one
+// nothing is counted.
+type pageWork struct{ examined atomic.Int64 }
+
+type pageWorkKey struct{}
+
+func workOf(ctx context.Context) *pageWork {
+	w, _ := ctx.Value(pageWorkKey{}).(*pageWork)
+	return w
+}
+
+func (w *pageWork) add(n int) {
+	if w != nil {
+		w.examined.Add(int64(n))
+	}
 }
 
 // cursor is what a cursor carries, as JSON in URL-safe base64: the order it

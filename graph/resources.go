@@ -24,6 +24,9 @@ type resource[T any, P clevertim.RecordPtr[T], F any, OF ~string] struct {
 	// match reports whether a record matches a filter; nil for a resource
 	// without filters.
 	match func(*F, *T) bool
+	// equalities are the filter's conditions on enum-like fields that an
+	// index per snapshot answers (filters.go).
+	equalities []equality[T, F]
 	// orders sorts by each orderBy field; every value of the schema's enum
 	// but ID (id order, the order without orderBy) has an entry.
 	orders map[OF]sortBy[T]
@@ -113,7 +116,7 @@ func (r *resource[T, P, F, OF]) list(ctx context.Context, p page, f *F, o *model
 	if err != nil {
 		return nil, err
 	}
-	return connectIndexed[T, P](snap, r.matcher(f), r.ordering(o), p)
+	return connectIndexed[T, P](ctx, snap, r.matcher(f), equalityIn(r.equalities, f), r.ordering(o), p)
 }
 
 // links is a to-many link that the parent record lists by id, loaded in one
@@ -253,6 +256,9 @@ var (
 		typeName: "Contact",
 		kind:     loaders.Kind[clevertim.Contact]{Name: "contact", Service: func(c *clevertim.Client) loaders.Service[clevertim.Contact] { return c.Contacts }},
 		match:    contactMatches,
+		equalities: []equality[clevertim.Contact, model.ContactFilter]{{field: "customerType",
+			value:  func(c *clevertim.Contact) (string, bool) { return customerTypeOf(&c.Customer) },
+			wanted: func(f *model.ContactFilter) []string { return codeStrings(f.CustomerType.Value()) }}},
 		orders: map[model.ContactOrderField]sortBy[clevertim.Contact]{
 			model.ContactOrderFieldFirstName: byText(func(c *clevertim.Contact) string { return c.FirstName },
 				func(c *clevertim.Contact) string { return c.LastName }),
@@ -271,6 +277,9 @@ var (
 		typeName: "Company",
 		kind:     loaders.Kind[clevertim.Company]{Name: "company", Service: func(c *clevertim.Client) loaders.Service[clevertim.Company] { return c.Companies }},
 		match:    companyMatches,
+		equalities: []equality[clevertim.Company, model.CompanyFilter]{{field: "customerType",
+			value:  func(c *clevertim.Company) (string, bool) { return customerTypeOf(&c.Customer) },
+			wanted: func(f *model.CompanyFilter) []string { return codeStrings(f.CustomerType.Value()) }}},
 		orders: map[model.CompanyOrderField]sortBy[clevertim.Company]{
 			model.CompanyOrderFieldName:          byText(func(c *clevertim.Company) string { return c.Name }),
 			model.CompanyOrderFieldAddedOn:       byTime(func(c *clevertim.Company) *time.Time { return &c.AddedOn }),
@@ -283,6 +292,8 @@ var (
 		typeName: "Opportunity",
 		kind:     loaders.Kind[clevertim.Opportunity]{Name: "opportunity", Service: func(c *clevertim.Client) loaders.Service[clevertim.Opportunity] { return c.Opportunities }},
 		match:    opportunityMatches,
+		equalities: []equality[clevertim.Opportunity, model.OpportunityFilter]{
+			{field: "status", value: statusOf, wanted: opportunityStatuses, fold: true}},
 		orders: map[model.OpportunityOrderField]sortBy[clevertim.Opportunity]{
 			model.OpportunityOrderFieldName:         byText(func(o *clevertim.Opportunity) string { return o.Name }),
 			model.OpportunityOrderFieldValue:        byDecimal(func(o *clevertim.Opportunity) clevertim.Decimal { return o.Value }),
@@ -307,6 +318,9 @@ var (
 		typeName: "Task",
 		kind:     loaders.Kind[clevertim.Task]{Name: "task", Service: func(c *clevertim.Client) loaders.Service[clevertim.Task] { return c.Tasks }},
 		match:    taskMatches,
+		equalities: []equality[clevertim.Task, model.TaskFilter]{
+			{field: "type", value: taskTypeOf, wanted: taskTypes},
+			{field: "completed", value: taskCompletion, wanted: taskCompleted}},
 		orders: map[model.TaskOrderField]sortBy[clevertim.Task]{
 			model.TaskOrderFieldName:         byText(func(t *clevertim.Task) string { return t.Name }),
 			model.TaskOrderFieldStart:        byTaskDate(func(t *clevertim.Task) *clevertim.TaskDate { return t.Start }),
@@ -316,9 +330,10 @@ var (
 		},
 	}
 	notes = &resource[clevertim.Note, *clevertim.Note, model.NoteFilter, model.NoteOrderField]{
-		typeName: "Note",
-		kind:     loaders.Kind[clevertim.Note]{Name: "note", Service: func(c *clevertim.Client) loaders.Service[clevertim.Note] { return c.Notes }},
-		match:    noteMatches,
+		typeName:   "Note",
+		kind:       loaders.Kind[clevertim.Note]{Name: "note", Service: func(c *clevertim.Client) loaders.Service[clevertim.Note] { return c.Notes }},
+		match:      noteMatches,
+		equalities: []equality[clevertim.Note, model.NoteFilter]{{field: "type", value: noteTypeOf, wanted: noteTypes}},
 		orders: map[model.NoteOrderField]sortBy[clevertim.Note]{
 			model.NoteOrderFieldAddedOn:      byTime(func(n *clevertim.Note) *time.Time { return &n.AddedOn }),
 			model.NoteOrderFieldLastModified: byTime(func(n *clevertim.Note) *time.Time { return &n.LastModified }),

@@ -58,6 +58,12 @@ func GlobalID(typeName, local string) clevertim.ID {
 // DecodeGlobalID splits a global id into its type and local id; ok is false
 // for anything GlobalID did not write (such as a plain Clevertim id).
 func DecodeGlobalID(id clevertim.ID) (typeName, local string, ok bool) {
+	// A type name starts with a capital, whose top six bits are written
+	// Q to W: anything else (Clevertim's numeric ids, which every record's
+	// reference is) is told apart without decoding.
+	if id == "" || id[0] < 'Q' || id[0] > 'W' {
+		return "", "", false
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(string(id))
 	// One text per record: the decoder skips newlines and ignores the
 	// unused bits of the last character, so only the text GlobalID writes
