@@ -2,8 +2,10 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -14,8 +16,39 @@ import (
 type guardFlags struct {
 	maxTokens, maxFields, maxFragments, maxDirectives, maxErrors int
 	maxResponseBytes, maxInputValues                             int
-	maxOperations, maxOperationsPerKey                           int
+	maxOperations, maxOperationsPerKey, maxOperationsPerClient   int
 	queueWait, writeTimeout                                      time.Duration
+	trustedProxies                                               prefixList
+}
+
+// prefixList is a flag of comma-separated IP addresses and CIDR prefixes.
+type prefixList []netip.Prefix
+
+func (l *prefixList) String() string {
+	s := make([]string, len(*l))
+	for i, p := range *l {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *prefixList) Set(v string) error {
+	*l = nil
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				return fmt.Errorf("%q is neither an IP address nor a CIDR prefix", item)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		*l = append(*l, p.Masked())
+	}
+	return nil
 }
 
 func (g *guardFlags) register(fs *flag.FlagSet) {
@@ -29,6 +62,10 @@ func (g *guardFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&g.maxResponseBytes, "max-response-bytes", graph.DefaultMaxResponseBytes, "largest answer; past it the operation stops (-1: no limit)")
 	fs.IntVar(&g.maxOperations, "max-operations", graph.DefaultMaxOperations, "most operations executing at once (-1: no limit)")
 	fs.IntVar(&g.maxOperationsPerKey, "max-operations-per-key", graph.DefaultMaxOperationsPerKey, "most operations executing at once per API key (-1: no limit)")
+	fs.IntVar(&g.maxOperationsPerClient, "max-operations-per-client", graph.DefaultMaxOperationsPerClient,
+		"most operations executing at once per client address among requests without an API key, within the default key's share (-1: no limit)")
+	fs.Var(&g.trustedProxies, "trusted-proxies",
+		"comma-separated IP addresses or CIDR prefixes of the proxies whose X-Forwarded-For names the client; empty: the peer is the client")
 	fs.DurationVar(&g.queueWait, "queue-wait", graph.DefaultQueueWait, "how long an operation over those limits waits before 503 OVERLOADED")
 	fs.DurationVar(&g.writeTimeout, "write-timeout", graph.DefaultWriteTimeout,
 		"how long a client may take to read each 16 KiB of an answer before it is cut off")
@@ -39,6 +76,7 @@ func (g guardFlags) apply(cfg *graph.HandlerConfig) {
 		g.maxTokens, g.maxFields, g.maxFragments, g.maxDirectives, g.maxErrors
 	cfg.MaxResponseBytes, cfg.MaxInputValues = g.maxResponseBytes, g.maxInputValues
 	cfg.MaxOperations, cfg.MaxOperationsPerKey, cfg.QueueWait = g.maxOperations, g.maxOperationsPerKey, g.queueWait
+	cfg.MaxOperationsPerClient, cfg.TrustedProxies = g.maxOperationsPerClient, g.trustedProxies
 	cfg.WriteTimeout = g.writeTimeout
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
+	"github.com/clevertim-graphql/clevertim-graphql/graph"
 )
 
 // syncBuffer collects the server's output while it runs.
@@ -214,7 +216,8 @@ func emulatorRequests(base string) int64 {
 // when the server is told to stop; each needs a second round after that
 // (the contact's company). All 16 complete: the embedded emulator keeps
 // serving the facade until they are done. The operations read 16 different
-// contacts: identical reads in flight would be sent once.
+// contacts: identical reads in flight would be sent once. They carry the
+// owner's key: keyless, one client address would have 8 at once.
 func TestRun_GracefulShutdownFinishesInFlight(t *testing.T) {
 	t.Parallel()
 	base, _, stop := start(t, nil, "-emulator-latency", "200ms")
@@ -231,7 +234,7 @@ func TestRun_GracefulShutdownFinishesInFlight(t *testing.T) {
 	before := emulatorRequests(base)
 	for _, c := range contacts {
 		if c.CompanyID != nil && len(results) < n {
-			results = append(results, postAsync(base+"/query", "", `{ contact(id: "`+string(c.ID)+`") { name company { name } } }`))
+			results = append(results, postAsync(base+"/query", "Bearer "+emulator.OwnerKey, `{ contact(id: "`+string(c.ID)+`") { name company { name } } }`))
 		}
 	}
 	if len(results) < n {
@@ -352,5 +355,23 @@ func TestRun_BadFlags(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-emulator-fault-rate", "3"}, func(string) string { return "" }, &out, nil); err == nil {
 		t.Error("a fault rate of 3 was accepted")
+	}
+}
+
+// -trusted-proxies takes addresses and prefixes; anything else is refused
+// at startup, never read as "trust nobody" or "trust everybody".
+func TestFlags_TrustedProxies(t *testing.T) {
+	t.Parallel()
+	o, err := parseFlags([]string{"-trusted-proxies", "10.1.2.3/8, 192.168.1.1,::1"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg graph.HandlerConfig
+	o.guard.apply(&cfg)
+	if got := fmt.Sprint(cfg.TrustedProxies); got != "[10.0.0.0/8 192.168.1.1/32 ::1/128]" {
+		t.Errorf("trusted proxies %s", got)
+	}
+	if _, err := parseFlags([]string{"-trusted-proxies", "10.0.0.0/8,proxy.local"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("a host name was accepted")
 	}
 }

@@ -33,12 +33,33 @@ type Metrics struct {
 	// Validations counts documents handed to gqlgen's validator.
 	Validations atomic.Int64
 	// Queued counts operations that had to wait for a slot; Shed those
-	// answered OVERLOADED after waiting.
+	// answered OVERLOADED after waiting (ShedBy tells which limit).
 	Queued, Shed atomic.Int64
 	// CutOff counts answers not written whole: the client read too slowly
 	// or went away.
 	CutOff atomic.Int64
+
+	shedBy [limitCount]atomic.Int64
 }
+
+// Limit names the load limit an operation was shed by.
+type Limit int
+
+// The load limits, narrowest first.
+const (
+	// LimitClient is a keyless client address's share (-max-operations-per-client).
+	LimitClient Limit = iota
+	// LimitKey is an API key's share (-max-operations-per-key).
+	LimitKey
+	// LimitGlobal is the server's (-max-operations).
+	LimitGlobal
+	limitCount
+)
+
+func (l Limit) String() string { return [...]string{"client", "key", "global"}[l] }
+
+// ShedBy counts the operations shed because the limit l was full.
+func (m *Metrics) ShedBy(l Limit) int64 { return m.shedBy[l].Load() }
 
 // guard bounds a document before gqlgen validates it. gqlgen parses and
 // validates before any OperationContextMutator runs, and some validation

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +48,12 @@ func TestHostile_ResponseTooLargeStopsTheOperation(t *testing.T) {
 type gate struct {
 	arrived chan struct{}
 	open    chan struct{}
+	once    sync.Once
 }
+
+// release opens the gate, once however often it is called: tests call it
+// when they are done, and again in their cleanup in case they failed first.
+func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
 
 func newGate() *gate { return &gate{arrived: make(chan struct{}, 64), open: make(chan struct{})} }
 
@@ -126,7 +133,7 @@ func TestHostile_LoadShedding(t *testing.T) {
 	if m.Shed.Load() != 2 {
 		t.Errorf("shed %d, want 2", m.Shed.Load())
 	}
-	close(g.open)
+	g.release()
 	for _, ch := range []<-chan asyncResult{a, c} {
 		if r := <-ch; !r.ok() {
 			t.Errorf("an operation in flight: %+v", r)
@@ -148,7 +155,7 @@ func TestHostile_LoadSheddingQueuesBriefly(t *testing.T) {
 	<-g.arrived
 	b := async(h.endpoint, editorKey, q)
 	waitFor(t, func() bool { return m.Queued.Load() > 0 }) // b waits for a's slot
-	close(g.open)
+	g.release()
 	for _, ch := range []<-chan asyncResult{a, b} {
 		if r := <-ch; !r.ok() {
 			t.Errorf("%+v", r)
@@ -233,4 +240,174 @@ func largeAnswerQuery(n int) []byte {
 	q.WriteString(" }")
 	body, _ := json.Marshal(map[string]any{"query": q.String()})
 	return body
+}
+
+// clientAt sends requests from a loopback address of its own, so that the
+// server sees another client.
+func clientAt(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
+}
+
+// send posts a query with the given headers from another goroutine.
+func send(c *http.Client, endpoint, query string, header map[string]string) <-chan asyncResult {
+	out := make(chan asyncResult, 1)
+	go func() {
+		body, _ := json.Marshal(map[string]any{"query": query})
+		req, _ := http.NewRequest("POST", endpoint, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			out <- asyncResult{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		out <- asyncResult{status: resp.StatusCode, body: string(b), err: err}
+	}()
+	return out
+}
+
+func (r asyncResult) overloaded() bool {
+	return r.err == nil && r.status == 503 && strings.Contains(r.body, graph.CodeOverloaded)
+}
+
+// Requests without a key all act as the default key; one client address
+// may hold only its share of that key's slots, so a client flooding it
+// leaves the others room. Asserted by what was admitted (it reached
+// upstream) and what was refused, never by time.
+func TestHostile_KeylessClientsGetAShareEach(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	m := &graph.Metrics{}
+	h := newHarness(t, graph.HandlerConfig{Transport: g, Metrics: m,
+		MaxOperations: -1, MaxOperationsPerKey: 4, MaxOperationsPerClient: 2, QueueWait: 20 * time.Millisecond})
+	t.Cleanup(g.release) // before the server's cleanup, which waits for its requests
+	a, b, c := clientAt("127.0.0.1"), clientAt("127.0.0.2"), clientAt("127.0.0.3")
+	q := distinctReads()
+	var admitted []<-chan asyncResult
+	admit := func(ch <-chan asyncResult) {
+		t.Helper()
+		select {
+		case <-g.arrived:
+			admitted = append(admitted, ch)
+		case r := <-ch:
+			t.Fatalf("not admitted: %+v %v", r, r.err)
+		}
+	}
+	refuse := func(ch <-chan asyncResult, by graph.Limit, want int64) {
+		t.Helper()
+		select {
+		case <-g.arrived:
+			t.Fatal("admitted, want OVERLOADED")
+		case r := <-ch:
+			if !r.overloaded() {
+				t.Errorf("want OVERLOADED, got %+v", r)
+			}
+		}
+		if got := m.ShedBy(by); got != want {
+			t.Errorf("shed by the %s limit: %d, want %d", by, got, want)
+		}
+	}
+
+	admit(send(a, h.endpoint, q(), nil))
+	admit(send(a, h.endpoint, q(), nil))
+	refuse(send(a, h.endpoint, q(), nil), graph.LimitClient, 1) // a's share is full
+	admit(send(b, h.endpoint, q(), nil))                        // b has its own
+	admit(send(b, h.endpoint, q(), nil))
+	// With a key of its own, a's address is no longer the client that counts.
+	admit(send(a, h.endpoint, q(), map[string]string{"Authorization": "Bearer " + adminKey}))
+	refuse(send(c, h.endpoint, q(), nil), graph.LimitKey, 1) // the default key's 4 are taken
+	if m.Shed.Load() != 2 {
+		t.Errorf("shed %d, want 2", m.Shed.Load())
+	}
+	g.release()
+	for _, ch := range admitted {
+		if r := <-ch; !r.ok() {
+			t.Errorf("admitted: %+v", r)
+		}
+	}
+}
+
+// Behind a trusted proxy the client is the address the proxy appended to
+// X-Forwarded-For; from any other peer the header is the caller's own
+// claim and is ignored.
+func TestHostile_KeylessClientsBehindTrustedProxies(t *testing.T) {
+	t.Parallel()
+	xff := func(v string) map[string]string { return map[string]string{"X-Forwarded-For": v} }
+	for _, trusted := range []bool{true, false} {
+		t.Run(fmt.Sprint("trusted=", trusted), func(t *testing.T) {
+			t.Parallel()
+			g := newGate()
+			m := &graph.Metrics{}
+			cfg := graph.HandlerConfig{Transport: g, Metrics: m,
+				MaxOperations: -1, MaxOperationsPerKey: 16, MaxOperationsPerClient: 1, QueueWait: 20 * time.Millisecond}
+			if trusted {
+				cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+			}
+			h := newHarness(t, cfg)
+			t.Cleanup(g.release)
+			q := distinctReads()
+			proxy := clientAt("127.0.0.1")
+			first := send(proxy, h.endpoint, q(), xff("203.0.113.7"))
+			<-g.arrived
+			// Another client, and one that puts a fake address before the
+			// proxy's entry (a hop appended by a second trusted proxy is
+			// skipped too).
+			other := send(proxy, h.endpoint, q(), xff("203.0.113.8"))
+			spoofed := send(proxy, h.endpoint, q(), xff("198.51.100.9, 203.0.113.7, 127.0.0.5"))
+			var results []asyncResult
+			// Two answers are due before the gate opens: the refusals. Each
+			// arrival at the gate is an admission.
+			arrived, refused := 0, 0
+			for range 2 {
+				select {
+				case <-g.arrived:
+					arrived++
+				case r := <-spoofed:
+					spoofed = nil
+					if !r.overloaded() {
+						t.Fatalf("203.0.113.7 again: %+v", r)
+					}
+					refused++
+				case r := <-other:
+					other = nil
+					if !r.overloaded() {
+						t.Fatalf("another client: %+v", r)
+					}
+					refused++
+				}
+			}
+			want := 1 // 203.0.113.8 is admitted, the spoofed 203.0.113.7 refused
+			if !trusted {
+				want = 0 // one client, 127.0.0.1: both refused
+			}
+			if arrived != want || refused != 2-want || m.ShedBy(graph.LimitClient) != int64(2-want) {
+				t.Errorf("admitted %d, refused %d (shed %d), want %d admitted", arrived, refused, m.ShedBy(graph.LimitClient), want)
+			}
+			g.release()
+			results = append(results, <-first)
+			if other != nil {
+				results = append(results, <-other)
+			}
+			for _, r := range results {
+				if !r.ok() {
+					t.Errorf("admitted: %+v", r)
+				}
+			}
+		})
+	}
+}
+
+// distinctReads gives queries that each send an upstream request of their
+// own (identical reads in flight would be shared): contacts 1030 to 1039.
+func distinctReads() func() string {
+	n := 0
+	return func() string {
+		n++
+		return fmt.Sprintf(`{ contact(id: "%d") { name } }`, 1029+n)
+	}
 }
