@@ -3,7 +3,9 @@ package graph
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -12,6 +14,8 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
+
+	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 )
 
 // Codes of the document caps, checked before validation.
@@ -40,6 +44,43 @@ type Metrics struct {
 	CutOff atomic.Int64
 
 	shedBy [limitCount]atomic.Int64
+
+	mu      sync.Mutex
+	refused map[string]int64 // by code; the codes are the guard's own few
+}
+
+// Refused counts the documents the guard refused with the code, before
+// validation.
+func (m *Metrics) Refused(code string) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.refused[code]
+}
+
+func (m *Metrics) refuse(err *gqlerror.Error) *gqlerror.Error {
+	if err != nil {
+		code, _ := err.Extensions["code"].(string)
+		m.mu.Lock()
+		if m.refused == nil {
+			m.refused = map[string]int64{}
+		}
+		m.refused[code]++
+		m.mu.Unlock()
+	}
+	return err
+}
+
+// counts reads the counters for telemetry.
+func (m *Metrics) counts() telemetry.GuardCounts {
+	g := telemetry.GuardCounts{Validations: m.Validations.Load(), Queued: m.Queued.Load(), CutOff: m.CutOff.Load(),
+		Shed: map[string]int64{}, Refused: map[string]int64{}}
+	for l := range limitCount {
+		g.Shed[l.String()] = m.ShedBy(l)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	maps.Copy(g.Refused, m.refused)
+	return g
 }
 
 // Limit names the load limit an operation was shed by.
@@ -73,6 +114,7 @@ func (m *Metrics) ShedBy(l Limit) int64 { return m.shedBy[l].Load() }
 // Skipped fields (@skip, @include) are counted: validation looks at them too.
 type guard struct {
 	docLimits
+	metrics *Metrics
 	// passed holds the documents gqlgen validated; a document found there
 	// passed the caps already and is not parsed twice.
 	passed graphql.Cache[*ast.QueryDocument]
@@ -95,7 +137,7 @@ func (g guard) MutateOperationParameters(ctx context.Context, p *graphql.RawPara
 	if _, ok := g.passed.Get(ctx, p.Query); ok {
 		return nil
 	}
-	return g.check(p.Query)
+	return g.metrics.refuse(g.check(p.Query))
 }
 
 // check parses and measures a document; nil when it is within the caps or

@@ -200,6 +200,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	if tel.Tracing() {
 		cfg.Loaders.Tracer = tel.Tracer()
 	}
+	tel.Metrics.WatchGuard(cfg.Metrics.counts)
 	if cfg.Loaders.Replica != nil {
 		tel.Metrics.WatchCache(cfg.Loaders.Replica.Len)
 		cfg.Loaders.Replica.Observe(tel.Metrics)
@@ -235,7 +236,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: cfg.APQCache})
 	}
 	// After the persisted query is looked up, before gqlgen validates.
-	srv.Use(guard{passed: passed, docLimits: docLimits{tokens: cfg.MaxTokens, fields: cfg.MaxFields,
+	srv.Use(guard{passed: passed, metrics: cfg.Metrics, docLimits: docLimits{tokens: cfg.MaxTokens, fields: cfg.MaxFields,
 		fragments: cfg.MaxFragments, directives: cfg.MaxDirectives, depth: cfg.MaxDepth, aliases: cfg.MaxAliases}})
 	srv.Use(limits{maxComplexity: cfg.ComplexityLimit, maxInputValues: cfg.MaxInputValues})
 	srv.SetErrorPresenter(presentError)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
+	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 )
 
 // Past the answer size cap the operation stops: the fields still to resolve
@@ -410,4 +412,86 @@ func distinctReads() func() string {
 		n++
 		return fmt.Sprintf(`{ contact(id: "%d") { name } }`, 1029+n)
 	}
+}
+
+// Each of the handler's counters reaches /metrics: provoke a refusal by a
+// document cap, a validation, a queued then shed operation and a cut-off
+// answer, then scrape.
+func TestHostile_CountersOnMetrics(t *testing.T) {
+	t.Parallel()
+	emu := newHarness(t, graph.HandlerConfig{}, emulator.WithSizes(emulator.BenchmarkSizes()))
+	g := newGate()
+	t.Cleanup(g.release)
+	tel := telemetry.New(slog.New(slog.DiscardHandler), telemetry.NewMetrics(0), nil)
+	m := &graph.Metrics{}
+	hd, err := graph.NewHandler(graph.HandlerConfig{UpstreamURL: emu.upstream, DefaultAPIKey: ownerKey, Telemetry: tel,
+		Metrics: m, Transport: g, MaxTokens: 100, MaxOperations: -1, MaxOperationsPerKey: 1, QueueWait: 20 * time.Millisecond,
+		WriteTimeout: 50 * time.Millisecond, WriteChunk: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(hd)
+	srv.Listener = smallBuffers{srv.Listener}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	metrics := httptest.NewServer(tel.Metrics.Handler())
+	t.Cleanup(metrics.Close)
+
+	if r := <-async(srv.URL, ownerKey, "{"+strings.Repeat(" __typename", 100)+" }"); !strings.Contains(r.body, graph.CodeTokenLimit) {
+		t.Fatalf("over the token cap: %+v", r)
+	}
+	if r := <-async(srv.URL, ownerKey, "{ nope }"); !strings.Contains(r.body, "GRAPHQL_VALIDATION_FAILED") {
+		t.Fatalf("unknown field: %+v", r)
+	}
+	held := async(srv.URL, ownerKey, `{ users { totalCount } }`)
+	<-g.arrived
+	if r := <-async(srv.URL, ownerKey, `{ users { totalCount } }`); !r.overloaded() {
+		t.Fatalf("over the key's one slot: %+v", r)
+	}
+	g.release()
+	if r := <-held; !r.ok() {
+		t.Fatalf("held: %+v", r)
+	}
+
+	// A client that does not read a large answer is cut off.
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.(*net.TCPConn).SetReadBuffer(4 << 10)
+	body := largeAnswerQuery(3)
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s",
+		ownerKey, len(body), body)
+	waitFor(t, func() bool { return m.CutOff.Load() > 0 }) // when a write times out
+
+	resp, err := http.Get(metrics.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	scraped, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`clevertim_graphql_documents_refused_total{code="TOKEN_LIMIT_EXCEEDED"} 1`,
+		`clevertim_graphql_validations_total `,
+		`clevertim_graphql_operations_queued_total 1`,
+		`clevertim_graphql_operations_shed_total{limit="key"} 1`,
+		`clevertim_graphql_operations_shed_total{limit="client"} 0`,
+		`clevertim_graphql_answers_cut_off_total 1`,
+	} {
+		if !strings.Contains(string(scraped), "\n"+want) {
+			t.Errorf("no %s in:\n%s", want, grepLines(string(scraped), "clevertim_graphql_"))
+		}
+	}
+}
+
+// grepLines keeps the lines holding s.
+func grepLines(text, s string) string {
+	var out []string
+	for line := range strings.Lines(text) {
+		if strings.Contains(line, s) && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
 }
