@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -494,4 +495,56 @@ func grepLines(text, s string) string {
 		}
 	}
 	return strings.Join(out, "")
+}
+
+// lockedBuffer is a log sink the handler's goroutines write to while the
+// test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// An operation's log line lists its distinct error codes and how many
+// errors it had, not one entry per error: 30 records not found are one
+// code and a count.
+func TestHostile_LogLineCountsErrorCodes(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	tel := telemetry.New(slog.New(slog.NewJSONHandler(&logs, nil)), telemetry.NewMetrics(0), nil)
+	h := newHarness(t, graph.HandlerConfig{Telemetry: tel})
+	var q strings.Builder
+	q.WriteString("query Missing {")
+	for i := range 30 {
+		fmt.Fprintf(&q, ` m%d: contact(id: "%d") { id }`, i, 900000+i)
+	}
+	q.WriteString(" }")
+	if r := h.do("", q.String(), nil); len(r.Errors) != 30 {
+		t.Fatalf("want 30 errors, got %d: %+v", len(r.Errors), r.Errors)
+	}
+	var line struct {
+		Msg, Operation string
+		Errors         []string
+		ErrorCount     int `json:"error_count"`
+	}
+	for l := range strings.Lines(logs.String()) {
+		_ = json.Unmarshal([]byte(l), &line)
+		if line.Msg == "operation" && line.Operation == "Missing" {
+			break
+		}
+	}
+	if !slices.Equal(line.Errors, []string{graph.CodeNotFound}) || line.ErrorCount != 30 {
+		t.Errorf("log line: errors %v, error_count %d; want [NOT_FOUND] and 30:\n%s", line.Errors, line.ErrorCount, logs.String())
+	}
 }
