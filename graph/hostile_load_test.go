@@ -79,22 +79,7 @@ type asyncResult struct {
 // async sends a query from another goroutine; the test reads the result
 // from the channel (no t.Fatal off the test's goroutine).
 func async(endpoint, key, query string) <-chan asyncResult {
-	out := make(chan asyncResult, 1)
-	go func() {
-		body, _ := json.Marshal(map[string]any{"query": query})
-		req, _ := http.NewRequest("POST", endpoint, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			out <- asyncResult{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		out <- asyncResult{status: resp.StatusCode, body: string(b), err: err}
-	}()
-	return out
+	return send(http.DefaultClient, endpoint, query, map[string]string{"Authorization": "Bearer " + key})
 }
 
 func (r asyncResult) ok() bool {
@@ -186,26 +171,9 @@ func (l smallBuffers) Accept() (net.Conn, error) {
 // out: the server neither waits for it for minutes nor keeps its answer.
 func TestHostile_SlowReaderIsCutOff(t *testing.T) {
 	t.Parallel()
-	emu := newHarness(t, graph.HandlerConfig{}, emulator.WithSizes(emulator.BenchmarkSizes()))
 	m := &graph.Metrics{}
-	hd, err := graph.NewHandler(graph.HandlerConfig{UpstreamURL: emu.upstream, DefaultAPIKey: ownerKey, Metrics: m,
-		WriteTimeout: 50 * time.Millisecond, WriteChunk: 4 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(hd)
-	srv.Listener = smallBuffers{srv.Listener}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	body := largeAnswerQuery(3)
-
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.(*net.TCPConn).SetReadBuffer(4 << 10)
-	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	srv := slowReaderServer(t, graph.HandlerConfig{Metrics: m})
+	conn := sendUnread(t, srv.Listener.Addr().String())
 	waitFor(t, func() bool { return m.CutOff.Load() > 0 }) // not reading: the server's writes stall
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
@@ -216,6 +184,41 @@ func TestHostile_SlowReaderIsCutOff(t *testing.T) {
 		t.Errorf("read %d of %d bytes, %v: the answer was not cut", got, resp.ContentLength, err)
 	}
 	t.Logf("cut off after %d of %d bytes", got, resp.ContentLength)
+}
+
+// slowReaderServer serves a facade over an emulator holding a large
+// account (emulator.BenchmarkSizes), writing answers in 4 KiB pieces with
+// 50 ms each, through small socket buffers, so that a client that does not
+// read is cut off at once.
+func slowReaderServer(t *testing.T, cfg graph.HandlerConfig) *httptest.Server {
+	t.Helper()
+	emu := newHarness(t, graph.HandlerConfig{}, emulator.WithSizes(emulator.BenchmarkSizes()))
+	cfg.UpstreamURL, cfg.DefaultAPIKey = emu.upstream, ownerKey
+	cfg.WriteTimeout, cfg.WriteChunk = 50*time.Millisecond, 4<<10
+	hd, err := graph.NewHandler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(hd)
+	srv.Listener = smallBuffers{srv.Listener}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// sendUnread asks for three pages of 1,000 contacts (≈ 480 KB) on a
+// connection of its own, and reads nothing.
+func sendUnread(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.(*net.TCPConn).SetReadBuffer(4 << 10)
+	body := largeAnswerQuery(3)
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	return conn
 }
 
 // waitFor polls a condition another goroutine will make true; it fails the
@@ -420,21 +423,12 @@ func distinctReads() func() string {
 // answer, then scrape.
 func TestHostile_CountersOnMetrics(t *testing.T) {
 	t.Parallel()
-	emu := newHarness(t, graph.HandlerConfig{}, emulator.WithSizes(emulator.BenchmarkSizes()))
 	g := newGate()
 	t.Cleanup(g.release)
 	tel := telemetry.New(slog.New(slog.DiscardHandler), telemetry.NewMetrics(0), nil)
 	m := &graph.Metrics{}
-	hd, err := graph.NewHandler(graph.HandlerConfig{UpstreamURL: emu.upstream, DefaultAPIKey: ownerKey, Telemetry: tel,
-		Metrics: m, Transport: g, MaxTokens: 100, MaxOperations: -1, MaxOperationsPerKey: 1, QueueWait: 20 * time.Millisecond,
-		WriteTimeout: 50 * time.Millisecond, WriteChunk: 4 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(hd)
-	srv.Listener = smallBuffers{srv.Listener}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	srv := slowReaderServer(t, graph.HandlerConfig{Telemetry: tel, Metrics: m, Transport: g, MaxTokens: 100,
+		MaxOperations: -1, MaxOperationsPerKey: 1, QueueWait: 20 * time.Millisecond})
 	metrics := httptest.NewServer(tel.Metrics.Handler())
 	t.Cleanup(metrics.Close)
 
@@ -455,15 +449,7 @@ func TestHostile_CountersOnMetrics(t *testing.T) {
 	}
 
 	// A client that does not read a large answer is cut off.
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.(*net.TCPConn).SetReadBuffer(4 << 10)
-	body := largeAnswerQuery(3)
-	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s",
-		ownerKey, len(body), body)
+	sendUnread(t, srv.Listener.Addr().String())
 	waitFor(t, func() bool { return m.CutOff.Load() > 0 }) // when a write times out
 
 	resp, err := http.Get(metrics.URL)
