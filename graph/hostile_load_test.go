@@ -534,3 +534,44 @@ func TestHostile_LogLineCountsErrorCodes(t *testing.T) {
 		t.Errorf("log line: errors %v, error_count %d; want [NOT_FOUND] and 30:\n%s", line.Errors, line.ErrorCount, logs.String())
 	}
 }
+
+// An IPv6 client is its /64: one host usually holds the whole prefix, and
+// could otherwise take a new address for each request.
+func TestHostile_KeylessIPv6ClientIsItsPrefix(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	m := &graph.Metrics{}
+	h := newHarness(t, graph.HandlerConfig{Transport: g, Metrics: m, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		MaxOperations: -1, MaxOperationsPerKey: 16, MaxOperationsPerClient: 1, QueueWait: 20 * time.Millisecond})
+	t.Cleanup(g.release)
+	q, proxy := distinctReads(), clientAt("127.0.0.1")
+	var admitted []<-chan asyncResult
+	for _, c := range []struct {
+		forwarded string
+		admit     bool
+	}{
+		{"2001:db8:1:2::1", true},
+		{"2001:db8:1:2:ffff::9", false},   // the same /64
+		{"[2001:db8:1:2::7]:4711", false}, // the same, with brackets and a port as some proxies write it
+		{"2001:db8:1:3::1", true},         // another /64
+	} {
+		ch := send(proxy, h.endpoint, q(), map[string]string{"X-Forwarded-For": c.forwarded})
+		select {
+		case <-g.arrived:
+			admitted = append(admitted, ch)
+			if !c.admit {
+				t.Errorf("%s: admitted", c.forwarded)
+			}
+		case r := <-ch:
+			if c.admit || !r.overloaded() {
+				t.Errorf("%s: %+v", c.forwarded, r)
+			}
+		}
+	}
+	g.release()
+	for _, ch := range admitted {
+		if r := <-ch; !r.ok() {
+			t.Errorf("admitted: %+v", r)
+		}
+	}
+}
