@@ -57,7 +57,7 @@ func (m *Metrics) Refused(code string) int64 {
 	return m.refused[code]
 }
 
-func (m *Metrics) refuse(err *gqlerror.Error) *gqlerror.Error {
+func (m *Metrics) countRefusal(err *gqlerror.Error) *gqlerror.Error {
 	if err != nil {
 		code, _ := err.Extensions["code"].(string)
 		m.mu.Lock()
@@ -137,7 +137,7 @@ func (g guard) MutateOperationParameters(ctx context.Context, p *graphql.RawPara
 	if _, ok := g.passed.Get(ctx, p.Query); ok {
 		return nil
 	}
-	return g.metrics.refuse(g.check(p.Query))
+	return g.metrics.countRefusal(g.check(p.Query))
 }
 
 // check parses and measures a document; nil when it is within the caps or
