@@ -163,14 +163,21 @@ const (
 	codeHeadersTooLarge  = "HEADERS_TOO_LARGE"
 )
 
-// plainCodes are the codes of the errors net/http's own handlers write as
+// plainCode is the code of an error net/http's own handlers write as
 // plain text (http.Error): the mux's 404 and 405, a file server's 404 and
 // 400s, the rare 500.
-var plainCodes = map[int]string{
-	http.StatusBadRequest:          graph.CodeBadRequest,
-	http.StatusNotFound:            codeNotFound,
-	http.StatusMethodNotAllowed:    codeMethodNotAllowed,
-	http.StatusInternalServerError: graph.CodeInternal,
+func plainCode(status int) (string, bool) {
+	switch status {
+	case http.StatusBadRequest:
+		return graph.CodeBadRequest, true
+	case http.StatusNotFound:
+		return codeNotFound, true
+	case http.StatusMethodNotAllowed:
+		return codeMethodNotAllowed, true
+	case http.StatusInternalServerError:
+		return graph.CodeInternal, true
+	}
+	return "", false
 }
 
 // codedErrors gives the plain-text errors of net/http's handlers (an
@@ -184,7 +191,7 @@ func codedErrors(next http.Handler) http.Handler {
 		w = httpsnoop.Wrap(w, httpsnoop.Hooks{
 			WriteHeader: func(write httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
 				return func(status int) {
-					code, ok := plainCodes[status]
+					code, ok := plainCode(status)
 					if !ok || replaced || !strings.HasPrefix(orig.Header().Get("Content-Type"), "text/plain") {
 						write(status)
 						return

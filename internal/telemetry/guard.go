@@ -23,28 +23,30 @@ type GuardCounts struct {
 // WatchGuard exports the handler's counters, read at each scrape. Only the
 // first handler watched is shown when several share these metrics.
 func (m *Metrics) WatchGuard(read func() GuardCounts) {
-	_ = m.registry.Register(&guardCollector{read: read})
+	const ns = "clevertim_graphql_"
+	_ = m.registry.Register(&guardCollector{read: read,
+		validations: prometheus.NewDesc(ns+"validations_total",
+			"GraphQL documents handed to the validator (the document caps passed, not found among the documents validated before).", nil, nil),
+		queued: prometheus.NewDesc(ns+"operations_queued_total",
+			"Operations that waited for a slot (-max-operations, -max-operations-per-key, -max-operations-per-client).", nil, nil),
+		shed: prometheus.NewDesc(ns+"operations_shed_total",
+			"Operations answered 503 OVERLOADED after waiting -queue-wait, by the limit that was full (client, key, global).", []string{"limit"}, nil),
+		cutOff: prometheus.NewDesc(ns+"answers_cut_off_total",
+			"Answers not written whole: the client read slower than -write-timeout per 16 KiB, or went away.", nil, nil),
+		refused: prometheus.NewDesc(ns+"documents_refused_total",
+			"GraphQL documents refused by a cap before validation, by extensions.code.", []string{"code"}, nil),
+	})
 }
-
-var (
-	validationsDesc = prometheus.NewDesc("clevertim_graphql_validations_total",
-		"GraphQL documents handed to the validator (the document caps passed, not found among the documents validated before).", nil, nil)
-	queuedDesc = prometheus.NewDesc("clevertim_graphql_operations_queued_total",
-		"Operations that waited for a slot (-max-operations, -max-operations-per-key, -max-operations-per-client).", nil, nil)
-	shedDesc = prometheus.NewDesc("clevertim_graphql_operations_shed_total",
-		"Operations answered 503 OVERLOADED after waiting -queue-wait, by the limit that was full (client, key, global).", []string{"limit"}, nil)
-	cutOffDesc = prometheus.NewDesc("clevertim_graphql_answers_cut_off_total",
-		"Answers not written whole: the client read slower than -write-timeout per 16 KiB, or went away.", nil, nil)
-	refusedDesc = prometheus.NewDesc("clevertim_graphql_documents_refused_total",
-		"GraphQL documents refused by a cap before validation, by extensions.code.", []string{"code"}, nil)
-)
 
 // guardCollector turns counters kept elsewhere into Prometheus counters, as
 // client_golang advises for values that are not its own collectors'.
-type guardCollector struct{ read func() GuardCounts }
+type guardCollector struct {
+	read                                       func() GuardCounts
+	validations, queued, shed, cutOff, refused *prometheus.Desc
+}
 
 func (c *guardCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{validationsDesc, queuedDesc, shedDesc, cutOffDesc, refusedDesc} {
+	for _, d := range []*prometheus.Desc{c.validations, c.queued, c.shed, c.cutOff, c.refused} {
 		ch <- d
 	}
 }
@@ -54,13 +56,13 @@ func (c *guardCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v int64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
-	counter(validationsDesc, g.Validations)
-	counter(queuedDesc, g.Queued)
-	counter(cutOffDesc, g.CutOff)
+	counter(c.validations, g.Validations)
+	counter(c.queued, g.Queued)
+	counter(c.cutOff, g.CutOff)
 	for limit, n := range g.Shed {
-		counter(shedDesc, n, limit)
+		counter(c.shed, n, limit)
 	}
 	for code, n := range g.Refused {
-		counter(refusedDesc, n, code)
+		counter(c.refused, n, code)
 	}
 }
