@@ -245,15 +245,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		readyz.redis = redisStore.Ping
 	}
 
-	var handler http.Handler = mux
+	handler := codedErrors(mux)
 	if anonymous {
 		// Without a key a request acts as the default key, so a web page
 		// must not reach this server under a name of its own (DNS
 		// rebinding).
-		handler = checkHost(ln.Addr(), o.allowedHosts, mux)
+		handler = checkHost(ln.Addr(), o.allowedHosts, handler)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           limitHeaders(o.guard.maxHeaderBytes, handler),
+		MaxHeaderBytes:    headerHardCap(o.guard.maxHeaderBytes),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
+	"github.com/clevertim-graphql/clevertim-graphql/graph"
 )
 
 // syncBuffer collects the server's output while it runs.
@@ -214,7 +216,8 @@ func emulatorRequests(base string) int64 {
 // when the server is told to stop; each needs a second round after that
 // (the contact's company). All 16 complete: the embedded emulator keeps
 // serving the facade until they are done. The operations read 16 different
-// contacts: identical reads in flight would be sent once.
+// contacts: identical reads in flight would be sent once. They carry the
+// owner's key: keyless, one client address would have 8 at once.
 func TestRun_GracefulShutdownFinishesInFlight(t *testing.T) {
 	t.Parallel()
 	base, _, stop := start(t, nil, "-emulator-latency", "200ms")
@@ -231,7 +234,7 @@ func TestRun_GracefulShutdownFinishesInFlight(t *testing.T) {
 	before := emulatorRequests(base)
 	for _, c := range contacts {
 		if c.CompanyID != nil && len(results) < n {
-			results = append(results, postAsync(base+"/query", "", `{ contact(id: "`+string(c.ID)+`") { name company { name } } }`))
+			results = append(results, postAsync(base+"/query", "Bearer "+emulator.OwnerKey, `{ contact(id: "`+string(c.ID)+`") { name company { name } } }`))
 		}
 	}
 	if len(results) < n {
@@ -352,5 +355,96 @@ func TestRun_BadFlags(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-emulator-fault-rate", "3"}, func(string) string { return "" }, &out, nil); err == nil {
 		t.Error("a fault rate of 3 was accepted")
+	}
+}
+
+// -trusted-proxies takes addresses and prefixes; anything else is refused
+// at startup, never read as "trust nobody" or "trust everybody".
+func TestFlags_TrustedProxies(t *testing.T) {
+	t.Parallel()
+	o, err := parseFlags([]string{"-trusted-proxies", "10.1.2.3/8, 192.168.1.1,::1"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg graph.HandlerConfig
+	o.guard.apply(&cfg)
+	if got := fmt.Sprint(cfg.TrustedProxies); got != "[10.0.0.0/8 192.168.1.1/32 ::1/128]" {
+		t.Errorf("trusted proxies %s", got)
+	}
+	if _, err := parseFlags([]string{"-trusted-proxies", "10.0.0.0/8,proxy.local"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("a host name was accepted")
+	}
+}
+
+// Every path the server serves answers errors in JSON with an
+// extensions.code, those net/http's own handlers write included; the
+// emulator's API answers as Clevertim does. What net/http answers before
+// any handler runs (headers past the hard cap, a malformed request line)
+// stays plain text, and is documented.
+func TestRun_ErrorsOutsideQueryAreCoded(t *testing.T) {
+	t.Parallel()
+	base, out, _ := start(t, nil, "-max-header-bytes", "8192", "-metrics-addr", "127.0.0.1:0", "-log-format", "json")
+	do := func(method, url string, header map[string]string) (*http.Response, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, nil)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp, body
+	}
+	code := func(body map[string]any) any {
+		errs, _ := body["errors"].([]any)
+		if len(errs) != 1 {
+			return nil
+		}
+		return jsonAt(errs[0], "extensions", "code")
+	}
+	for _, c := range []struct {
+		method, path string
+		header       map[string]string
+		status       int
+		code         string
+	}{
+		{"GET", "/nope", nil, 404, "NOT_FOUND"},
+		{"GET", "/graphiql/nope.js", nil, 404, "NOT_FOUND"},
+		{"POST", "/healthz", nil, 405, "METHOD_NOT_ALLOWED"},
+		{"DELETE", "/schema.graphql", nil, 405, "METHOD_NOT_ALLOWED"},
+		{"PUT", "/_emulator/stats", nil, 405, "METHOD_NOT_ALLOWED"},
+		{"GET", "/healthz", map[string]string{"X-Big": strings.Repeat("a", 10_000)}, 431, "HEADERS_TOO_LARGE"},
+		{"GET", "/query", map[string]string{"X-Big": strings.Repeat("a", 10_000)}, 431, "HEADERS_TOO_LARGE"},
+	} {
+		resp, body := do(c.method, base+c.path, c.header)
+		if resp.StatusCode != c.status || code(body) != c.code || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s: %d %s %v, want %d %s", c.method, c.path, resp.StatusCode, resp.Header.Get("Content-Type"), body, c.status, c.code)
+		}
+		if c.status == 405 && resp.Header.Get("Allow") == "" {
+			t.Errorf("%s %s: no Allow header", c.method, c.path)
+		}
+	}
+	// The emulator answers its unknown paths as Clevertim would.
+	if resp, body := do("GET", base+"/api/nope", nil); resp.StatusCode != 404 || body["status"] != "ERROR" {
+		t.Errorf("the emulator's answer was rewritten: %d %v", resp.StatusCode, body)
+	}
+	// Past twice -max-header-bytes net/http answers before any handler.
+	if resp, _ := do("GET", base+"/healthz", map[string]string{"X-Big": strings.Repeat("a", 40_000)}); resp.StatusCode != 431 {
+		t.Errorf("past the hard cap: %d", resp.StatusCode)
+	}
+	// The metrics listener too.
+	var started struct{ Metrics string }
+	for line := range strings.Lines(out.String()) {
+		if strings.Contains(line, `"msg":"listening"`) {
+			_ = json.Unmarshal([]byte(line), &started)
+		}
+	}
+	metricsRoot, _ := strings.CutSuffix(started.Metrics, "/metrics")
+	if resp, body := do("GET", metricsRoot+"/nope", nil); resp.StatusCode != 404 || code(body) != "NOT_FOUND" {
+		t.Errorf("metrics listener, unknown path: %d %v", resp.StatusCode, body)
 	}
 }

@@ -3,7 +3,9 @@ package graph
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -12,6 +14,8 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
+
+	"github.com/clevertim-graphql/clevertim-graphql/internal/telemetry"
 )
 
 // Codes of the document caps, checked before validation.
@@ -33,12 +37,70 @@ type Metrics struct {
 	// Validations counts documents handed to gqlgen's validator.
 	Validations atomic.Int64
 	// Queued counts operations that had to wait for a slot; Shed those
-	// answered OVERLOADED after waiting.
+	// answered OVERLOADED after waiting (ShedBy tells which limit).
 	Queued, Shed atomic.Int64
 	// CutOff counts answers not written whole: the client read too slowly
 	// or went away.
 	CutOff atomic.Int64
+
+	shedBy [limitCount]atomic.Int64
+
+	mu      sync.Mutex
+	refused map[string]int64 // by code; the codes are the guard's own few
 }
+
+// Refused counts the documents the guard refused with the code, before
+// validation.
+func (m *Metrics) Refused(code string) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.refused[code]
+}
+
+func (m *Metrics) countRefusal(err *gqlerror.Error) *gqlerror.Error {
+	if err != nil {
+		code, _ := err.Extensions["code"].(string)
+		m.mu.Lock()
+		if m.refused == nil {
+			m.refused = map[string]int64{}
+		}
+		m.refused[code]++
+		m.mu.Unlock()
+	}
+	return err
+}
+
+// counts reads the counters for telemetry.
+func (m *Metrics) counts() telemetry.GuardCounts {
+	g := telemetry.GuardCounts{Validations: m.Validations.Load(), Queued: m.Queued.Load(), CutOff: m.CutOff.Load(),
+		Shed: map[string]int64{}, Refused: map[string]int64{}}
+	for l := range limitCount {
+		g.Shed[l.String()] = m.ShedBy(l)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	maps.Copy(g.Refused, m.refused)
+	return g
+}
+
+// Limit names the load limit an operation was shed by.
+type Limit int
+
+// The load limits, narrowest first.
+const (
+	// LimitClient is a keyless client address's share (-max-operations-per-client).
+	LimitClient Limit = iota
+	// LimitKey is an API key's share (-max-operations-per-key).
+	LimitKey
+	// LimitGlobal is the server's (-max-operations).
+	LimitGlobal
+	limitCount
+)
+
+func (l Limit) String() string { return [...]string{"client", "key", "global"}[l] }
+
+// ShedBy counts the operations shed because the limit l was full.
+func (m *Metrics) ShedBy(l Limit) int64 { return m.shedBy[l].Load() }
 
 // guard bounds a document before gqlgen validates it. gqlgen parses and
 // validates before any OperationContextMutator runs, and some validation
@@ -52,6 +114,7 @@ type Metrics struct {
 // Skipped fields (@skip, @include) are counted: validation looks at them too.
 type guard struct {
 	docLimits
+	metrics *Metrics
 	// passed holds the documents gqlgen validated; a document found there
 	// passed the caps already and is not parsed twice.
 	passed graphql.Cache[*ast.QueryDocument]
@@ -74,7 +137,7 @@ func (g guard) MutateOperationParameters(ctx context.Context, p *graphql.RawPara
 	if _, ok := g.passed.Get(ctx, p.Query); ok {
 		return nil
 	}
-	return g.check(p.Query)
+	return g.metrics.countRefusal(g.check(p.Query))
 }
 
 // check parses and measures a document; nil when it is within the caps or

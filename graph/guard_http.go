@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,81 +27,80 @@ const (
 	CodeOverloaded       = "OVERLOADED"
 )
 
-// shedder bounds the operations executing at once, globally and per API
-// key: a request waits up to wait for its slots, then is refused. Counting
-// semaphores are buffered channels here: the standard idiom, cancellable
-// with select, and it keeps this branch's go.mod untouched.
+// DefaultMaxOperationsPerClient is a keyless client address's share of the
+// default key's DefaultMaxOperationsPerKey: half, so that one client leaves
+// the others room, while a browser's parallel queries rarely queue.
+const DefaultMaxOperationsPerClient = 8
+
+// shedder bounds the operations executing at once: overall, per API key,
+// and, among requests that carry no key (they all act as the default key),
+// per client address, so that one client cannot take the default key's
+// whole share. A request waits up to wait for its slots, then is refused.
+// Counting semaphores are buffered channels here: the standard idiom,
+// cancellable with select, and it keeps this branch's go.mod untouched.
 type shedder struct {
 	global  chan struct{}
-	perKey  int
+	keys    shares[[32]byte] // by hash, so no API key is kept in memory
+	clients shares[netip.Prefix]
+	trusted []netip.Prefix
 	wait    time.Duration
 	metrics *Metrics
-
-	mu   sync.Mutex
-	keys map[[32]byte]*keySlots // by hash, so no API key is kept in memory
 }
 
-type keySlots struct {
-	tokens chan struct{}
-	users  int // requests holding or waiting for this key's slots
-}
-
-func newShedder(global, perKey int, wait time.Duration, m *Metrics) *shedder {
-	s := &shedder{perKey: perKey, wait: wait, metrics: m, keys: map[[32]byte]*keySlots{}}
-	if global > 0 {
-		s.global = make(chan struct{}, global)
+func newShedder(cfg HandlerConfig) *shedder {
+	s := &shedder{wait: cfg.QueueWait, metrics: cfg.Metrics, trusted: cfg.TrustedProxies,
+		keys:    shares[[32]byte]{size: cfg.MaxOperationsPerKey},
+		clients: shares[netip.Prefix]{size: cfg.MaxOperationsPerClient}}
+	if cfg.MaxOperations > 0 {
+		s.global = make(chan struct{}, cfg.MaxOperations)
 	}
 	return s
 }
 
-// acquire takes a slot for the key and one overall, waiting at most s.wait;
-// ok is false when they did not free up in time.
-func (s *shedder) acquire(ctx context.Context, key string) (release func(), ok bool) {
-	ctx, cancel := context.WithTimeout(ctx, s.wait)
+// acquire takes a slot for the request's client (when it carries no key),
+// one for its key and one overall, waiting at most s.wait in all; ok is
+// false when they did not free up in time, and the refusal is counted
+// under the limit that was full.
+func (s *shedder) acquire(r *http.Request, key string) (release func(), ok bool) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.wait)
 	defer cancel()
-	var ks *keySlots
-	h := sha256.Sum256([]byte(key))
-	if s.perKey > 0 {
-		s.mu.Lock()
-		if ks = s.keys[h]; ks == nil {
-			ks = &keySlots{tokens: make(chan struct{}, s.perKey)}
-			s.keys[h] = ks
+	var held []func()
+	release = func() {
+		for i := len(held) - 1; i >= 0; i-- {
+			held[i]()
 		}
-		ks.users++
-		s.mu.Unlock()
 	}
-	leave := func() {
-		if ks == nil {
-			return
+	// Narrowest first: a client or key over its share waits without holding
+	// a slot of the wider pools others need.
+	if keyless(r) {
+		rel, ok := s.clients.acquire(ctx, s, clientOf(r, s.trusted))
+		if !ok {
+			s.refuse(LimitClient)
+			return nil, false
 		}
-		s.mu.Lock()
-		if ks.users--; ks.users == 0 {
-			delete(s.keys, h)
-		}
-		s.mu.Unlock()
+		held = append(held, rel)
 	}
-	// The key's slot first: a key over its share waits without holding one
-	// of everyone's slots.
-	if ks != nil && !s.take(ctx, ks.tokens) {
-		leave()
+	rel, ok := s.keys.acquire(ctx, s, sha256.Sum256([]byte(key)))
+	if !ok {
+		release()
+		s.refuse(LimitKey)
 		return nil, false
 	}
-	if s.global != nil && !s.take(ctx, s.global) {
-		if ks != nil {
-			<-ks.tokens
+	held = append(held, rel)
+	if s.global != nil {
+		if !s.take(ctx, s.global) {
+			release()
+			s.refuse(LimitGlobal)
+			return nil, false
 		}
-		leave()
-		return nil, false
+		held = append(held, func() { <-s.global })
 	}
-	return func() {
-		if s.global != nil {
-			<-s.global
-		}
-		if ks != nil {
-			<-ks.tokens
-		}
-		leave()
-	}, true
+	return release, true
+}
+
+func (s *shedder) refuse(l Limit) {
+	s.metrics.Shed.Add(1)
+	s.metrics.shedBy[l].Add(1)
 }
 
 func (s *shedder) take(ctx context.Context, sem chan struct{}) bool {
@@ -115,6 +116,107 @@ func (s *shedder) take(ctx context.Context, sem chan struct{}) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// shares are semaphores of size slots each, one per name, kept only while
+// a request holds or waits for one of its slots. size ≤ 0: no limit.
+type shares[K comparable] struct {
+	size int
+	mu   sync.Mutex
+	m    map[K]*share
+}
+
+type share struct {
+	tokens chan struct{}
+	users  int // requests holding or waiting for this name's slots
+}
+
+func (sh *shares[K]) acquire(ctx context.Context, s *shedder, name K) (release func(), ok bool) {
+	if sh.size <= 0 {
+		return func() {}, true
+	}
+	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = map[K]*share{}
+	}
+	one := sh.m[name]
+	if one == nil {
+		one = &share{tokens: make(chan struct{}, sh.size)}
+		sh.m[name] = one
+	}
+	one.users++
+	sh.mu.Unlock()
+	leave := func() {
+		sh.mu.Lock()
+		if one.users--; one.users == 0 {
+			delete(sh.m, name)
+		}
+		sh.mu.Unlock()
+	}
+	if !s.take(ctx, one.tokens) {
+		leave()
+		return nil, false
+	}
+	return func() { <-one.tokens; leave() }, true
+}
+
+// keyless says whether a request acts as the default key: it sent no
+// Authorization header (as apiKey reads it).
+func keyless(r *http.Request) bool {
+	return strings.TrimSpace(r.Header.Get("Authorization")) == ""
+}
+
+// clientOf names the client a request comes from, for its share of the
+// default key: its peer's address, or, when the peer is a trusted proxy,
+// the first address X-Forwarded-For names from the right that is not one
+// (each trusted proxy appends the address it got the request from, so
+// entries left of that are the client's to choose). An IPv6 client is its
+// /64, which one host usually holds whole.
+func clientOf(r *http.Request, trusted []netip.Prefix) netip.Prefix {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Prefix{} // not TCP (tests, unix sockets): one client
+	}
+	addr := peer.Addr().Unmap()
+	forwarded := strings.Join(r.Header.Values("X-Forwarded-For"), ",")
+	for isTrusted(addr, trusted) && forwarded != "" {
+		var hop string
+		if i := strings.LastIndexByte(forwarded, ','); i >= 0 {
+			forwarded, hop = forwarded[:i], forwarded[i+1:]
+		} else {
+			forwarded, hop = "", forwarded
+		}
+		next, ok := parseHop(strings.TrimSpace(hop))
+		if !ok {
+			break // garbage from a trusted proxy: the proxy is the client
+		}
+		addr = next
+	}
+	bits := 32
+	if addr.Is6() {
+		bits = 64
+	}
+	p, _ := addr.Prefix(bits)
+	return p
+}
+
+func isTrusted(addr netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, with a port or
+// brackets as some proxies write it.
+func parseHop(s string) (netip.Addr, bool) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
+	return a.Unmap(), err == nil
 }
 
 // answerSize follows the size of an operation's answer while it executes.
@@ -313,6 +415,10 @@ func (cfg HandlerConfig) withGuardDefaults() HandlerConfig {
 	cfg.MaxInputValues = orDefault(cfg.MaxInputValues, DefaultMaxInputValues)
 	cfg.MaxOperations = orDefault(cfg.MaxOperations, DefaultMaxOperations)
 	cfg.MaxOperationsPerKey = orDefault(cfg.MaxOperationsPerKey, DefaultMaxOperationsPerKey)
+	cfg.MaxOperationsPerClient = orDefault(cfg.MaxOperationsPerClient, DefaultMaxOperationsPerClient)
+	if cfg.MaxOperationsPerKey == 0 {
+		cfg.MaxOperationsPerClient = 0 // a share of no limit is no limit
+	}
 	if cfg.QueueWait <= 0 {
 		cfg.QueueWait = DefaultQueueWait
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -90,6 +91,14 @@ type HandlerConfig struct {
 	// its turn, then is answered 503 OVERLOADED. Negative: no limit.
 	MaxOperations, MaxOperationsPerKey int
 	QueueWait                          time.Duration
+	// MaxOperationsPerClient bounds, among requests without a key (which
+	// all act as DefaultAPIKey), the operations of one client address, so
+	// that one client cannot take the default key's whole share. Negative:
+	// no limit.
+	MaxOperationsPerClient int
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (see clientOf); from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
 	// WriteTimeout is how long the client may take to accept each
 	// WriteChunk bytes of the answer before it is cut off.
 	WriteTimeout time.Duration
@@ -191,6 +200,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	if tel.Tracing() {
 		cfg.Loaders.Tracer = tel.Tracer()
 	}
+	tel.Metrics.WatchGuard(cfg.Metrics.counts)
 	if cfg.Loaders.Replica != nil {
 		tel.Metrics.WatchCache(cfg.Loaders.Replica.Len)
 		cfg.Loaders.Replica.Observe(tel.Metrics)
@@ -226,7 +236,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: cfg.APQCache})
 	}
 	// After the persisted query is looked up, before gqlgen validates.
-	srv.Use(guard{passed: passed, docLimits: docLimits{tokens: cfg.MaxTokens, fields: cfg.MaxFields,
+	srv.Use(guard{passed: passed, metrics: cfg.Metrics, docLimits: docLimits{tokens: cfg.MaxTokens, fields: cfg.MaxFields,
 		fragments: cfg.MaxFragments, directives: cfg.MaxDirectives, depth: cfg.MaxDepth, aliases: cfg.MaxAliases}})
 	srv.Use(limits{maxComplexity: cfg.ComplexityLimit, maxInputValues: cfg.MaxInputValues})
 	srv.SetErrorPresenter(presentError)
@@ -238,7 +248,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		srv.AroundOperations(prefetch())
 	}
 
-	shed := newShedder(cfg.MaxOperations, cfg.MaxOperationsPerKey, cfg.QueueWait, cfg.Metrics)
+	shed := newShedder(cfg)
 	// execute runs one operation into a buffer; what it held (loaders,
 	// records, the execution tree) is garbage once it returns.
 	execute := func(w http.ResponseWriter, r *http.Request, key string) *captured {
@@ -268,9 +278,8 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 			writeGraphQLError(w, http.StatusUnauthorized, err.Error(), CodeUnauthenticated)
 			return
 		}
-		release, ok := shed.acquire(r.Context(), key)
+		release, ok := shed.acquire(r, key)
 		if !ok {
-			cfg.Metrics.Shed.Add(1)
 			overloaded(w, cfg.QueueWait)
 			return
 		}

@@ -48,6 +48,11 @@ func (l limits) MutateOperationContext(_ context.Context, oc *graphql.OperationC
 	if oc.Operation == nil {
 		return nil
 	}
+	// Paging arguments are checked before the query planner prefetches
+	// anything: a refused operation costs no upstream request.
+	if err := checkPaging(oc.Operation.SelectionSet, oc.Variables, nil); err != nil {
+		return err
+	}
 	m := &measure{vars: oc.Variables}
 	m.walk(oc.Operation.SelectionSet, 1)
 	for _, v := range oc.Variables {
@@ -189,4 +194,65 @@ func (m *measure) pageSize(f *ast.Field) int {
 		return embeddedListGuess
 	}
 	return 1
+}
+
+// checkPaging refuses the first connection whose first or last is outside
+// 0..MaxPageSize or whose after or before cursor is longer than
+// MaxCursorLen, as paging would once the field resolves, with the field's
+// path. Whether a cursor belongs to the connection's order is left to
+// paging, which knows the order.
+func checkPaging(sel ast.SelectionSet, vars map[string]any, path ast.Path) *gqlerror.Error {
+	for _, s := range sel {
+		if !included(s, vars) {
+			continue
+		}
+		var err *gqlerror.Error
+		switch s := s.(type) {
+		case *ast.Field:
+			at := append(path[:len(path):len(path)], ast.PathName(s.Alias))
+			if err = checkPage(s, vars); err != nil {
+				err.Path = at
+				return err
+			}
+			err = checkPaging(s.SelectionSet, vars, at)
+		case *ast.InlineFragment:
+			err = checkPaging(s.SelectionSet, vars, path)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				err = checkPaging(s.Definition.SelectionSet, vars, path)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkPage(f *ast.Field, vars map[string]any) *gqlerror.Error {
+	if f.Definition == nil || !strings.HasSuffix(f.Definition.Type.Name(), "Connection") {
+		return nil
+	}
+	args := f.ArgumentMap(vars)
+	var p page
+	for name, n := range map[string]**int{"first": &p.first, "last": &p.last} {
+		switch v := args[name].(type) {
+		case int64:
+			i := int(v)
+			*n = &i
+		case int:
+			*n = &v
+		}
+	}
+	err := p.check()
+	for _, name := range []string{"after", "before"} {
+		if c, ok := args[name].(string); ok && len(c) > MaxCursorLen && err == nil {
+			err = inputError(name, "a cursor is at most %d characters, this one has %d", MaxCursorLen, len(c))
+		}
+	}
+	input, ok := err.(*InputError)
+	if !ok {
+		return nil
+	}
+	return limitError(map[string]any{"code": CodeBadUserInput, "field": input.Field}, "%s", input.Error())
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -28,7 +29,7 @@ type Operation struct {
 	mu        sync.Mutex
 	name, typ string
 	keyHash   string
-	codes     []string
+	errors    codeCounts
 	answered  bool
 	hasData   bool
 	requests  int
@@ -97,8 +98,47 @@ func (op *Operation) Answered(hasData bool, errorCodes []string, requests, round
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	op.answered, op.hasData = true, hasData
-	op.codes = append(op.codes, errorCodes...)
+	for _, c := range errorCodes {
+		op.errors.add(c)
+	}
 	op.requests, op.rounds = requests, rounds
+}
+
+// codeCounts counts an operation's errors by code, keeping at most
+// maxCodes distinct codes (in the order first seen) and counting the rest as
+// OtherCode: an answer may hold thousands of errors, and its log line, span
+// and metrics stay a few hundred bytes and a few series.
+type codeCounts struct {
+	order []string
+	n     map[string]int
+	total int
+}
+
+// maxCodes is the most distinct error codes one operation reports; an
+// operation rarely has more than three.
+const maxCodes = 16
+
+// OtherCode stands for codes past maxCodes, and for codes that are not
+// ours (not [A-Z][A-Z0-9_]*).
+const OtherCode = "(other)"
+
+func (c *codeCounts) add(code string) {
+	if !errorCode.MatchString(code) && code != NoCode {
+		code = OtherCode
+	}
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	if _, seen := c.n[code]; !seen {
+		if len(c.order) >= maxCodes {
+			code = OtherCode
+		}
+		if _, seen := c.n[code]; !seen {
+			c.order = append(c.order, code)
+		}
+	}
+	c.n[code]++
+	c.total++
 }
 
 // maxNameBytes is the longest operation name a span carries.
@@ -165,15 +205,19 @@ func (op *Operation) End(ctx context.Context, status int, refusal []byte) {
 
 	op.mu.Lock()
 	name, typ, keyHash := op.name, op.typ, op.keyHash
-	errorCodes := append([]string{}, op.codes...)
 	if !op.answered {
-		errorCodes = append(errorCodes, refusalCodes(refusal)...)
+		for _, c := range refusalCodes(refusal) {
+			op.errors.add(c)
+		}
 	}
+	errs := op.errors
+	errs.order = slices.Clone(errs.order)
+	errs.n = maps.Clone(errs.n)
 	outcome := "ok"
 	switch {
-	case !op.answered && status >= 400, op.answered && !op.hasData && len(errorCodes) > 0:
+	case !op.answered && status >= 400, op.answered && !op.hasData && errs.total > 0:
 		outcome = "error"
-	case len(errorCodes) > 0:
+	case errs.total > 0:
 		outcome = "partial"
 	}
 	requests, rounds := op.requests, op.rounds
@@ -185,11 +229,8 @@ func (op *Operation) End(ctx context.Context, status int, refusal []byte) {
 	}
 	m.operations.WithLabelValues(label, typ, outcome).Inc()
 	m.operationDuration.WithLabelValues(typ).Observe(elapsed.Seconds())
-	for _, c := range errorCodes {
-		if !errorCode.MatchString(c) && c != NoCode {
-			c = "(other)" // codes are ours, but a label must stay bounded
-		}
-		m.errors.WithLabelValues(c).Inc()
+	for _, c := range errs.order {
+		m.errors.WithLabelValues(c).Add(float64(errs.n[c]))
 	}
 
 	if op.span.IsRecording() {
@@ -198,8 +239,9 @@ func (op *Operation) End(ctx context.Context, status int, refusal []byte) {
 			attribute.Int("clevertim.upstream.rounds", rounds),
 			attribute.Int("http.response.status_code", status),
 		)
-		if len(errorCodes) > 0 {
-			op.span.SetAttributes(attribute.StringSlice("graphql.error.codes", errorCodes))
+		if errs.total > 0 {
+			op.span.SetAttributes(attribute.StringSlice("graphql.error.codes", errs.order),
+				attribute.Int("graphql.error.count", errs.total))
 		}
 		if outcome == "error" {
 			op.span.SetStatus(codes.Error, outcome)
@@ -208,7 +250,7 @@ func (op *Operation) End(ctx context.Context, status int, refusal []byte) {
 	op.span.End()
 
 	level := slog.LevelInfo
-	if slices.Contains(errorCodes, "INTERNAL_SERVER_ERROR") {
+	if errs.n["INTERNAL_SERVER_ERROR"] > 0 {
 		level = slog.LevelError
 	}
 	if !op.tel.Logger.Enabled(ctx, level) {
@@ -222,7 +264,8 @@ func (op *Operation) End(ctx context.Context, status int, refusal []byte) {
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.Int("upstream_requests", requests),
 		slog.Int("upstream_rounds", rounds),
-		slog.Any("errors", errorCodes),
+		slog.Any("errors", append([]string{}, errs.order...)), // [] rather than null
+		slog.Int("error_count", errs.total),
 	}
 	if sc := op.span.SpanContext(); sc.HasTraceID() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
