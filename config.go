@@ -96,12 +96,17 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) (map[string]string, 
 	return from, err
 }
 
-// secret says whether a flag's value must never be shown.
+// secret says whether a flag's value must never be shown: an API key, a
+// password, a secret or a token. Matched on the flag's last word, so that
+// limits named after keys or tokens (-max-operations-per-key, -max-tokens)
+// still show their numbers.
 func secret(flagName string) bool {
-	for _, s := range []string{"key", "password", "secret", "token"} {
-		if strings.Contains(flagName, s) {
-			return true
-		}
+	words := strings.Split(flagName, "-")
+	switch last := words[len(words)-1]; last {
+	case "password", "secret", "token":
+		return true
+	case "key":
+		return len(words) >= 2 && words[len(words)-2] == "api"
 	}
 	return false
 }

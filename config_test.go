@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,12 +89,13 @@ func TestConfig_PrintConfigMasksSecrets(t *testing.T) {
 		"CLEVERTIM_GRAPHQL_UPSTREAM": "https://user:pa55word@proxy.example/api",
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"-print-config", "-batch-wait", "5ms"}, func(k string) string { return env[k] }, &out, nil); err != nil {
+	if err := run(context.Background(), []string{"-print-config", "-batch-wait", "5ms", "-max-operations-per-key", "7",
+		"-max-tokens", "9999"}, func(k string) string { return env[k] }, &out, nil); err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()
 	for _, want := range []string{"-api-key", "****", "CLEVERTIM_API_KEY", "https://user:xxxxx@proxy.example/api",
-		"CLEVERTIM_GRAPHQL_UPSTREAM", "5ms", "command line", "traces"} {
+		"CLEVERTIM_GRAPHQL_UPSTREAM", "5ms", "command line", "traces", "9999"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("-print-config lacks %q:\n%s", want, text)
 		}
@@ -102,6 +104,10 @@ func TestConfig_PrintConfigMasksSecrets(t *testing.T) {
 		if strings.Contains(text, secret) {
 			t.Errorf("-print-config shows %q:\n%s", secret, text)
 		}
+	}
+	// A limit named after keys is a number, not a secret.
+	if !regexp.MustCompile(`-max-operations-per-key\s+7\b`).MatchString(text) {
+		t.Errorf("-print-config masks -max-operations-per-key:\n%s", text)
 	}
 }
 
