@@ -43,7 +43,9 @@ type HandlerConfig struct {
 	// Retry is how failed upstream requests are retried; zero means
 	// clevertim.DefaultRetryPolicy.
 	Retry clevertim.RetryPolicy
-	// Loaders tunes batching.
+	// Loaders tunes batching. Its Link, when nil, is made to learn the
+	// upstream's round trip and throughput from the requests sent; a test
+	// fixes one (upstream.FixedLink) to count deterministic choices.
 	Loaders loaders.Options
 	// ComplexityLimit bounds an operation's estimated cost: the records it
 	// may return, counted with page sizes (see limits.go).
@@ -171,6 +173,12 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		cfg.Loaders.Budget = cfg.UpstreamBudget
 	}
 	cfg.Loaders.Stats = loaders.NewStats()
+	if cfg.Loaders.KeyConcurrency == 0 {
+		cfg.Loaders.KeyConcurrency = cfg.UpstreamConcurrency
+	}
+	if cfg.Loaders.Link == nil {
+		cfg.Loaders.Link = upstream.NewLink(upstream.DefaultLinkModel())
+	}
 	if cfg.Transport == nil {
 		cfg.Transport = clevertim.NewTransport()
 	}
@@ -205,6 +213,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		clevertim.WithSlotWait(tel.ObserveSlotWait),
 		clevertim.WithHTTPClient(&http.Client{Transport: tel.CountBudgetRefusals(&upstream.Transport{
 			Base: tel.UpstreamTransport(cfg.Transport, urlPath(cfg.UpstreamURL)),
+			Link: cfg.Loaders.Link,
 		})}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),

@@ -1,22 +1,38 @@
 package loaders
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 )
 
 // Fetching records by id or the whole collection: Clevertim has no batch
 // read, so n records cost n requests by id, or one request for every record
-// the key may see. Which is cheaper depends on the collection's size, which
-// only a full read shows; Stats remembers it per key and resource.
+// the key may see. Which is faster depends on the collection's size, which
+// only a full read shows (Stats remembers it per key and resource), and on
+// the link: its round trip and throughput, learned from the requests sent
+// (upstream.Link).
+//
+// n GETs by id take ceil(n / parallel) round trips, parallel being the
+// batch's concurrency within the key's; the collection takes one round
+// trip and its bytes at the link's throughput. Before a full read has shown
+// the collection's size, n ids go by id up to ListThreshold (two rounds):
+// past it, the collection is read once, and its size decides from then on.
 
 // requestOverhead is what one more request costs beyond its record, in
-// bytes: the request and response headers, the envelope, and a share of a
-// round trip's latency. It biases the choice towards fewer requests when
-// the bytes are close.
+// bytes: the request and response headers, the envelope. It biases the
+// choice towards fewer requests when the times are close.
 const requestOverhead = 2048
+
+// budgetHeadroom is how many requests of the operation's budget a batch by
+// id leaves unspent, so that the levels after it can still read their
+// collections whole.
+const budgetHeadroom = 8
 
 // Stats keeps, per API key (hashed) and resource, what the last full read of
 // the collection showed. It is shared by every request, so that a request
@@ -89,31 +105,68 @@ func measure[T any](recs []*T) collectionSize {
 	return size
 }
 
-// byIDBound is the most ids one batch fetches one by one: two rounds of the
-// batch's concurrency, and at most half the operation's upstream budget, so
-// that one level cannot spend what the rest of the query needs.
-func (o Options) byIDBound() int {
-	bound := o.ListThreshold
-	if o.Budget > 0 {
-		bound = min(bound, o.Budget/2)
-	}
-	return bound
+// costModel is what one batch's choices cost in time.
+type costModel struct {
+	link upstream.LinkModel
+	// parallel is how many GETs by id one batch has in flight: its own
+	// bound, within the key's.
+	parallel int
 }
 
-// cheaperByID decides for n ids: by id when they fit the bound, and, once a
-// full read of the collection is known, when n requests cost fewer bytes
-// than the collection (each record's average size plus requestOverhead). An
-// unknown size is fetched by id up to the bound.
-func (o Options) cheaperByID(n int, size collectionSize, known bool) bool {
-	if n > o.byIDBound() {
-		return false
+func (o Options) model() costModel {
+	parallel := o.Concurrency
+	if o.KeyConcurrency > 0 {
+		parallel = min(parallel, o.KeyConcurrency)
 	}
+	return costModel{link: o.Link.Model(), parallel: max(parallel, 1)}
+}
+
+// byID is the time of n GETs by id of records of perRecord bytes.
+func (m costModel) byID(n int, perRecord int64) time.Duration {
+	rounds := (n + m.parallel - 1) / m.parallel
+	return time.Duration(rounds)*m.link.RTT + m.transfer(int64(n)*(perRecord+requestOverhead))
+}
+
+// whole is the time of one read of a collection of that many bytes.
+func (m costModel) whole(bytes int64) time.Duration {
+	return m.link.RTT + m.transfer(bytes+requestOverhead)
+}
+
+func (m costModel) transfer(bytes int64) time.Duration {
+	return time.Duration(float64(bytes) / m.link.BytesPerSecond * float64(time.Second))
+}
+
+// estimate is what n records of a collection of that size cost by id and
+// whole; known is false before a full read has shown the size.
+func (o Options) estimate(n int, size collectionSize, known bool) (byID, whole time.Duration) {
+	m := o.model()
+	if !known || size.count == 0 {
+		return m.byID(n, 0), m.whole(0)
+	}
+	return m.byID(n, size.bytes/int64(size.count)), m.whole(size.bytes)
+}
+
+// cheaperByID decides for n ids: while the size is unknown, by id up to
+// ListThreshold; then by id when that is faster than the collection. An
+// empty collection answers everything in one request.
+func (o Options) cheaperByID(n int, size collectionSize, known bool) bool {
 	if !known {
-		return true
+		return n <= o.ListThreshold
 	}
 	if size.count == 0 {
-		return false // an empty collection answers everything in one request
+		return false
 	}
-	perRecord := size.bytes / int64(size.count)
-	return int64(n)*(perRecord+requestOverhead) < size.bytes
+	byID, whole := o.estimate(n, size, known)
+	return byID < whole
+}
+
+// reserve sets n requests of the operation's budget aside for a batch by
+// id (upstream.Reserve); false when the budget does not leave them, and the
+// batch should read the collection instead. Options with a negative Budget
+// ignore the budget here (and let the tracker refuse what is over).
+func (o Options) reserve(ctx context.Context, n int) (context.Context, func(), bool) {
+	if o.Budget < 0 {
+		return ctx, func() {}, true
+	}
+	return upstream.Reserve(ctx, n, budgetHeadroom)
 }

@@ -82,15 +82,17 @@ func (c *CustomerLoader) LoadMany(ctx context.Context, ids []clevertim.ID) ([]an
 }
 
 // batch looks for each id among contacts first, then among companies, as the
-// official client does, but for the whole batch at once. A batch that is
-// cheaper read whole starts the collections together, so that it costs one
-// round.
+// official client does, but for the whole batch at once. A collection that
+// is cheaper read whole is started at once, both together, so that they cost
+// one round (wholeCompanies); the rest go by id through each resource's
+// loader, which decides again with the ids it gets and the budget left.
 func (c *CustomerLoader) batch(ctx context.Context, keys []clevertim.ID) []*dataloader.Result[any] {
 	var wg sync.WaitGroup
-	if c.contacts.WantsCollection(len(keys)) {
+	contactsWhole := c.contacts.WantsCollection(len(keys))
+	if contactsWhole {
 		wg.Go(func() { _, _ = c.contacts.All(ctx) })
 	}
-	if c.companies.WantsCollection(len(keys)) {
+	if c.wholeCompanies(len(keys), contactsWhole) {
 		wg.Go(func() { _, _ = c.companies.All(ctx) })
 	}
 	wg.Wait()
@@ -124,6 +126,31 @@ func (c *CustomerLoader) batch(ctx context.Context, keys []clevertim.ID) []*data
 		}
 	}
 	return results
+}
+
+// wholeCompanies decides whether to read the companies whole alongside the
+// contacts. By id, the companies come after the contacts (only the ids no
+// contact has), so they cost the contacts' time plus their own round; whole,
+// they are read in parallel with the contacts. How many of n customers are
+// companies is estimated from the two collections' sizes (all n while
+// either is unknown). While the companies' size is unknown, n decides as for
+// any resource.
+func (c *CustomerLoader) wholeCompanies(n int, contactsWhole bool) bool {
+	firms, known := c.companies.opts.Stats.get(c.companies.stats)
+	if !known || c.companies.small || c.companies.started() != nil {
+		return c.companies.WantsCollection(n)
+	}
+	m := n
+	if people, ok := c.contacts.opts.Stats.get(c.contacts.stats); ok && people.count+firms.count > 0 {
+		m = max((n*firms.count+people.count+firms.count-1)/(people.count+firms.count), 1)
+	}
+	contactsByID, contactsAll, _ := c.contacts.times(n)
+	before := contactsByID
+	if contactsWhole {
+		before = contactsAll
+	}
+	companiesByID, companiesAll, _ := c.companies.times(m)
+	return companiesAll < before+companiesByID
 }
 
 func unpack(r *dataloader.Result[any]) (any, error) { return r.Data, r.Error }

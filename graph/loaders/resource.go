@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -281,7 +282,8 @@ func (r *Resource[T]) notFound(id clevertim.ID) error {
 // WantsCollection reports whether n records of this resource are cheaper
 // read with the whole collection than one by one: always for a small
 // resource or a collection the request already has, else by cheaperByID.
-// The loaders and the query planner decide with it alike.
+// The loaders and the query planner decide with it alike; a batch also
+// needs the operation's budget to leave its requests (Options.reserve).
 func (r *Resource[T]) WantsCollection(n int) bool {
 	if r.small || r.started() != nil {
 		return true
@@ -290,11 +292,33 @@ func (r *Resource[T]) WantsCollection(n int) bool {
 	return !r.opts.cheaperByID(n, size, known)
 }
 
+// times is what n records cost by id and whole, as WantsCollection weighs
+// them; a collection the request has costs nothing. known is false while
+// the size is unknown (and the times say nothing).
+func (r *Resource[T]) times(n int) (byID, whole time.Duration, known bool) {
+	size, known := r.opts.Stats.get(r.stats)
+	if r.small || r.started() != nil {
+		return 0, 0, true
+	}
+	byID, whole = r.opts.estimate(n, size, known)
+	return byID, whole, known
+}
+
 // batch fetches the keys the cheapest way (WantsCollection): from the
 // collection, or one GET per key, a bounded number at a time.
 func (r *Resource[T]) batch(ctx context.Context, keys []clevertim.ID) []*dataloader.Result[*T] {
 	results := make([]*dataloader.Result[*T], len(keys))
-	if r.WantsCollection(len(keys)) {
+	whole := r.WantsCollection(len(keys))
+	if !whole {
+		var release func()
+		var ok bool
+		if ctx, release, ok = r.opts.reserve(ctx, len(keys)); ok {
+			defer release()
+		} else {
+			whole = true
+		}
+	}
+	if whole {
 		c := r.collection(ctx)
 		for i, id := range keys {
 			rec, err := c.lookup(ctx, r, id)
