@@ -21,6 +21,8 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 )
 
 // BenchmarkSizes measures what a page costs as the account grows: the
@@ -83,6 +85,7 @@ type sizeEnv struct {
 	emu      *emulator.Emulator
 	endpoint string
 	wire     *countingTransport
+	link     *upstream.Link
 	contact  clevertim.ID // the contact with the most notes
 	notes    int          // how many
 	heapBase float64      // MB in use after setup and a GC
@@ -105,13 +108,17 @@ func newSizeEnv(b *testing.B, contacts int) *sizeEnv {
 	b.Cleanup(func() { emuSrv.Close(); emu.Close() })
 	wire := &countingTransport{base: sizeBenchTransport()}
 	wire.countDials()
-	h, err := graph.NewHandler(graph.HandlerConfig{UpstreamURL: emuSrv.URL + "/api", DefaultAPIKey: ownerKey, Transport: wire})
+	// The handler's own learning link, made here so that its estimate can be
+	// reported.
+	link := upstream.NewLink(upstream.DefaultLinkModel())
+	h, err := graph.NewHandler(graph.HandlerConfig{UpstreamURL: emuSrv.URL + "/api", DefaultAPIKey: ownerKey, Transport: wire,
+		Loaders: loaders.Options{Link: link}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
-	env := &sizeEnv{emu: emu, endpoint: srv.URL, wire: wire}
+	env := &sizeEnv{emu: emu, endpoint: srv.URL, wire: wire, link: link}
 
 	c, err := clevertim.NewClient(clevertim.WithBaseURL(emuSrv.URL+"/api"), clevertim.WithAPIKey(ownerKey))
 	if err != nil {
@@ -160,6 +167,9 @@ func (e *sizeEnv) run(b *testing.B, parallel int, query string, vars map[string]
 	b.ReportMetric(peak.max.Load()/(1<<20), "heap-peak-MB")
 	b.ReportMetric(e.heapBase, "heap-base-MB")
 	b.ReportMetric(float64(failed)/n, "failed-ops/op")
+	m := e.link.Model()
+	b.ReportMetric(float64(m.RTT.Microseconds())/1000, "link-rtt-ms")
+	b.ReportMetric(m.BytesPerSecond/(1<<20), "link-MB/s")
 }
 
 // batch sends parallel copies of an operation at once and returns the most

@@ -72,6 +72,7 @@ type HandlerConfig struct {
 	Flights *upstream.Flights
 	// UpstreamBudget is the most upstream requests one operation may send;
 	// the rest are refused with UPSTREAM_BUDGET_EXCEEDED. Negative: no limit.
+	// Batches go by id only within what it leaves (loaders.Options.Budget).
 	UpstreamBudget int
 	// UpstreamConcurrency is the most upstream requests in flight per API
 	// key, across all operations. Negative: no limit.
@@ -123,7 +124,7 @@ const (
 	DefaultMaxBodyBytes        = 1 << 20
 	DefaultUpstreamTimeout     = 30 * time.Second
 	DefaultOperationTimeout    = 60 * time.Second
-	DefaultUpstreamBudget      = 300
+	DefaultUpstreamBudget      = 1000
 	DefaultUpstreamConcurrency = 16
 	DefaultMaxDepth            = 15
 	DefaultMaxAliases          = 30

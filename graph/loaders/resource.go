@@ -292,6 +292,13 @@ func (r *Resource[T]) WantsCollection(n int) bool {
 	return !r.opts.cheaperByID(n, size, known)
 }
 
+// Count is how many records the key's last full read of the collection
+// held; false before one.
+func (r *Resource[T]) Count() (int, bool) {
+	size, ok := r.opts.Stats.get(r.stats)
+	return size.count, ok
+}
+
 // times is what n records cost by id and whole, as WantsCollection weighs
 // them; a collection the request has costs nothing. known is false while
 // the size is unknown (and the times say nothing).
