@@ -6,10 +6,12 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 )
 
 // A contact with 15 notes on an account with thousands costs 15 small GETs,
@@ -25,13 +27,7 @@ func TestCost_FewLinksOfALargeCollectionAreFetchedByID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	collectionBytes := int64(0)
-	req, _ := http.NewRequest(http.MethodGet, h.upstream+"/note", nil)
-	req.SetBasicAuth(ownerKey, "X")
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		collectionBytes, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
+	collectionBytes := h.collectionBytes("note")
 	people, err := c.Contacts.List(ctx)
 	if err != nil || len(people) == 0 {
 		t.Fatal(err)
@@ -69,4 +65,94 @@ func TestCost_FewLinksOfALargeCollectionAreFetchedByID(t *testing.T) {
 	check("size unknown")
 	h.ok("", `{ notes(first: 1) { totalCount } }`, nil) // the key's full read of the notes
 	check("size known")
+}
+
+// collectionBytes is what GET /resource answers the owner: the collection's
+// JSON.
+func (h *harness) collectionBytes(resource string) int64 {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, h.upstream+"/"+resource, nil)
+	req.SetBasicAuth(ownerKey, "X")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// The benchmark's link (20 ms a request) and the 1k benchmark account; over
+// a link 50 times slower (400 KiB/s) the same account weighs what the 50k
+// one does on the benchmark's link: whole collections take seconds, a GET
+// by id still 20 ms. The model is fixed, so the choices are the same
+// however loaded the machine is.
+var (
+	benchLink     = upstream.LinkModel{RTT: 20 * time.Millisecond, BytesPerSecond: 20 << 20}
+	benchLinkBy50 = upstream.LinkModel{RTT: 20 * time.Millisecond, BytesPerSecond: 400 << 10}
+)
+
+// boardOver serves the benchmark account with the link fixed, and answers
+// the pipeline board once so that the key's full reads have shown the
+// collections' sizes, as in steady state.
+func boardOver(t *testing.T, link upstream.LinkModel) (*harness, *countingTransport, string) {
+	t.Helper()
+	opts := testLoaderOptions()
+	opts.Link = upstream.FixedLink(link)
+	counter := &countingTransport{base: sizeBenchTransport()}
+	h := newHarness(t, graph.HandlerConfig{Transport: counter, Loaders: opts}, emulator.WithSizes(emulator.BenchmarkSizes()))
+	board := readmeOperation(t, "PipelineBoard")
+	h.counted(board, nil)
+	return h, counter, board
+}
+
+// On a large account the pipeline board reads the opportunities (the page
+// is chosen among all of them) and the users (few), and the rest by id:
+// its notes, their comments, the customers and their companies, some 300
+// small GETs, not tens of MB of collections.
+func TestCost_PipelineBoardOnALargeAccountCostsItsPage(t *testing.T) {
+	t.Parallel()
+	h, counter, board := boardOver(t, benchLinkBy50)
+	counter.bytes.Store(0)
+	r, routes := h.counted(board, nil)
+	if n := len(list(r.Data, "opportunities", "nodes")); n != 50 {
+		t.Fatalf("%d opportunities on the board, want 50", n)
+	}
+	for _, whole := range []string{"GET /note", "GET /comment", "GET /contact", "GET /company"} {
+		if routes[whole] != 0 {
+			t.Errorf("%s read whole: %s", whole, describe(routes))
+		}
+	}
+	if routes["GET /opportunity"] != 1 || routes["GET /note/{id}"] == 0 || routes["GET /comment/{id}"] == 0 || routes["GET /contact/{id}"] == 0 {
+		t.Errorf("routes %s: want the opportunities whole and notes, comments and customers by id", describe(routes))
+	}
+	// Beyond the opportunities and users, only records by id: at 50k the
+	// target is 2 MB; here, with the same records, a tenth of it.
+	collections := h.collectionBytes("opportunity") + h.collectionBytes("user")
+	got := counter.bytes.Load()
+	if got > collections+200<<10 {
+		t.Errorf("%d bytes upstream, the opportunities and users are %d: %d more", got, collections, got-collections)
+	}
+	if n := r.Extensions.Upstream.Requests; n > graph.DefaultUpstreamBudget {
+		t.Errorf("%d requests, over the budget", n)
+	}
+	t.Logf("%d requests in %d rounds, %d bytes (%d beyond the opportunities and users): %s",
+		r.Extensions.Upstream.Requests, r.Extensions.Upstream.Rounds, got, got-collections, describe(routes))
+}
+
+// On the same account over the benchmark's link the collections are faster:
+// the board keeps its plan of one round, every collection it needs read at
+// once.
+func TestCost_PipelineBoardOnASmallAccountReadsCollections(t *testing.T) {
+	t.Parallel()
+	h, _, board := boardOver(t, benchLink)
+	r, routes := h.counted(board, nil)
+	wantRoutes(t, routes, map[string]int64{"GET /opportunity": 1, "GET /user": 1, "GET /note": 1,
+		"GET /comment": 1, "GET /contact": 1, "GET /company": 1})
+	if r.Extensions.Upstream.Rounds != 1 {
+		t.Errorf("rounds = %d, want 1", r.Extensions.Upstream.Rounds)
+	}
 }

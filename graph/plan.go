@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"math"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -70,11 +71,11 @@ func (p *planner) field(f graphql.CollectedField, parent string, many int) {
 	typeName := f.Definition.Type.Name()
 	if node, ok := p.connectionNode(typeName); ok {
 		topLevel := parent == p.schema.Query.Name
-		perParent := p.pageSize(f.Field, topLevel)
-		if !topLevel {
-			perParent = min(perParent, p.perParent(parent, node))
+		page := many * p.pageSize(f.Field, topLevel)
+		if ratio, ok := p.perParent(parent, node); ok && !topLevel {
+			page = min(page, int(math.Ceil(float64(many)*ratio)))
 		}
-		many *= perParent
+		many = max(page, 1)
 		p.need(node, many, topLevel || p.scans[parent+"."+f.Name])
 		p.walkAs(f.Selections, typeName, many)
 		return
@@ -130,9 +131,9 @@ func (p *planner) pageSize(f *ast.Field, topLevel bool) int {
 
 // perParent estimates how many child records one parent links to on
 // average, from the key's last full reads of both collections: 150,000
-// comments on 150,000 notes are one a note. Without both, it does not
-// bound the page size.
-func (p *planner) perParent(parent, child string) int {
+// comments on 150,000 notes are one a note. Without both, false: the page
+// size alone bounds the estimate.
+func (p *planner) perParent(parent, child string) (float64, bool) {
 	count := func(typeName string) (int, bool) {
 		r, ok := p.byType[typeName]
 		if !ok {
@@ -147,9 +148,9 @@ func (p *planner) perParent(parent, child string) int {
 	parents, ok := count(parent)
 	children, ok2 := count(child)
 	if !ok || !ok2 || parents == 0 {
-		return MaxPageSize
+		return 0, false
 	}
-	return max((children+parents-1)/parents, 1)
+	return float64(children) / float64(parents), true
 }
 
 // requestedPage is the first or last argument of a connection field, kept

@@ -46,7 +46,8 @@ func TestCheaperByID(t *testing.T) {
 		{"size unknown, past the bound", o.ListThreshold + 1, collectionSize{}, false, false},
 		{"15 of 60 small notes", 15, demoNotes, true, false},
 		{"2 of 60 small notes", 2, demoNotes, true, true},
-		{"12 of 60 small notes: as many bytes, more requests", 12, demoNotes, true, false},
+		{"12 of 60 small notes: one round, a fifth of the bytes", 12, demoNotes, true, true},
+		{"12 of 13 small notes: one round, as many bytes", 12, collectionSize{count: 13, bytes: 13 * 400}, true, false},
 		{"an empty collection", 1, collectionSize{}, true, false},
 	} {
 		if got := o.cheaperByID(c.n, c.size, c.known); got != c.want {
