@@ -156,3 +156,47 @@ func TestCost_PipelineBoardOnASmallAccountReadsCollections(t *testing.T) {
 		t.Errorf("rounds = %d, want 1", r.Extensions.Upstream.Rounds)
 	}
 }
+
+// Without planning, the customer loader decides alone: on the small account
+// it reads contacts and companies whole, together, in the level's one
+// round; on the large one it tries the customers among contacts by id, then
+// the rest among companies by id, never a collection.
+func TestCost_CustomersChooseLikeTheRest(t *testing.T) {
+	t.Parallel()
+	const q = `{ opportunities(first: 50, filter: {status: ["Open"]}, orderBy: {field: VALUE, direction: DESC}) {
+		nodes { id customer { __typename ... on Contact { id name } ... on Company { id name } } } } }`
+	for _, c := range []struct {
+		name  string
+		link  upstream.LinkModel
+		want  map[string]int64
+		byID  bool
+		round int // 0: not counted
+	}{
+		{"small", benchLink, map[string]int64{"GET /opportunity": 1, "GET /contact": 1, "GET /company": 1}, false, 2},
+		{"large", benchLinkBy50, map[string]int64{"GET /opportunity": 1}, true, 0},
+	} {
+		opts := testLoaderOptions()
+		opts.Wait = countingWait
+		opts.Link = upstream.FixedLink(c.link)
+		h := newHarness(t, graph.HandlerConfig{NoPlanning: true, Loaders: opts}, emulator.WithSizes(emulator.BenchmarkSizes()))
+		h.ok("", `{ contacts(first: 1) { totalCount } companies(first: 1) { totalCount } }`, nil) // the key's full reads
+		if c.round > 0 {
+			h.emu.SetLatency(roundLatency)
+		}
+		r, routes := h.counted(q, nil)
+		for route, n := range c.want {
+			if routes[route] != n {
+				t.Errorf("%s: %s sent %d times, want %d (%s)", c.name, route, routes[route], n, describe(routes))
+			}
+		}
+		if got := routes["GET /contact/{id}"] > 0 && routes["GET /company/{id}"] > 0; got != c.byID {
+			t.Errorf("%s: customers by id = %v, want %v (%s)", c.name, got, c.byID, describe(routes))
+		}
+		if !c.byID && (routes["GET /contact/{id}"] > 0 || routes["GET /company/{id}"] > 0) {
+			t.Errorf("%s: customers by id besides the collections (%s)", c.name, describe(routes))
+		}
+		if c.round > 0 && r.Extensions.Upstream.Rounds != c.round {
+			t.Errorf("%s: rounds = %d, want %d (%s)", c.name, r.Extensions.Upstream.Rounds, c.round, describe(routes))
+		}
+	}
+}
