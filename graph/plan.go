@@ -47,10 +47,12 @@ type planner struct {
 
 // walk visits the fields a selection set selects on an object of type
 // typeName: gqlgen's field collection applies fragments, type conditions and
-// @skip/@include as execution will.
-func (p *planner) walk(sel ast.SelectionSet, typeName string, many int) {
+// @skip/@include as execution will. many is how many such objects the query
+// may reach; before is how many levels of records must be fetched, one
+// after the other, before their ids are known (0 on Query).
+func (p *planner) walk(sel ast.SelectionSet, typeName string, many, before int) {
 	for _, f := range graphql.CollectFields(p.oc, sel, p.satisfies(typeName)) {
-		p.field(f, typeName, many)
+		p.field(f, typeName, many, before)
 	}
 }
 
@@ -64,7 +66,7 @@ func (p *planner) satisfies(typeName string) []string {
 	return out
 }
 
-func (p *planner) field(f graphql.CollectedField, parent string, many int) {
+func (p *planner) field(f graphql.CollectedField, parent string, many, before int) {
 	if f.Definition == nil {
 		return // __typename
 	}
@@ -73,11 +75,18 @@ func (p *planner) field(f graphql.CollectedField, parent string, many int) {
 		topLevel := parent == p.schema.Query.Name
 		page := many * p.pageSize(f.Field, topLevel)
 		if ratio, ok := p.perParent(parent, node); ok && !topLevel {
-			page = min(page, int(math.Ceil(float64(many)*ratio)))
+			// The children the parents have: fewer than the pages when
+			// they are not full, and instead of the guess when no page
+			// size is given.
+			children := int(math.Ceil(float64(many) * ratio))
+			if _, sized := requestedPage(f.Field, p.oc.Variables); sized {
+				children = min(page, children)
+			}
+			page = children
 		}
 		many = max(page, 1)
-		p.need(node, many, topLevel || p.scans[parent+"."+f.Name])
-		p.walkAs(f.Selections, typeName, many)
+		p.need(node, many, before, topLevel || p.scans[parent+"."+f.Name])
+		p.walkAs(f.Selections, typeName, many, before) // its nodes are this level
 		return
 	}
 	// A connection's edges and nodes are its page, counted already.
@@ -85,23 +94,36 @@ func (p *planner) field(f graphql.CollectedField, parent string, many int) {
 	if f.Definition.Type.Elem != nil && !inPage {
 		many *= nestedListGuess
 	}
-	p.need(typeName, many, false)
-	p.walkAs(f.Selections, typeName, many)
+	p.need(typeName, many, before, false)
+	if p.isRecord(typeName) {
+		before++ // the fields of these records wait for them
+	}
+	p.walkAs(f.Selections, typeName, many, before)
+}
+
+// isRecord reports whether values of the type are records a loader fetches
+// (or a union or interface of such).
+func (p *planner) isRecord(typeName string) bool {
+	if _, ok := p.byType[typeName]; ok {
+		return true
+	}
+	def := p.schema.Types[typeName]
+	return def != nil && def.IsAbstractType()
 }
 
 // walkAs walks a field's selections once per object type its value may
 // have: a union or interface walks each of its members.
-func (p *planner) walkAs(sel ast.SelectionSet, typeName string, many int) {
+func (p *planner) walkAs(sel ast.SelectionSet, typeName string, many, before int) {
 	if len(sel) == 0 {
 		return
 	}
 	def := p.schema.Types[typeName]
 	if def == nil || !def.IsAbstractType() {
-		p.walk(sel, typeName, many)
+		p.walk(sel, typeName, many, before)
 		return
 	}
 	for _, member := range p.schema.GetPossibleTypes(def) {
-		p.walk(sel, member.Name, many)
+		p.walk(sel, member.Name, many, before)
 	}
 }
 
@@ -139,11 +161,7 @@ func (p *planner) perParent(parent, child string) (float64, bool) {
 		if !ok {
 			return 0, false
 		}
-		c, ok := r.loaderOf(p.loaders).(interface{ Count() (int, bool) })
-		if !ok {
-			return 0, false
-		}
-		return c.Count()
+		return r.loaderOf(p.loaders).(plannable).Count()
 	}
 	parents, ok := count(parent)
 	children, ok2 := count(child)
@@ -168,20 +186,31 @@ func requestedPage(f *ast.Field, vars map[string]any) (int, bool) {
 	return 0, false
 }
 
-func (p *planner) need(typeName string, many int, scan bool) {
+// need decides for many records of a type, whose ids are known after
+// `before` levels: the collection is prefetched when it is scanned, or when
+// read now, alongside those levels, it arrives before GETs by id after them
+// would (loaders.Resource.WantsCollectionAfter).
+func (p *planner) need(typeName string, many, before int, scan bool) {
 	if typeName == "Node" {
 		return // node and nodes name their records by id: the loaders fetch just those
 	}
 	if def := p.schema.Types[typeName]; def != nil && def.IsAbstractType() {
 		for _, member := range p.schema.GetPossibleTypes(def) {
-			p.need(member.Name, many, scan)
+			p.need(member.Name, many, before, scan)
 		}
 		return
 	}
 	r, ok := p.byType[typeName]
-	if ok && (scan || r.loaderOf(p.loaders).WantsCollection(many)) {
+	if ok && (scan || r.loaderOf(p.loaders).(plannable).WantsCollectionAfter(many, before)) {
 		p.want[typeName] = true
 	}
+}
+
+// plannable is what the planner asks of a resource's loader beyond what
+// every described resource offers: every loader is a *loaders.Resource.
+type plannable interface {
+	WantsCollectionAfter(n, rounds int) bool
+	Count() (int, bool)
 }
 
 // planOperation returns the resources whose collections a query operation
@@ -198,7 +227,7 @@ func planOperation(oc *graphql.OperationContext, schema *ast.Schema, l *loaders.
 			p.scans[link] = true
 		}
 	}
-	p.walk(oc.Operation.SelectionSet, schema.Query.Name, 1)
+	p.walk(oc.Operation.SelectionSet, schema.Query.Name, 1, 0)
 	var out []described
 	for _, r := range allResources {
 		if p.want[r.graphQLType()] {

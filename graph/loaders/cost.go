@@ -149,8 +149,11 @@ func (o Options) estimate(n int, size collectionSize, known bool) (byID, whole t
 
 // cheaperByID decides for n ids: while the size is unknown, by id up to
 // ListThreshold; then by id when that is faster than the collection. An
-// empty collection answers everything in one request.
-func (o Options) cheaperByID(n int, size collectionSize, known bool) bool {
+// empty collection answers everything in one request. after is how many
+// round trips must pass before the ids are known (their parents' levels),
+// for a collection that would start now and run alongside them: 0 for a
+// batch, whose ids are in hand.
+func (o Options) cheaperByID(n int, size collectionSize, known bool, after int) bool {
 	if !known {
 		return n <= o.ListThreshold
 	}
@@ -158,7 +161,7 @@ func (o Options) cheaperByID(n int, size collectionSize, known bool) bool {
 		return false
 	}
 	byID, whole := o.estimate(n, size, known)
-	return byID < whole
+	return time.Duration(after)*o.model().link.RTT+byID < whole
 }
 
 // reserve sets n requests of the operation's budget aside for a batch by

@@ -50,7 +50,7 @@ func TestCheaperByID(t *testing.T) {
 		{"12 of 13 small notes: one round, as many bytes", 12, collectionSize{count: 13, bytes: 13 * 400}, true, false},
 		{"an empty collection", 1, collectionSize{}, true, false},
 	} {
-		if got := o.cheaperByID(c.n, c.size, c.known); got != c.want {
+		if got := o.cheaperByID(c.n, c.size, c.known, 0); got != c.want {
 			byID, whole := o.estimate(c.n, c.size, c.known)
 			t.Errorf("%s: by id = %v, want %v (by id %v, whole %v)", c.name, got, c.want, byID, whole)
 		}
@@ -75,7 +75,7 @@ func TestCheaperByID_FollowsTheLink(t *testing.T) {
 		{"20 ms, 100 MB/s, 30 of 3k notes", upstream.LinkModel{RTT: 20 * time.Millisecond, BytesPerSecond: 100 << 20}, 30, notes3k, false},
 	} {
 		o := costOptions(c.link)
-		if got := o.cheaperByID(c.n, c.size, true); got != c.want {
+		if got := o.cheaperByID(c.n, c.size, true, 0); got != c.want {
 			byID, whole := o.estimate(c.n, c.size, true)
 			t.Errorf("%s: by id = %v, want %v (by id %v, whole %v)", c.name, got, c.want, byID, whole)
 		}
@@ -88,11 +88,11 @@ func TestCheaperByID_KeyConcurrency(t *testing.T) {
 	t.Parallel()
 	o := costOptions(link20ms)
 	size := collectionSize{count: 10_000, bytes: 4 << 20} // 220 ms whole
-	if !o.cheaperByID(48, size, true) {
+	if !o.cheaperByID(48, size, true, 0) {
 		t.Error("48 ids in 4 rounds of 12: should go by id")
 	}
 	o.KeyConcurrency = 4
-	if o.cheaperByID(48, size, true) {
+	if o.cheaperByID(48, size, true, 0) {
 		t.Error("48 ids in 12 rounds of 4: should read the collection")
 	}
 }

@@ -289,7 +289,19 @@ func (r *Resource[T]) WantsCollection(n int) bool {
 		return true
 	}
 	size, known := r.opts.Stats.get(r.stats)
-	return !r.opts.cheaperByID(n, size, known)
+	return !r.opts.cheaperByID(n, size, known, 0)
+}
+
+// WantsCollectionAfter is WantsCollection for n records whose ids are known
+// only after `rounds` round trips (the levels of their parents): the query
+// planner's question. A collection started now runs alongside those levels;
+// GETs by id can only follow them.
+func (r *Resource[T]) WantsCollectionAfter(n, rounds int) bool {
+	if r.small || r.started() != nil {
+		return true
+	}
+	size, known := r.opts.Stats.get(r.stats)
+	return !r.opts.cheaperByID(n, size, known, rounds)
 }
 
 // Count is how many records the key's last full read of the collection
