@@ -89,10 +89,10 @@ func (l *Link) Observe(elapsed time.Duration, bytes int64) {
 		l.model.RTT = time.Duration(average(float64(l.model.RTT), float64(elapsed), l.rtts))
 		l.rtts++
 	case bytes >= largeAnswer:
-		// The transfer is what the round trip does not explain; at least a
-		// tenth of the whole, so that a round trip estimated too high cannot
-		// make the rate unbounded.
-		transfer := max(elapsed-l.model.RTT, elapsed/10)
+		// The transfer is what the round trip does not explain; at least
+		// half the whole, so that a round trip estimated too high cannot
+		// inflate the rate.
+		transfer := max(elapsed-l.model.RTT, elapsed/2)
 		rate := float64(bytes) / transfer.Seconds()
 		l.model.BytesPerSecond = average(l.model.BytesPerSecond, rate, l.rates)
 		l.rates++
@@ -100,9 +100,14 @@ func (l *Link) Observe(elapsed time.Duration, bytes int64) {
 }
 
 // average moves avg towards sample; the first sample replaces the prior.
+// A sample counts as at most twice or half the average: a request that
+// waited behind a burst of decoding on a busy machine, or a cached answer,
+// moves the model by a fifth of that, while a lasting change in the link
+// still shows within some ten requests.
 func average(avg, sample float64, seen int) float64 {
 	if seen == 0 {
 		return sample
 	}
+	sample = min(max(sample, avg/2), avg*2)
 	return avg + linkWeight*(sample-avg)
 }

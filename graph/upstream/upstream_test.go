@@ -130,6 +130,10 @@ func TestLink_Learns(t *testing.T) {
 	if rtt := l.Model().RTT; rtt < 19*time.Millisecond || rtt > 21*time.Millisecond {
 		t.Errorf("round trip %v, want 20 ms", rtt)
 	}
+	l.Observe(2*time.Second, 500) // one request stuck behind a busy machine
+	if rtt := l.Model().RTT; rtt > 25*time.Millisecond {
+		t.Errorf("one slow request moved the round trip to %v", rtt)
+	}
 	for range 50 {
 		l.Observe(20*time.Millisecond+time.Second, 30<<20) // 30 MB in a second after the round trip
 	}
