@@ -200,3 +200,20 @@ func TestCost_CustomersChooseLikeTheRest(t *testing.T) {
 		}
 	}
 }
+
+// The first board of a key whose only read so far is a page of contacts:
+// the collections it never read are guessed as large as the contacts, so
+// on a large account the first board does not read them whole either.
+func TestCost_FirstBoardOnALargeAccountGuessesFromWhatTheKeyRead(t *testing.T) {
+	t.Parallel()
+	opts := testLoaderOptions()
+	opts.Link = upstream.FixedLink(benchLinkBy50)
+	h := newHarness(t, graph.HandlerConfig{Loaders: opts}, emulator.WithSizes(emulator.BenchmarkSizes()))
+	h.ok("", `{ contacts(first: 20) { nodes { id name } } }`, nil)
+	_, routes := h.counted(readmeOperation(t, "PipelineBoard"), nil)
+	for _, whole := range []string{"GET /note", "GET /comment", "GET /contact", "GET /company"} {
+		if routes[whole] != 0 {
+			t.Errorf("%s read whole: %s", whole, describe(routes))
+		}
+	}
+}

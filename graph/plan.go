@@ -26,12 +26,16 @@ import (
 //
 // Single records (contact(id: ...)) and short nested lists are left to the
 // loaders, which fetch them by id once their parents are known. The
-// estimate is an upper bound (every page full), so the budget is left to
-// the loaders too: they know how many ids there really are.
+// estimate is an upper bound on the pages (every page full), so the budget
+// is left to the loaders too: they know how many ids there really are.
 
 // nestedListGuess is how many records a nested list without first/last is
-// assumed to hold: a contact's notes, a note's comments.
-const nestedListGuess = 3
+// assumed to hold (a contact's notes, a note's comments) until the key's
+// full reads show how many children a parent has. It errs low: a
+// collection prefetched by mistake costs the account, a list left to the
+// loaders by mistake costs one level's round trips, and they then decide
+// on the ids they really have.
+const nestedListGuess = 1
 
 // planner collects the GraphQL object types whose collections to prefetch.
 type planner struct {

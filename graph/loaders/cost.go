@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -21,8 +22,10 @@ import (
 // n GETs by id take ceil(n / parallel) round trips, parallel being the
 // batch's concurrency within the key's; the collection takes one round
 // trip and its bytes at the link's throughput. Before a full read has shown
-// the collection's size, n ids go by id up to ListThreshold (two rounds):
-// past it, the collection is read once, and its size decides from then on.
+// the collection's size, it is guessed as large as the key's largest
+// collection read (Stats.guess); before any, n ids go by id up to
+// ListThreshold (two rounds): past it, the collection is read once, and its
+// size decides from then on.
 
 // requestOverhead is what one more request costs beyond its record, in
 // bytes: the request and response headers and the envelope, some 300 bytes
@@ -42,6 +45,11 @@ const budgetHeadroom = 8
 // next decision fall back to the rule for an unknown size.
 type Stats struct {
 	sizes *lru.Cache[statsKey, collectionSize]
+	// largest is, per key, its largest collection read (small resources
+	// aside): the guess for a collection it has not read (guess). mu
+	// orders its updates.
+	mu      sync.Mutex
+	largest *lru.Cache[[sha256.Size]byte, resourceSize]
 }
 
 type statsKey struct {
@@ -55,6 +63,11 @@ type collectionSize struct {
 	bytes int64 // JSON bytes of the records
 }
 
+type resourceSize struct {
+	resource string
+	size     collectionSize
+}
+
 // maxStats bounds the entries: 13 resources for some 5,000 keys, about
 // 300 KB.
 const maxStats = 65536
@@ -65,7 +78,11 @@ func NewStats() *Stats {
 	if err != nil {
 		panic(err) // only for a size ≤ 0
 	}
-	return &Stats{sizes: c}
+	l, err := lru.New[[sha256.Size]byte, resourceSize](maxStats)
+	if err != nil {
+		panic(err)
+	}
+	return &Stats{sizes: c, largest: l}
 }
 
 func (s *Stats) get(k statsKey) (collectionSize, bool) {
@@ -75,9 +92,33 @@ func (s *Stats) get(k statsKey) (collectionSize, bool) {
 	return s.sizes.Get(k)
 }
 
-func (s *Stats) put(k statsKey, size collectionSize) {
-	if s != nil {
-		s.sizes.Add(k, size)
+// guess is the size of a collection: what its last full read showed, or,
+// before one, the size of the key's largest collection read. An account's
+// collections grow together: on an account whose contacts are 30 MB, a
+// notes collection never read is not assumed small enough to fetch whole
+// for 100 notes. Without either, false.
+func (s *Stats) guess(k statsKey) (collectionSize, bool) {
+	if size, ok := s.get(k); ok || s == nil {
+		return size, ok
+	}
+	r, ok := s.largest.Get(k.key)
+	return r.size, ok
+}
+
+// put records a full read; small resources (users, groups...) do not
+// count towards the key's largest.
+func (s *Stats) put(k statsKey, size collectionSize, small bool) {
+	if s == nil {
+		return
+	}
+	s.sizes.Add(k, size)
+	if small {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.largest.Get(k.key); !ok || cur.resource == k.resource || size.bytes > cur.size.bytes {
+		s.largest.Add(k.key, resourceSize{resource: k.resource, size: size})
 	}
 }
 

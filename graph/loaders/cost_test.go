@@ -125,3 +125,36 @@ func TestReserve(t *testing.T) {
 		t.Error("a negative Budget ignores the budget")
 	}
 }
+
+// A collection the key never read is guessed as large as its largest one;
+// small resources do not count, and other keys know nothing of it.
+func TestStats_Guess(t *testing.T) {
+	t.Parallel()
+	s := NewStats()
+	owner, other := [32]byte{1}, [32]byte{2}
+	notes := statsKey{key: owner, resource: "note"}
+	if _, ok := s.guess(notes); ok {
+		t.Fatal("a guess before any read")
+	}
+	s.put(statsKey{key: owner, resource: "user"}, collectionSize{count: 10, bytes: 2000}, true)
+	if _, ok := s.guess(notes); ok {
+		t.Error("users, a small resource, made a guess")
+	}
+	contacts := collectionSize{count: 50_000, bytes: 30 << 20}
+	s.put(statsKey{key: owner, resource: "contact"}, contacts, false)
+	s.put(statsKey{key: owner, resource: "opportunity"}, collectionSize{count: 25_000, bytes: 9 << 20}, false)
+	if got, ok := s.guess(notes); !ok || got != contacts {
+		t.Errorf("notes guessed %+v, %v; want the contacts' %+v", got, ok, contacts)
+	}
+	if _, ok := s.guess(statsKey{key: other, resource: "note"}); ok {
+		t.Error("another key's reads made a guess")
+	}
+	if _, ok := s.get(notes); ok {
+		t.Error("a guess reported as a read")
+	}
+	// The largest shrinks: the guess follows its last read.
+	s.put(statsKey{key: owner, resource: "contact"}, collectionSize{count: 10, bytes: 5000}, false)
+	if got, _ := s.guess(notes); got.bytes != 5000 {
+		t.Errorf("notes guessed %+v after the contacts shrank", got)
+	}
+}

@@ -67,7 +67,7 @@ func newResource[T any](name string, opts Options, small bool,
 	measured := func(ctx context.Context) ([]*T, error) {
 		recs, err := list(ctx)
 		if err == nil {
-			opts.Stats.put(sk, measure(recs))
+			opts.Stats.put(sk, measure(recs), small)
 		}
 		return recs, err
 	}
@@ -288,7 +288,7 @@ func (r *Resource[T]) WantsCollection(n int) bool {
 	if r.small || r.started() != nil {
 		return true
 	}
-	size, known := r.opts.Stats.get(r.stats)
+	size, known := r.opts.Stats.guess(r.stats)
 	return !r.opts.cheaperByID(n, size, known, 0)
 }
 
@@ -300,7 +300,7 @@ func (r *Resource[T]) WantsCollectionAfter(n, rounds int) bool {
 	if r.small || r.started() != nil {
 		return true
 	}
-	size, known := r.opts.Stats.get(r.stats)
+	size, known := r.opts.Stats.guess(r.stats)
 	return !r.opts.cheaperByID(n, size, known, rounds)
 }
 
@@ -313,9 +313,9 @@ func (r *Resource[T]) Count() (int, bool) {
 
 // times is what n records cost by id and whole, as WantsCollection weighs
 // them; a collection the request has costs nothing. known is false while
-// the size is unknown (and the times say nothing).
+// the size is unknown, not even guessed (and the times say nothing).
 func (r *Resource[T]) times(n int) (byID, whole time.Duration, known bool) {
-	size, known := r.opts.Stats.get(r.stats)
+	size, known := r.opts.Stats.guess(r.stats)
 	if r.small || r.started() != nil {
 		return 0, 0, true
 	}
