@@ -3,8 +3,6 @@ package graph_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -71,18 +69,7 @@ func TestCost_FewLinksOfALargeCollectionAreFetchedByID(t *testing.T) {
 // JSON.
 func (h *harness) collectionBytes(resource string) int64 {
 	h.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, h.upstream+"/"+resource, nil)
-	req.SetBasicAuth(ownerKey, "X")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return n
+	return collectionBytes(h.t, h.upstream+"/"+resource)
 }
 
 // The benchmark's link (20 ms a request) and the 1k benchmark account; over
