@@ -18,11 +18,11 @@ import (
 //   - it is small (users, groups, custom fields, folders) and the query uses it;
 //   - a top-level list or a derived reverse link scans it;
 //   - the query will want more of its records than are faster fetched one
-//     by one, estimated from the page sizes along the path (each bounded by
-//     the average children per parent the key's full reads show) and
-//     decided as the loaders decide (Resource.WantsCollection: the round
-//     trips of the ids against the collection's bytes at the link's
-//     throughput).
+//     by one, estimated from the page sizes along the path and the children
+//     a parent has on average in the key's full reads, and decided with the
+//     loaders' model (Resource.WantsCollectionAfter: the round trips of the
+//     ids, after the levels that find them, against the collection's bytes
+//     at the link's throughput, read alongside those levels).
 //
 // Single records (contact(id: ...)) and short nested lists are left to the
 // loaders, which fetch them by id once their parents are known. The

@@ -146,12 +146,12 @@ func (c *CustomerLoader) wholeCompanies(n int, contactsWhole bool) bool {
 	if people, ok := c.contacts.opts.Stats.get(c.contacts.stats); ok && people.count+firms.count > 0 {
 		expected = float64(n*firms.count) / float64(people.count+firms.count)
 	}
-	contactsByID, contactsAll, _ := c.contacts.times(n)
+	contactsByID, contactsAll := c.contacts.times(n)
 	before := contactsByID
 	if contactsWhole {
 		before = contactsAll
 	}
-	companiesByID, companiesAll, _ := c.companies.times(max(int(math.Ceil(expected)), 1))
+	companiesByID, companiesAll := c.companies.times(max(int(math.Ceil(expected)), 1))
 	if expected < 1 {
 		// Likely no company at all (one customer in six is one on the
 		// benchmark account): their round is paid that often.

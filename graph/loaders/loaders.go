@@ -22,10 +22,11 @@ type Options struct {
 	// short wait batches a level without adding a noticeable delay.
 	Wait time.Duration
 	// ListThreshold is the most keys one batch fetches one by one (GET
-	// /r/{id} each) while the collection's size is unknown; a larger batch
+	// /r/{id} each) while the collection's size is unknown and the key has
+	// read no collection to guess it from (Stats.guess); a larger batch
 	// fetches the whole collection (GET /r), which shows its size. Once the
-	// size is known, the time each way decides (see cheaperByID). Default:
-	// two rounds of Concurrency.
+	// size is known or guessed, the time each way decides (see
+	// cheaperByID). Default: two rounds of Concurrency.
 	ListThreshold int
 	// Concurrency bounds the GET /r/{id} requests one batch has in flight.
 	Concurrency int

@@ -312,15 +312,14 @@ func (r *Resource[T]) Count() (int, bool) {
 }
 
 // times is what n records cost by id and whole, as WantsCollection weighs
-// them; a collection the request has costs nothing. known is false while
-// the size is unknown, not even guessed (and the times say nothing).
-func (r *Resource[T]) times(n int) (byID, whole time.Duration, known bool) {
-	size, known := r.opts.Stats.guess(r.stats)
+// them; a collection the request has costs nothing. Before the size is
+// known or guessed, the times count the round trips only.
+func (r *Resource[T]) times(n int) (byID, whole time.Duration) {
 	if r.small || r.started() != nil {
-		return 0, 0, true
+		return 0, 0
 	}
-	byID, whole = r.opts.estimate(n, size, known)
-	return byID, whole, known
+	size, known := r.opts.Stats.guess(r.stats)
+	return r.opts.estimate(n, size, known)
 }
 
 // batch fetches the keys the cheapest way (WantsCollection): from the
