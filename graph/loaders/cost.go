@@ -92,17 +92,31 @@ func (s *Stats) get(k statsKey) (collectionSize, bool) {
 	return s.sizes.Get(k)
 }
 
+// knowledge is how much is known of a collection's size.
+type knowledge int
+
+const (
+	unknown knowledge = iota
+	guessed           // from the key's largest collection
+	known             // from its own last full read
+)
+
 // guess is the size of a collection: what its last full read showed, or,
 // before one, the size of the key's largest collection read. An account's
 // collections grow together: on an account whose contacts are 30 MB, a
 // notes collection never read is not assumed small enough to fetch whole
-// for 100 notes. Without either, false.
-func (s *Stats) guess(k statsKey) (collectionSize, bool) {
-	if size, ok := s.get(k); ok || s == nil {
-		return size, ok
+// for 100 notes.
+func (s *Stats) guess(k statsKey) (collectionSize, knowledge) {
+	if s == nil {
+		return collectionSize{}, unknown
 	}
-	r, ok := s.largest.Get(k.key)
-	return r.size, ok
+	if size, ok := s.get(k); ok {
+		return size, known
+	}
+	if r, ok := s.largest.Get(k.key); ok {
+		return r.size, guessed
+	}
+	return collectionSize{}, unknown
 }
 
 // put records a full read; small resources (users, groups...) do not
@@ -179,29 +193,34 @@ func (m costModel) transfer(bytes int64) time.Duration {
 }
 
 // estimate is what n records of a collection of that size cost by id and
-// whole; known is false before a full read has shown the size.
-func (o Options) estimate(n int, size collectionSize, known bool) (byID, whole time.Duration) {
+// whole; of an unknown size, the round trips only.
+func (o Options) estimate(n int, size collectionSize, k knowledge) (byID, whole time.Duration) {
 	m := o.model()
-	if !known || size.count == 0 {
+	if k == unknown || size.count == 0 {
 		return m.byID(n, 0), m.whole(0)
 	}
 	return m.byID(n, size.bytes/int64(size.count)), m.whole(size.bytes)
 }
 
-// cheaperByID decides for n ids: while the size is unknown, by id up to
-// ListThreshold; then by id when that is faster than the collection. An
-// empty collection answers everything in one request. after is how many
-// round trips must pass before the ids are known (their parents' levels),
-// for a collection that would start now and run alongside them: 0 for a
-// batch, whose ids are in hand.
-func (o Options) cheaperByID(n int, size collectionSize, known bool, after int) bool {
-	if !known {
-		return n <= o.ListThreshold
+// cheaperByID decides for n ids: by id when that is faster than the
+// collection; while the size is unknown, up to ListThreshold. A guessed
+// size only ever sends more ids by id: reading a collection on a guess
+// would bet the account's bytes (and, with the replica, records it holds
+// by id already) on it. An empty collection answers everything in one
+// request. after is how many round trips must pass before the ids are known
+// (their parents' levels), for a collection that would start now and run
+// alongside them: 0 for a batch, whose ids are in hand.
+func (o Options) cheaperByID(n int, size collectionSize, k knowledge, after int) bool {
+	if k != known && n <= o.ListThreshold {
+		return true
+	}
+	if k == unknown {
+		return false
 	}
 	if size.count == 0 {
 		return false
 	}
-	byID, whole := o.estimate(n, size, known)
+	byID, whole := o.estimate(n, size, k)
 	return time.Duration(after)*o.model().link.RTT+byID < whole
 }
 

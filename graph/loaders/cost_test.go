@@ -31,24 +31,28 @@ func TestCheaperByID(t *testing.T) {
 		name  string
 		n     int
 		size  collectionSize
-		known bool
+		known knowledge
 		want  bool
 	}{
-		{"15 of 150k notes", 15, notes150k, true, true},
+		{"15 of 150k notes", 15, notes150k, known, true},
 		// The pipeline board's notes at 50k: nine rounds of 20 ms against
 		// 55 MB.
-		{"101 of 150k notes", 101, notes150k, true, true},
-		{"300 of 150k notes", 300, notes150k, true, true},
+		{"101 of 150k notes", 101, notes150k, known, true},
+		{"300 of 150k notes", 300, notes150k, known, true},
 		// At 1k the collection is 1.1 MB: 75 ms against 180 ms by id.
-		{"101 of 3k notes", 101, notes3k, true, false},
-		{"12 of 3k notes: one round", 12, notes3k, true, true},
-		{"size unknown, within the bound", 15, collectionSize{}, false, true},
-		{"size unknown, past the bound", o.ListThreshold + 1, collectionSize{}, false, false},
-		{"15 of 60 small notes", 15, demoNotes, true, false},
-		{"2 of 60 small notes", 2, demoNotes, true, true},
-		{"12 of 60 small notes: one round, a fifth of the bytes", 12, demoNotes, true, true},
-		{"12 of 13 small notes: one round, as many bytes", 12, collectionSize{count: 13, bytes: 13 * 400}, true, false},
-		{"an empty collection", 1, collectionSize{}, true, false},
+		{"101 of 3k notes", 101, notes3k, known, false},
+		{"12 of 3k notes: one round", 12, notes3k, known, true},
+		{"size unknown, within the bound", 15, collectionSize{}, unknown, true},
+		{"size unknown, past the bound", o.ListThreshold + 1, collectionSize{}, unknown, false},
+		// A guess only sends more ids by id.
+		{"101 notes, guessed as large as 150k", 101, notes150k, guessed, true},
+		{"15 notes, guessed as small as the demo's", 15, demoNotes, guessed, true},
+		{"30 notes, guessed as small as the demo's", 30, demoNotes, guessed, false},
+		{"15 of 60 small notes", 15, demoNotes, known, false},
+		{"2 of 60 small notes", 2, demoNotes, known, true},
+		{"12 of 60 small notes: one round, a fifth of the bytes", 12, demoNotes, known, true},
+		{"12 of 13 small notes: one round, as many bytes", 12, collectionSize{count: 13, bytes: 13 * 400}, known, false},
+		{"an empty collection", 1, collectionSize{}, known, false},
 	} {
 		if got := o.cheaperByID(c.n, c.size, c.known, 0); got != c.want {
 			byID, whole := o.estimate(c.n, c.size, c.known)
@@ -75,8 +79,8 @@ func TestCheaperByID_FollowsTheLink(t *testing.T) {
 		{"20 ms, 100 MB/s, 30 of 3k notes", upstream.LinkModel{RTT: 20 * time.Millisecond, BytesPerSecond: 100 << 20}, 30, notes3k, false},
 	} {
 		o := costOptions(c.link)
-		if got := o.cheaperByID(c.n, c.size, true, 0); got != c.want {
-			byID, whole := o.estimate(c.n, c.size, true)
+		if got := o.cheaperByID(c.n, c.size, known, 0); got != c.want {
+			byID, whole := o.estimate(c.n, c.size, known)
 			t.Errorf("%s: by id = %v, want %v (by id %v, whole %v)", c.name, got, c.want, byID, whole)
 		}
 	}
@@ -88,11 +92,11 @@ func TestCheaperByID_KeyConcurrency(t *testing.T) {
 	t.Parallel()
 	o := costOptions(link20ms)
 	size := collectionSize{count: 10_000, bytes: 4 << 20} // 220 ms whole
-	if !o.cheaperByID(48, size, true, 0) {
+	if !o.cheaperByID(48, size, known, 0) {
 		t.Error("48 ids in 4 rounds of 12: should go by id")
 	}
 	o.KeyConcurrency = 4
-	if o.cheaperByID(48, size, true, 0) {
+	if o.cheaperByID(48, size, known, 0) {
 		t.Error("48 ids in 12 rounds of 4: should read the collection")
 	}
 }
@@ -133,20 +137,20 @@ func TestStats_Guess(t *testing.T) {
 	s := NewStats()
 	owner, other := [32]byte{1}, [32]byte{2}
 	notes := statsKey{key: owner, resource: "note"}
-	if _, ok := s.guess(notes); ok {
+	if _, k := s.guess(notes); k != unknown {
 		t.Fatal("a guess before any read")
 	}
 	s.put(statsKey{key: owner, resource: "user"}, collectionSize{count: 10, bytes: 2000}, true)
-	if _, ok := s.guess(notes); ok {
+	if _, k := s.guess(notes); k != unknown {
 		t.Error("users, a small resource, made a guess")
 	}
 	contacts := collectionSize{count: 50_000, bytes: 30 << 20}
 	s.put(statsKey{key: owner, resource: "contact"}, contacts, false)
 	s.put(statsKey{key: owner, resource: "opportunity"}, collectionSize{count: 25_000, bytes: 9 << 20}, false)
-	if got, ok := s.guess(notes); !ok || got != contacts {
-		t.Errorf("notes guessed %+v, %v; want the contacts' %+v", got, ok, contacts)
+	if got, k := s.guess(notes); k != guessed || got != contacts {
+		t.Errorf("notes guessed %+v, %v; want the contacts' %+v", got, k, contacts)
 	}
-	if _, ok := s.guess(statsKey{key: other, resource: "note"}); ok {
+	if _, k := s.guess(statsKey{key: other, resource: "note"}); k != unknown {
 		t.Error("another key's reads made a guess")
 	}
 	if _, ok := s.get(notes); ok {

@@ -288,8 +288,8 @@ func (r *Resource[T]) WantsCollection(n int) bool {
 	if r.small || r.started() != nil {
 		return true
 	}
-	size, known := r.opts.Stats.guess(r.stats)
-	return !r.opts.cheaperByID(n, size, known, 0)
+	size, k := r.opts.Stats.guess(r.stats)
+	return !r.opts.cheaperByID(n, size, k, 0)
 }
 
 // WantsCollectionAfter is WantsCollection for n records whose ids are known
@@ -300,8 +300,8 @@ func (r *Resource[T]) WantsCollectionAfter(n, rounds int) bool {
 	if r.small || r.started() != nil {
 		return true
 	}
-	size, known := r.opts.Stats.guess(r.stats)
-	return !r.opts.cheaperByID(n, size, known, rounds)
+	size, k := r.opts.Stats.guess(r.stats)
+	return !r.opts.cheaperByID(n, size, k, rounds)
 }
 
 // Count is how many records the key's last full read of the collection
@@ -318,8 +318,8 @@ func (r *Resource[T]) times(n int) (byID, whole time.Duration) {
 	if r.small || r.started() != nil {
 		return 0, 0
 	}
-	size, known := r.opts.Stats.guess(r.stats)
-	return r.opts.estimate(n, size, known)
+	size, k := r.opts.Stats.guess(r.stats)
+	return r.opts.estimate(n, size, k)
 }
 
 // batch fetches the keys the cheapest way (WantsCollection): from the
