@@ -122,7 +122,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", 0, "keep each API key's collections across requests: fresh this long, served while refreshing up to twice that (0: off)")
 	fs.Int64Var(&o.cacheMaxBytes, "cache-max-bytes", loaders.DefaultReplicaBytes, "most bytes the -cache-ttl replica holds, all keys together; least recently used collections go first")
 	fs.DurationVar(&o.opTimeout, "operation-timeout", graph.DefaultOperationTimeout, "deadline of one GraphQL operation, upstream retries included")
-	fs.IntVar(&o.budget, "upstream-budget", graph.DefaultUpstreamBudget, "most upstream requests one operation may send (-1: no limit)")
+	fs.IntVar(&o.budget, "upstream-budget", graph.DefaultUpstreamBudget, "most upstream requests one operation may send: 1000 lets a page of the default size (100) fetch some ten linked records each by id (the pipeline board of 50 takes about 270); a batch by id that the rest would not cover reads its collection instead (-1: no limit)")
 	fs.IntVar(&o.perKey, "upstream-concurrency", graph.DefaultUpstreamConcurrency, "most upstream requests in flight per API key (-1: no limit)")
 	fs.IntVar(&o.maxDepth, "max-depth", graph.DefaultMaxDepth, "deepest field nesting an operation may have (-1: no limit)")
 	fs.IntVar(&o.maxAliases, "max-aliases", graph.DefaultMaxAliases, "most times one field or response name may appear in one selection set (-1: no limit)")

@@ -44,7 +44,9 @@ type HandlerConfig struct {
 	// Retry is how failed upstream requests are retried; zero means
 	// clevertim.DefaultRetryPolicy.
 	Retry clevertim.RetryPolicy
-	// Loaders tunes batching.
+	// Loaders tunes batching. Its Link, when nil, is made to learn the
+	// upstream's round trip and throughput from the requests sent; a test
+	// fixes one (upstream.FixedLink) to count deterministic choices.
 	Loaders loaders.Options
 	// ComplexityLimit bounds an operation's estimated cost: the records it
 	// may return, counted with page sizes (see limits.go).
@@ -71,6 +73,7 @@ type HandlerConfig struct {
 	Flights *upstream.Flights
 	// UpstreamBudget is the most upstream requests one operation may send;
 	// the rest are refused with UPSTREAM_BUDGET_EXCEEDED. Negative: no limit.
+	// Batches go by id only within what it leaves (loaders.Options.Budget).
 	UpstreamBudget int
 	// UpstreamConcurrency is the most upstream requests in flight per API
 	// key, across all operations. Negative: no limit.
@@ -130,7 +133,7 @@ const (
 	DefaultMaxBodyBytes        = 1 << 20
 	DefaultUpstreamTimeout     = 30 * time.Second
 	DefaultOperationTimeout    = 60 * time.Second
-	DefaultUpstreamBudget      = 300
+	DefaultUpstreamBudget      = 1000
 	DefaultUpstreamConcurrency = 16
 	DefaultMaxDepth            = 15
 	DefaultMaxAliases          = 30
@@ -180,6 +183,12 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		cfg.Loaders.Budget = cfg.UpstreamBudget
 	}
 	cfg.Loaders.Stats = loaders.NewStats()
+	if cfg.Loaders.KeyConcurrency == 0 {
+		cfg.Loaders.KeyConcurrency = cfg.UpstreamConcurrency
+	}
+	if cfg.Loaders.Link == nil {
+		cfg.Loaders.Link = upstream.NewLink(upstream.DefaultLinkModel())
+	}
 	if cfg.Transport == nil {
 		cfg.Transport = clevertim.NewTransport()
 	}
@@ -215,6 +224,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		clevertim.WithSlotWait(tel.ObserveSlotWait),
 		clevertim.WithHTTPClient(&http.Client{Transport: tel.CountBudgetRefusals(&upstream.Transport{
 			Base: tel.UpstreamTransport(cfg.Transport, urlPath(cfg.UpstreamURL)),
+			Link: cfg.Loaders.Link,
 		})}),
 		clevertim.WithUserAgent("clevertim-graphql"),
 		clevertim.WithRetryPolicy(cfg.Retry),

@@ -15,6 +15,7 @@ import (
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim/emulator"
 	"github.com/clevertim-graphql/clevertim-graphql/graph"
 	"github.com/clevertim-graphql/clevertim-graphql/graph/loaders"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 )
 
 // Demo keys.
@@ -37,10 +38,12 @@ type harness struct {
 
 // testLoaderOptions use a batch wait long enough that a level's resolvers
 // always land in one batch, even under -race on a loaded machine, so that
-// request counts are exact.
+// request counts are exact, and a fixed link model, so that the choice
+// between ids and collections does not follow the machine's load.
 func testLoaderOptions() loaders.Options {
 	o := loaders.DefaultOptions()
 	o.Wait = 15 * time.Millisecond
+	o.Link = upstream.FixedLink(upstream.DefaultLinkModel())
 	return o
 }
 

@@ -1,22 +1,42 @@
 package loaders
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"sync"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 )
 
 // Fetching records by id or the whole collection: Clevertim has no batch
 // read, so n records cost n requests by id, or one request for every record
-// the key may see. Which is cheaper depends on the collection's size, which
-// only a full read shows; Stats remembers it per key and resource.
+// the key may see. Which is faster depends on the collection's size, which
+// only a full read shows (Stats remembers it per key and resource), and on
+// the link: its round trip and throughput, learned from the requests sent
+// (upstream.Link).
+//
+// n GETs by id take ceil(n / parallel) round trips, parallel being the
+// batch's concurrency within the key's; the collection takes one round
+// trip and its bytes at the link's throughput. Before a full read has shown
+// the collection's size, it is guessed as large as the key's largest
+// collection read (Stats.guess); before any, n ids go by id up to
+// ListThreshold (two rounds): past it, the collection is read once, and its
+// size decides from then on.
 
 // requestOverhead is what one more request costs beyond its record, in
-// bytes: the request and response headers, the envelope, and a share of a
-// round trip's latency. It biases the choice towards fewer requests when
-// the bytes are close.
-const requestOverhead = 2048
+// bytes: the request and response headers and the envelope, some 300 bytes
+// each way over HTTP/1.1. It biases the choice towards fewer requests when
+// the times are close.
+const requestOverhead = 640
+
+// budgetHeadroom is how many requests of the operation's budget a batch by
+// id leaves unspent, so that the levels after it can still read their
+// collections whole.
+const budgetHeadroom = 8
 
 // Stats keeps, per API key (hashed) and resource, what the last full read of
 // the collection showed. It is shared by every request, so that a request
@@ -25,6 +45,11 @@ const requestOverhead = 2048
 // next decision fall back to the rule for an unknown size.
 type Stats struct {
 	sizes *lru.Cache[statsKey, collectionSize]
+	// largest is, per key, its largest collection read (small resources
+	// aside): the guess for a collection it has not read (guess). mu
+	// orders its updates.
+	mu      sync.Mutex
+	largest *lru.Cache[[sha256.Size]byte, resourceSize]
 }
 
 type statsKey struct {
@@ -38,6 +63,11 @@ type collectionSize struct {
 	bytes int64 // JSON bytes of the records
 }
 
+type resourceSize struct {
+	resource string
+	size     collectionSize
+}
+
 // maxStats bounds the entries: 13 resources for some 5,000 keys, about
 // 300 KB.
 const maxStats = 65536
@@ -48,7 +78,11 @@ func NewStats() *Stats {
 	if err != nil {
 		panic(err) // only for a size ≤ 0
 	}
-	return &Stats{sizes: c}
+	l, err := lru.New[[sha256.Size]byte, resourceSize](maxStats)
+	if err != nil {
+		panic(err)
+	}
+	return &Stats{sizes: c, largest: l}
 }
 
 func (s *Stats) get(k statsKey) (collectionSize, bool) {
@@ -58,9 +92,47 @@ func (s *Stats) get(k statsKey) (collectionSize, bool) {
 	return s.sizes.Get(k)
 }
 
-func (s *Stats) put(k statsKey, size collectionSize) {
-	if s != nil {
-		s.sizes.Add(k, size)
+// knowledge is how much is known of a collection's size.
+type knowledge int
+
+const (
+	unknown knowledge = iota
+	guessed           // from the key's largest collection
+	known             // from its own last full read
+)
+
+// guess is the size of a collection: what its last full read showed, or,
+// before one, the size of the key's largest collection read. An account's
+// collections grow together: on an account whose contacts are 30 MB, a
+// notes collection never read is not assumed small enough to fetch whole
+// for 100 notes.
+func (s *Stats) guess(k statsKey) (collectionSize, knowledge) {
+	if s == nil {
+		return collectionSize{}, unknown
+	}
+	if size, ok := s.get(k); ok {
+		return size, known
+	}
+	if r, ok := s.largest.Get(k.key); ok {
+		return r.size, guessed
+	}
+	return collectionSize{}, unknown
+}
+
+// put records a full read; small resources (users, groups...) do not
+// count towards the key's largest.
+func (s *Stats) put(k statsKey, size collectionSize, small bool) {
+	if s == nil {
+		return
+	}
+	s.sizes.Add(k, size)
+	if small {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.largest.Get(k.key); !ok || cur.resource == k.resource || size.bytes > cur.size.bytes {
+		s.largest.Add(k.key, resourceSize{resource: k.resource, size: size})
 	}
 }
 
@@ -89,31 +161,76 @@ func measure[T any](recs []*T) collectionSize {
 	return size
 }
 
-// byIDBound is the most ids one batch fetches one by one: two rounds of the
-// batch's concurrency, and at most half the operation's upstream budget, so
-// that one level cannot spend what the rest of the query needs.
-func (o Options) byIDBound() int {
-	bound := o.ListThreshold
-	if o.Budget > 0 {
-		bound = min(bound, o.Budget/2)
-	}
-	return bound
+// costModel is what one batch's choices cost in time.
+type costModel struct {
+	link upstream.LinkModel
+	// parallel is how many GETs by id one batch has in flight: its own
+	// bound, within the key's.
+	parallel int
 }
 
-// cheaperByID decides for n ids: by id when they fit the bound, and, once a
-// full read of the collection is known, when n requests cost fewer bytes
-// than the collection (each record's average size plus requestOverhead). An
-// unknown size is fetched by id up to the bound.
-func (o Options) cheaperByID(n int, size collectionSize, known bool) bool {
-	if n > o.byIDBound() {
-		return false
+func (o Options) model() costModel {
+	parallel := o.Concurrency
+	if o.KeyConcurrency > 0 {
+		parallel = min(parallel, o.KeyConcurrency)
 	}
-	if !known {
+	return costModel{link: o.Link.Model(), parallel: max(parallel, 1)}
+}
+
+// byID is the time of n GETs by id of records of perRecord bytes.
+func (m costModel) byID(n int, perRecord int64) time.Duration {
+	rounds := (n + m.parallel - 1) / m.parallel
+	return time.Duration(rounds)*m.link.RTT + m.transfer(int64(n)*(perRecord+requestOverhead))
+}
+
+// whole is the time of one read of a collection of that many bytes.
+func (m costModel) whole(bytes int64) time.Duration {
+	return m.link.RTT + m.transfer(bytes+requestOverhead)
+}
+
+func (m costModel) transfer(bytes int64) time.Duration {
+	return time.Duration(float64(bytes) / m.link.BytesPerSecond * float64(time.Second))
+}
+
+// estimate is what n records of a collection of that size cost by id and
+// whole; of an unknown size, the round trips only.
+func (o Options) estimate(n int, size collectionSize, k knowledge) (byID, whole time.Duration) {
+	m := o.model()
+	if k == unknown || size.count == 0 {
+		return m.byID(n, 0), m.whole(0)
+	}
+	return m.byID(n, size.bytes/int64(size.count)), m.whole(size.bytes)
+}
+
+// cheaperByID decides for n ids: by id when that is faster than the
+// collection; while the size is unknown, up to ListThreshold. A guessed
+// size only ever sends more ids by id: reading a collection on a guess
+// would bet the account's bytes (and, with the replica, records it holds
+// by id already) on it. An empty collection answers everything in one
+// request. after is how many round trips must pass before the ids are known
+// (their parents' levels), for a collection that would start now and run
+// alongside them: 0 for a batch, whose ids are in hand.
+func (o Options) cheaperByID(n int, size collectionSize, k knowledge, after int) bool {
+	if k != known && n <= o.ListThreshold {
 		return true
 	}
-	if size.count == 0 {
-		return false // an empty collection answers everything in one request
+	if k == unknown {
+		return false
 	}
-	perRecord := size.bytes / int64(size.count)
-	return int64(n)*(perRecord+requestOverhead) < size.bytes
+	if size.count == 0 {
+		return false
+	}
+	byID, whole := o.estimate(n, size, k)
+	return time.Duration(after)*o.model().link.RTT+byID < whole
+}
+
+// reserve sets n requests of the operation's budget aside for a batch by
+// id (upstream.Reserve); false when the budget does not leave them, and the
+// batch should read the collection instead. Options with a negative Budget
+// ignore the budget here (and let the tracker refuse what is over).
+func (o Options) reserve(ctx context.Context, n int) (context.Context, func(), bool) {
+	if o.Budget < 0 {
+		return ctx, func() {}, true
+	}
+	return upstream.Reserve(ctx, n, budgetHeadroom)
 }

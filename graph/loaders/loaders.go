@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/clevertim-graphql/clevertim-graphql/clevertim"
+	"github.com/clevertim-graphql/clevertim-graphql/graph/upstream"
 )
 
 // Options tune how loaders fetch.
@@ -21,15 +22,27 @@ type Options struct {
 	// short wait batches a level without adding a noticeable delay.
 	Wait time.Duration
 	// ListThreshold is the most keys one batch fetches one by one (GET
-	// /r/{id} each); a larger batch fetches the whole collection (GET /r).
-	// Below it, what the last full read of the collection cost decides (see
+	// /r/{id} each) while the collection's size is unknown and the key has
+	// read no collection to guess it from (Stats.guess); a larger batch
+	// fetches the whole collection (GET /r), which shows its size. Once the
+	// size is known or guessed, the time each way decides (see
 	// cheaperByID). Default: two rounds of Concurrency.
 	ListThreshold int
 	// Concurrency bounds the GET /r/{id} requests one batch has in flight.
 	Concurrency int
-	// Budget is the operation's upstream budget (0 or negative: none); one
-	// batch spends at most half of it by id.
+	// KeyConcurrency is the most requests the key has in flight, all
+	// batches together (0: no limit); a batch counts on the smaller of the
+	// two.
+	KeyConcurrency int
+	// Budget is the operation's upstream budget (0: none); a batch goes by
+	// id only when the budget leaves its requests (upstream.Reserve).
+	// Negative: choices ignore the budget, which still refuses requests
+	// past it.
 	Budget int
+	// Link is the upstream's round trip and throughput, which the choice
+	// between ids and a collection weighs; nil: upstream.DefaultLinkModel.
+	// The handler makes one that learns; tests fix one (upstream.FixedLink).
+	Link *upstream.Link
 	// Stats, if set, remembers collection sizes across requests, so that
 	// the choice between ids and a collection is made on what it costs.
 	Stats *Stats

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -66,7 +67,7 @@ func newResource[T any](name string, opts Options, small bool,
 	measured := func(ctx context.Context) ([]*T, error) {
 		recs, err := list(ctx)
 		if err == nil {
-			opts.Stats.put(sk, measure(recs))
+			opts.Stats.put(sk, measure(recs), small)
 		}
 		return recs, err
 	}
@@ -281,20 +282,61 @@ func (r *Resource[T]) notFound(id clevertim.ID) error {
 // WantsCollection reports whether n records of this resource are cheaper
 // read with the whole collection than one by one: always for a small
 // resource or a collection the request already has, else by cheaperByID.
-// The loaders and the query planner decide with it alike.
+// The loaders and the query planner decide with it alike; a batch also
+// needs the operation's budget to leave its requests (Options.reserve).
 func (r *Resource[T]) WantsCollection(n int) bool {
 	if r.small || r.started() != nil {
 		return true
 	}
-	size, known := r.opts.Stats.get(r.stats)
-	return !r.opts.cheaperByID(n, size, known)
+	size, k := r.opts.Stats.guess(r.stats)
+	return !r.opts.cheaperByID(n, size, k, 0)
+}
+
+// WantsCollectionAfter is WantsCollection for n records whose ids are known
+// only after `rounds` round trips (the levels of their parents): the query
+// planner's question. A collection started now runs alongside those levels;
+// GETs by id can only follow them.
+func (r *Resource[T]) WantsCollectionAfter(n, rounds int) bool {
+	if r.small || r.started() != nil {
+		return true
+	}
+	size, k := r.opts.Stats.guess(r.stats)
+	return !r.opts.cheaperByID(n, size, k, rounds)
+}
+
+// Count is how many records the key's last full read of the collection
+// held; false before one.
+func (r *Resource[T]) Count() (int, bool) {
+	size, ok := r.opts.Stats.get(r.stats)
+	return size.count, ok
+}
+
+// times is what n records cost by id and whole, as WantsCollection weighs
+// them; a collection the request has costs nothing. Before the size is
+// known or guessed, the times count the round trips only.
+func (r *Resource[T]) times(n int) (byID, whole time.Duration) {
+	if r.small || r.started() != nil {
+		return 0, 0
+	}
+	size, k := r.opts.Stats.guess(r.stats)
+	return r.opts.estimate(n, size, k)
 }
 
 // batch fetches the keys the cheapest way (WantsCollection): from the
 // collection, or one GET per key, a bounded number at a time.
 func (r *Resource[T]) batch(ctx context.Context, keys []clevertim.ID) []*dataloader.Result[*T] {
 	results := make([]*dataloader.Result[*T], len(keys))
-	if r.WantsCollection(len(keys)) {
+	whole := r.WantsCollection(len(keys))
+	if !whole {
+		var release func()
+		var ok bool
+		if ctx, release, ok = r.opts.reserve(ctx, len(keys)); ok {
+			defer release()
+		} else {
+			whole = true
+		}
+	}
+	if whole {
 		c := r.collection(ctx)
 		for i, id := range keys {
 			rec, err := c.lookup(ctx, r, id)

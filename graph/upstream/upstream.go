@@ -19,7 +19,10 @@ type Tracker struct {
 	spans  []span
 	sent   int
 	budget int // most requests allowed; 0 for no limit
-	now    func() time.Time
+	// reserved are requests of the budget set aside for batches by id
+	// (Reserve) and not yet sent.
+	reserved int
+	now      func() time.Time
 }
 
 // span is a request's time on the wire, or a shared read's wait.
@@ -44,15 +47,62 @@ func (e *BudgetError) Error() string {
 // trying again is pointless.
 func (e *BudgetError) Refused() bool { return true }
 
-// admit counts a request about to be sent, or refuses it.
-func (t *Tracker) admit() error {
+// admit counts a request about to be sent, or refuses it. A request made
+// under a reservation of this tracker spends it; any other one may spend
+// only what no reservation holds.
+func (t *Tracker) admit(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.budget > 0 && t.sent >= t.budget {
+	if r, _ := ctx.Value(reservationKey{}).(*reservation); r != nil && r.t == t && r.left > 0 {
+		r.left--
+		t.reserved--
+		t.sent++
+		return nil
+	}
+	if t.budget > 0 && t.sent+t.reserved >= t.budget {
 		return &BudgetError{Budget: t.budget}
 	}
 	t.sent++
 	return nil
+}
+
+// reservation is a part of a tracker's budget set aside for the requests
+// made with one context.
+type reservation struct {
+	t    *Tracker
+	left int // guarded by t.mu
+}
+
+type reservationKey struct{}
+
+// Reserve sets n requests of the context's operation budget aside for the
+// requests made with the returned context, if the budget leaves them and
+// keep more besides; release gives back what was not spent. Without a
+// tracker or a budget, it always succeeds. A batch of GETs by id reserves
+// before it starts, so that the levels running in parallel cannot together
+// spend more than the budget, and each can read its collection instead when
+// the budget does not leave enough.
+func Reserve(ctx context.Context, n, keep int) (_ context.Context, release func(), ok bool) {
+	t := FromContext(ctx)
+	if t == nil || n <= 0 {
+		return ctx, func() {}, true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.budget <= 0 {
+		return ctx, func() {}, true
+	}
+	if t.sent+t.reserved+n+keep > t.budget {
+		return ctx, func() {}, false
+	}
+	t.reserved += n
+	r := &reservation{t: t, left: n}
+	return context.WithValue(ctx, reservationKey{}, r), func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.reserved -= r.left
+		r.left = 0
+	}, true
 }
 
 type trackerKey struct{}
@@ -125,9 +175,12 @@ func summarize(spans []span) Summary {
 	return Summary{Requests: len(spans) - shared, Rounds: maxRound, Shared: shared}
 }
 
-// Transport records every request whose context carries a Tracker.
+// Transport records every request whose context carries a Tracker, and
+// times every request for the Link.
 type Transport struct {
 	Base http.RoundTripper
+	// Link, if set, learns the round trip and throughput from every answer.
+	Link *Link
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -136,32 +189,64 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	tr := FromContext(req.Context())
-	if tr == nil {
-		return base.RoundTrip(req)
+	done := func() {}
+	if tr := FromContext(req.Context()); tr != nil {
+		if err := tr.admit(req.Context()); err != nil {
+			return nil, err
+		}
+		done = tr.begin()
 	}
-	if err := tr.admit(); err != nil {
-		return nil, err
-	}
-	done := tr.begin()
+	start := time.Now()
 	resp, err := base.RoundTrip(req)
 	if err != nil {
 		done()
 		return nil, err
 	}
 	// The round ends when the body has been read, not when headers arrive.
-	resp.Body = &trackedBody{ReadCloser: resp.Body, done: done}
+	resp.Body = &trackedBody{ReadCloser: resp.Body, done: done, link: t.Link, start: start}
 	return resp, nil
 }
 
 type trackedBody struct {
 	io.ReadCloser
-	once sync.Once
-	done func()
+	once  sync.Once
+	done  func()
+	link  *Link
+	start time.Time
+	bytes int64
+	// failed is a read that broke off: its timing says nothing of the link.
+	failed bool
+	ended  time.Time // when the answer's last byte arrived
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.bytes += int64(n)
+	switch {
+	case err == io.EOF:
+		if b.ended.IsZero() {
+			b.ended = time.Now()
+		}
+	case err != nil:
+		b.failed = true
+	}
+	return n, err
 }
 
 func (b *trackedBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.once.Do(b.done)
+	b.once.Do(func() {
+		b.done()
+		if b.failed {
+			return
+		}
+		// A decoder may stop at the end of the JSON value without reading
+		// EOF: then the close marks the end.
+		end := b.ended
+		if end.IsZero() {
+			end = time.Now()
+		}
+		b.link.Observe(end.Sub(b.start), b.bytes)
+	})
 	return err
 }
