@@ -60,10 +60,10 @@ func BenchmarkMesh(b *testing.B) {
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			env := newMeshEnv(b, node, n)
-			mesh := env.measure(b, "mesh", env.mesh, meshBoard, meshWalk, nil)
-			meshCached := env.measure(b, "mesh-response-cache-warm", env.meshCached, meshBoard, meshWalk, nil)
-			env.measure(b, "facade", env.facade, board, facadeWalk, mesh)
-			env.measure(b, "facade-cache-ttl-warm", env.facadeCached, board, facadeWalk, meshCached)
+			mesh := env.measure(b, "mesh", env.mesh, meshBoard, meshShape(), nil)
+			meshCached := env.measure(b, "mesh-response-cache-warm", env.meshCached, meshBoard, meshShape(), nil)
+			env.measure(b, "facade", env.facade, board, facadeShape(), mesh)
+			env.measure(b, "facade-cache-ttl-warm", env.facadeCached, board, facadeShape(), meshCached)
 		})
 	}
 }
@@ -237,12 +237,11 @@ type meshFigures struct {
 // measure runs query against endpoint: once to warm it (and to check the
 // records it reaches against the first configuration's), then b.Loop's
 // operations, counted. Against, when set, is Mesh's figures to compare with.
-func (e *meshEnv) measure(b *testing.B, name, endpoint, query string, walk func([]byte) (*meshWalkResult, error),
-	against *meshFigures) *meshFigures {
+func (e *meshEnv) measure(b *testing.B, name, endpoint, query string, shape boardShape, against *meshFigures) *meshFigures {
 	f := &meshFigures{}
 	b.Run(name, func(b *testing.B) {
 		first := e.post(b, endpoint, query)
-		got, err := walk(first)
+		got, err := shape.walk(first)
 		if err != nil {
 			b.Fatalf("%s: %v", name, err)
 		}
@@ -353,135 +352,89 @@ func (w *meshWalkResult) diff(o *meshWalkResult) string {
 	return fmt.Sprintf("missing %v, extra %v", missing, extra)
 }
 
-type walker struct{ seen map[string]bool }
-
-func (w *walker) add(typeName string, id any) string {
-	key := fmt.Sprintf("%s:%v", typeName, id)
-	w.seen[key] = true
-	return key
+// boardShape says where a board's answer keeps each list and link, so that
+// one walk reads both answers.
+type boardShape struct {
+	name                           string
+	opportunities, notes, comments []string // the path to each list
+	lead                           string
+	globalIDs                      bool // ids say their type (the facade's)
 }
 
-func (w *walker) result(from string, opportunities []string) *meshWalkResult {
-	records := make([]string, 0, len(w.seen))
-	for r := range w.seen {
+func meshShape() boardShape {
+	return boardShape{name: "mesh", opportunities: []string{"pipelineBoard"}, lead: "lead",
+		notes: []string{"latestNotes"}, comments: []string{"commentList"}}
+}
+
+func facadeShape() boardShape {
+	return boardShape{name: "facade", opportunities: []string{"opportunities", "nodes"}, lead: "leadUser",
+		notes: []string{"notes", "nodes"}, comments: []string{"comments", "nodes"}, globalIDs: true}
+}
+
+// walk lists the records a board's data reached.
+func (s boardShape) walk(data []byte) (*meshWalkResult, error) {
+	var root any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&root); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var bad error
+	add := func(typeName string, v any) string {
+		rec, ok := v.(map[string]any)
+		if !ok { // a link to nothing
+			return ""
+		}
+		key := fmt.Sprintf("%s:%v", typeName, rec["id"])
+		if s.globalIDs {
+			id, _ := rec["id"].(string)
+			typeName, local, ok := model.DecodeGlobalID(clevertim.ID(id))
+			if !ok && bad == nil {
+				bad = fmt.Errorf("%q is not a global id", id)
+			}
+			key = typeName + ":" + local
+		}
+		seen[key] = true
+		return key
+	}
+	var opportunities []string
+	for _, o := range at(root, s.opportunities...) {
+		opportunities = append(opportunities, add("Opportunity", o))
+		if c, ok := at1(o, "customer").(map[string]any); ok {
+			typeName, _ := c["__typename"].(string)
+			add(typeName, c)
+			add("Company", c["company"])
+		}
+		add("User", at1(o, s.lead))
+		for _, n := range at(o, s.notes...) {
+			add("Note", n)
+			for _, c := range at(n, s.comments...) {
+				add("Comment", c)
+				add("User", at1(c, "author"))
+			}
+		}
+	}
+	records := make([]string, 0, len(seen))
+	for r := range seen {
 		records = append(records, r)
 	}
 	slices.Sort(records)
-	return &meshWalkResult{from: from, opportunities: opportunities, records: records}
+	return &meshWalkResult{from: s.name, opportunities: opportunities, records: records}, bad
 }
 
-type meshRecord struct {
-	Typename string      `json:"__typename"`
-	ID       json.Number `json:"id"`
+// at is the list at path under v (nil where there is none).
+func at(v any, path ...string) []any {
+	for _, name := range path {
+		v = at1(v, name)
+	}
+	list, _ := v.([]any)
+	return list
 }
 
-func meshWalk(data []byte) (*meshWalkResult, error) {
-	var d struct {
-		PipelineBoard []struct {
-			meshRecord
-			Customer *struct {
-				meshRecord
-				Company *meshRecord `json:"company"`
-			} `json:"customer"`
-			Lead        *meshRecord `json:"lead"`
-			LatestNotes []struct {
-				meshRecord
-				CommentList []struct {
-					meshRecord
-					Author *meshRecord `json:"author"`
-				} `json:"commentList"`
-			} `json:"latestNotes"`
-		} `json:"pipelineBoard"`
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, err
-	}
-	w := &walker{seen: map[string]bool{}}
-	var opps []string
-	for _, o := range d.PipelineBoard {
-		opps = append(opps, w.add("Opportunity", o.ID))
-		if c := o.Customer; c != nil {
-			w.add(c.Typename, c.ID)
-			if c.Company != nil {
-				w.add("Company", c.Company.ID)
-			}
-		}
-		if o.Lead != nil {
-			w.add("User", o.Lead.ID)
-		}
-		for _, n := range o.LatestNotes {
-			w.add("Note", n.ID)
-			for _, c := range n.CommentList {
-				w.add("Comment", c.ID)
-				if c.Author != nil {
-					w.add("User", c.Author.ID)
-				}
-			}
-		}
-	}
-	return w.result("mesh", opps), nil
-}
-
-func facadeWalk(data []byte) (*meshWalkResult, error) {
-	type record struct {
-		Typename string       `json:"__typename"`
-		ID       clevertim.ID `json:"id"`
-	}
-	var d struct {
-		Opportunities struct {
-			Nodes []struct {
-				record
-				Customer *struct {
-					record
-					Company *record `json:"company"`
-				} `json:"customer"`
-				LeadUser *record `json:"leadUser"`
-				Notes    struct {
-					Nodes []struct {
-						record
-						Comments struct {
-							Nodes []struct {
-								record
-								Author *record `json:"author"`
-							} `json:"nodes"`
-						} `json:"comments"`
-					} `json:"nodes"`
-				} `json:"notes"`
-			} `json:"nodes"`
-		} `json:"opportunities"`
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, err
-	}
-	w := &walker{seen: map[string]bool{}}
-	var bad error
-	add := func(r *record) string {
-		if r == nil {
-			return ""
-		}
-		typeName, id, ok := model.DecodeGlobalID(r.ID)
-		if !ok && bad == nil {
-			bad = fmt.Errorf("%q is not a global id", r.ID)
-		}
-		return w.add(typeName, id)
-	}
-	var opps []string
-	for _, o := range d.Opportunities.Nodes {
-		opps = append(opps, add(&o.record))
-		if c := o.Customer; c != nil {
-			add(&c.record)
-			add(c.Company)
-		}
-		add(o.LeadUser)
-		for _, n := range o.Notes.Nodes {
-			add(&n.record)
-			for _, c := range n.Comments.Nodes {
-				add(&c.record)
-				add(c.Author)
-			}
-		}
-	}
-	return w.result("facade", opps), bad
+func at1(v any, name string) any {
+	m, _ := v.(map[string]any)
+	return m[name]
 }
 
 // countingWriter counts the bytes of the answers it writes.
