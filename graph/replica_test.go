@@ -28,6 +28,27 @@ func TestReplica_WarmPagesSendNothing(t *testing.T) {
 		{"contact page", contactPageQuery, map[string]any{"id": "1031"}},
 		{"pipeline board", pipelineBoardQuery, nil},
 	}
+	// A customer that is a company, read by id: asking /contact for it first
+	// is a 404 the replica must not pay again when warm.
+	all := h.ok("", `{ opportunities(first: 100) { nodes { clevertimId customer { __typename } } } }`, nil)
+	for _, o := range list(all.Data, "opportunities", "nodes") {
+		if str(o, "customer", "__typename") == "Company" {
+			queries = append(queries, struct {
+				name, query string
+				vars        map[string]any
+			}{"a company customer by id", `query($id: ID!) { opportunity(id: $id) { id customer { ... on Company { id name } } } }`,
+				map[string]any{"id": str(o, "clevertimId")}})
+			break
+		}
+	}
+	if len(queries) != 6 {
+		t.Fatal("the demo account has no opportunity with a company for customer")
+	}
+	h2 := newHarness(t, graph.HandlerConfig{CacheTTL: time.Hour}) // nothing read whole yet
+	h2.ok("", queries[5].query, queries[5].vars)
+	if r := h2.ok("", queries[5].query, queries[5].vars); r.Extensions.Upstream.Requests != 0 {
+		t.Errorf("a company customer by id, warm: %d upstream requests", r.Extensions.Upstream.Requests)
+	}
 	for _, q := range queries {
 		h.ok("", q.query, q.vars) // cold
 	}
