@@ -32,10 +32,11 @@ import (
 //	npm ci --prefix web/mesh
 //	go test ./graph -run '^$' -bench Mesh -benchtime 3x
 //
-// Four configurations, each warmed by one operation first: Mesh as
+// Six configurations, each warmed by one operation first: Mesh as
 // web/mesh/gateway.config.ts sets it up (per-request deduplication of GETs),
 // Mesh with its response cache (MESH_CACHE_TTL, warm), the facade with
-// default flags, and the facade with -cache-ttl (warm). Per operation:
+// default flags, and the facade with -cache-ttl (warm); the two warm ones
+// also with a board of another size each time (other-pages). Per operation:
 // upstream requests and bytes (counted where the emulator answers, the same
 // way for both) and wall time; the facade's cases add how many times Mesh's
 // figure is its own (mesh-req/req, mesh-MB/MB, mesh-ms/ms; 2 is the target),
@@ -60,10 +61,12 @@ func BenchmarkMesh(b *testing.B) {
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			env := newMeshEnv(b, node, n)
-			mesh := env.measure(b, "mesh", env.mesh, meshBoard, meshShape(), nil)
-			meshCached := env.measure(b, "mesh-response-cache-warm", env.meshCached, meshBoard, meshShape(), nil)
-			env.measure(b, "facade", env.facade, board, facadeShape(), mesh)
-			env.measure(b, "facade-cache-ttl-warm", env.facadeCached, board, facadeShape(), meshCached)
+			mesh := env.measure(b, "mesh", env.mesh, meshBoard, meshShape(), nil, false)
+			meshCached := env.measure(b, "mesh-response-cache-warm", env.meshCached, meshBoard, meshShape(), nil, false)
+			meshOther := env.measure(b, "mesh-response-cache-other-pages", env.meshCached, meshBoard, meshShape(), nil, true)
+			env.measure(b, "facade", env.facade, board, facadeShape(), mesh, false)
+			env.measure(b, "facade-cache-ttl-warm", env.facadeCached, board, facadeShape(), meshCached, false)
+			env.measure(b, "facade-cache-ttl-other-pages", env.facadeCached, board, facadeShape(), meshOther, true)
 		})
 	}
 }
@@ -112,6 +115,7 @@ type meshEnv struct {
 
 	mesh, meshCached, facade, facadeCached string // GraphQL endpoints
 	reference                              *meshWalkResult
+	page                                   int // the last board size asked for, less 20, with otherPages
 }
 
 func newMeshEnv(b *testing.B, node string, contacts int) *meshEnv {
@@ -237,7 +241,11 @@ type meshFigures struct {
 // measure runs query against endpoint: once to warm it (and to check the
 // records it reaches against the first configuration's), then b.Loop's
 // operations, counted. Against, when set, is Mesh's figures to compare with.
-func (e *meshEnv) measure(b *testing.B, name, endpoint, query string, shape boardShape, against *meshFigures) *meshFigures {
+// With otherPages, each operation asks for a board of another size (21 to
+// 100 opportunities, never the same twice in a run): what a frontend does
+// between two identical operations, which a response cache cannot answer
+// and a replica of the account can.
+func (e *meshEnv) measure(b *testing.B, name, endpoint, query string, shape boardShape, against *meshFigures, otherPages bool) *meshFigures {
 	f := &meshFigures{}
 	b.Run(name, func(b *testing.B) {
 		first := e.post(b, endpoint, query)
@@ -255,8 +263,13 @@ func (e *meshEnv) measure(b *testing.B, name, endpoint, query string, shape boar
 		bytes0 := e.upstream.Load()
 		var wall time.Duration
 		for b.Loop() {
+			q := query
+			if otherPages {
+				e.page = e.page%80 + 1
+				q = strings.Replace(query, "first: 20", fmt.Sprintf("first: %d", 20+e.page), 1)
+			}
 			start := time.Now()
-			e.post(b, endpoint, query)
+			e.post(b, endpoint, q)
 			wall += time.Since(start)
 		}
 		n := float64(b.N)
