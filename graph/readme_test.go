@@ -16,7 +16,7 @@ var graphqlBlock = regexp.MustCompile("(?s)```graphql\n(.*?)```")
 // TestREADMEExamples keeps the README honest: each of its GraphQL examples
 // is one named operation that selects id on every record (so Apollo and
 // Relay can cache what it returns), and runs against the demo account
-// without an error.
+// without an error; so does GraphiQL's default query.
 func TestREADMEExamples(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
@@ -26,6 +26,17 @@ func TestREADMEExamples(t *testing.T) {
 	if want := strings.Count(string(readme), "```graphql"); len(blocks) == 0 || len(blocks) != want {
 		t.Fatalf("found %d complete graphql blocks in README.md, want %d (at least one)", len(blocks), want)
 	}
+	// GraphiQL's first query is held to the same rules: it is the first
+	// example a new user runs.
+	page, err := os.ReadFile("../web/graphiql/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	graphiql := regexp.MustCompile("(?s)const defaultQuery = `(.*?)`;").FindSubmatch(page)
+	if graphiql == nil {
+		t.Fatal("web/graphiql/index.html has no defaultQuery")
+	}
+	blocks = append(blocks, []string{"", string(graphiql[1])})
 	schema := loadSchemaFiles(t)
 	h := setup(t)
 	for _, b := range blocks {
