@@ -64,6 +64,7 @@ func newShedder(cfg HandlerConfig) *shedder {
 func (s *shedder) acquire(r *http.Request, key string) (release func(), ok bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.wait)
 	defer cancel()
+	var waited bool
 	var held []func()
 	release = func() {
 		for i := len(held) - 1; i >= 0; i-- {
@@ -73,14 +74,14 @@ func (s *shedder) acquire(r *http.Request, key string) (release func(), ok bool)
 	// Narrowest first: a client or key over its share waits without holding
 	// a slot of the wider pools others need.
 	if keyless(r) {
-		rel, ok := s.clients.acquire(ctx, s, clientOf(r, s.trusted))
+		rel, ok := s.clients.acquire(ctx, s, clientOf(r, s.trusted), &waited)
 		if !ok {
 			s.refuse(LimitClient)
 			return nil, false
 		}
 		held = append(held, rel)
 	}
-	rel, ok := s.keys.acquire(ctx, s, sha256.Sum256([]byte(key)))
+	rel, ok := s.keys.acquire(ctx, s, sha256.Sum256([]byte(key)), &waited)
 	if !ok {
 		release()
 		s.refuse(LimitKey)
@@ -88,7 +89,7 @@ func (s *shedder) acquire(r *http.Request, key string) (release func(), ok bool)
 	}
 	held = append(held, rel)
 	if s.global != nil {
-		if !s.take(ctx, s.global) {
+		if !s.take(ctx, s.global, &waited) {
 			release()
 			s.refuse(LimitGlobal)
 			return nil, false
@@ -103,13 +104,18 @@ func (s *shedder) refuse(l Limit) {
 	s.metrics.shedBy[l].Add(1)
 }
 
-func (s *shedder) take(ctx context.Context, sem chan struct{}) bool {
+// take takes a slot of sem, waiting for one until ctx ends; waited records
+// that it had to, so that an operation queued at several limits counts once.
+func (s *shedder) take(ctx context.Context, sem chan struct{}, waited *bool) bool {
 	select {
 	case sem <- struct{}{}:
 		return true
 	default:
 	}
-	s.metrics.Queued.Add(1)
+	if !*waited { // counted when it starts to wait, once however many limits it waits at
+		*waited = true
+		s.metrics.Queued.Add(1)
+	}
 	select {
 	case sem <- struct{}{}:
 		return true
@@ -131,7 +137,7 @@ type share struct {
 	users  int // requests holding or waiting for this name's slots
 }
 
-func (sh *shares[K]) acquire(ctx context.Context, s *shedder, name K) (release func(), ok bool) {
+func (sh *shares[K]) acquire(ctx context.Context, s *shedder, name K, waited *bool) (release func(), ok bool) {
 	if sh.size <= 0 {
 		return func() {}, true
 	}
@@ -153,7 +159,7 @@ func (sh *shares[K]) acquire(ctx context.Context, s *shedder, name K) (release f
 		}
 		sh.mu.Unlock()
 	}
-	if !s.take(ctx, one.tokens) {
+	if !s.take(ctx, one.tokens, waited) {
 		leave()
 		return nil, false
 	}

@@ -45,11 +45,12 @@ const budgetHeadroom = 8
 // next decision fall back to the rule for an unknown size.
 type Stats struct {
 	sizes *lru.Cache[statsKey, collectionSize]
-	// largest is, per key, its largest collection read (small resources
-	// aside): the guess for a collection it has not read (guess). mu
-	// orders its updates.
-	mu      sync.Mutex
-	largest *lru.Cache[[sha256.Size]byte, resourceSize]
+	// read is, per key, the last size of each collection it read whole
+	// (small resources aside): the largest of them is the guess for a
+	// collection it has not read (guess). At most one entry per resource.
+	// mu orders the updates of a key's map.
+	mu   sync.Mutex
+	read *lru.Cache[[sha256.Size]byte, map[string]collectionSize]
 }
 
 type statsKey struct {
@@ -63,11 +64,6 @@ type collectionSize struct {
 	bytes int64 // JSON bytes of the records
 }
 
-type resourceSize struct {
-	resource string
-	size     collectionSize
-}
-
 // maxStats bounds the entries: 13 resources for some 5,000 keys, about
 // 300 KB.
 const maxStats = 65536
@@ -78,11 +74,11 @@ func NewStats() *Stats {
 	if err != nil {
 		panic(err) // only for a size ≤ 0
 	}
-	l, err := lru.New[[sha256.Size]byte, resourceSize](maxStats)
+	l, err := lru.New[[sha256.Size]byte, map[string]collectionSize](maxStats)
 	if err != nil {
 		panic(err)
 	}
-	return &Stats{sizes: c, largest: l}
+	return &Stats{sizes: c, read: l}
 }
 
 func (s *Stats) get(k statsKey) (collectionSize, bool) {
@@ -113,8 +109,16 @@ func (s *Stats) guess(k statsKey) (collectionSize, knowledge) {
 	if size, ok := s.get(k); ok {
 		return size, known
 	}
-	if r, ok := s.largest.Get(k.key); ok {
-		return r.size, guessed
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if read, ok := s.read.Get(k.key); ok && len(read) > 0 {
+		var largest collectionSize
+		for _, size := range read {
+			if size.bytes > largest.bytes {
+				largest = size
+			}
+		}
+		return largest, guessed
 	}
 	return collectionSize{}, unknown
 }
@@ -131,9 +135,12 @@ func (s *Stats) put(k statsKey, size collectionSize, small bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cur, ok := s.largest.Get(k.key); !ok || cur.resource == k.resource || size.bytes > cur.size.bytes {
-		s.largest.Add(k.key, resourceSize{resource: k.resource, size: size})
+	read, ok := s.read.Get(k.key)
+	if !ok {
+		read = make(map[string]collectionSize, 4)
+		s.read.Add(k.key, read)
 	}
+	read[k.resource] = size
 }
 
 // measure estimates the JSON bytes of recs from an evenly spaced sample:

@@ -156,9 +156,14 @@ func TestStats_Guess(t *testing.T) {
 	if _, ok := s.get(notes); ok {
 		t.Error("a guess reported as a read")
 	}
-	// The largest shrinks: the guess follows its last read.
+	// The largest shrinks: the guess follows its last read, and is the
+	// opportunities' now, the largest the key has read.
 	s.put(statsKey{key: owner, resource: "contact"}, collectionSize{count: 10, bytes: 5000}, false)
+	if got, _ := s.guess(notes); got.bytes != 9<<20 {
+		t.Errorf("notes guessed %+v after the contacts shrank, want the opportunities' 9 MiB", got)
+	}
+	s.put(statsKey{key: owner, resource: "opportunity"}, collectionSize{count: 20, bytes: 4000}, false)
 	if got, _ := s.guess(notes); got.bytes != 5000 {
-		t.Errorf("notes guessed %+v after the contacts shrank", got)
+		t.Errorf("notes guessed %+v after both shrank", got)
 	}
 }

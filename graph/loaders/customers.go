@@ -99,9 +99,12 @@ func (c *CustomerLoader) batch(ctx context.Context, keys []clevertim.ID) []*data
 	}
 	wg.Wait()
 	results := make([]*dataloader.Result[any], len(keys))
-	// An id the key's replica holds as a company is one: ids are never
-	// reused, so asking /contact for it again is a 404 and a round trip for
-	// every company customer, each time the page is read warm.
+	// An id the key's replica holds as a company is one: contacts and
+	// companies are numbered from one sequence (a `cust` id names either,
+	// and ids are never reused), so asking /contact for it again is a 404
+	// and a round trip for every company customer, each time the page is
+	// read warm. Should Clevertim ever number them apart, keptCompany still
+	// lets a contact the replica holds win.
 	var people []clevertim.ID
 	var at []int
 	for i, id := range keys {

@@ -51,6 +51,10 @@ type Replica struct {
 	lru     *list.List // of *replicaEntry, most recently used first
 	entries map[entryKey]*list.Element
 	bytes   int64
+	// lastCollection is, per resource, the collection entry stored last,
+	// whoever's: what a key's first read of it may share fields with
+	// (lastSnapshot), found without walking the LRU under mu.
+	lastCollection map[reflect.Type]entryKey
 	// stores hold the records keys hold, one *recordStore[T] per
 	// resource, found by the sum of their content (see sum).
 	seed   maphash.Seed
@@ -140,6 +144,7 @@ func NewReplica(ttl time.Duration, maxBytes int64, flights *upstream.Flights) *R
 	}
 	c := &Replica{ttl: ttl, maxBytes: maxBytes, now: time.Now, lru: list.New(), flights: flights,
 		entries: map[entryKey]*list.Element{}, seed: maphash.MakeSeed(), stores: map[reflect.Type]any{},
+		lastCollection: map[reflect.Type]entryKey{},
 	}
 	// Evictions happen inside Add, under c.mu.
 	c.lastWrite, _ = lru.NewWithEvict(maxStats, func(_ entryKey, seq uint64) { c.forgotten = max(c.forgotten, seq) })
@@ -353,6 +358,56 @@ type holder interface {
 	// unholdAll drops the entry's holds on its records. Called with c.mu
 	// held.
 	unholdAll(c *Replica)
+	// heldBy makes e the entry the value's indexes are counted in (see
+	// Snapshot.Index), and returns the bytes its indexes counted in the
+	// entry it leaves. Called with c.mu held.
+	heldBy(c *Replica, e *replicaEntry) (counted int64)
+}
+
+// indexBytes is what an index built on a held snapshot counts per record
+// against maxBytes: an ordering's places, or an equality index's groups of
+// them, take about 52 bytes a record. Counted, the indexes a key's queries
+// build are bounded with the records, whatever orderings and filters they
+// use.
+const indexBytes = 56
+
+func (s *Snapshot[T]) heldBy(c *Replica, e *replicaEntry) int64 {
+	counted := s.counted
+	s.counted, s.entry = 0, e
+	// Set once, when the snapshot is first held, before any request sees
+	// it; the entry it counts in is read under c.mu.
+	if e != nil && s.charge == nil {
+		s.charge = func(n int64) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			e := s.entry
+			if e == nil {
+				return // replaced since: nothing to count it in
+			}
+			if el, ok := c.entries[e.k]; !ok || el.Value != e {
+				return // evicted or stored anew since
+			}
+			e.bytes += n
+			c.bytes += n
+			s.counted += n
+			c.evictOver()
+		}
+	}
+	return counted
+}
+
+func (o *single[T]) heldBy(*Replica, *replicaEntry) int64 { return 0 }
+
+// setValue makes v the entry's value in place of the one it had, whose
+// indexes no longer count. Called with c.mu held.
+func (c *Replica) setValue(e *replicaEntry, v holder) {
+	if e.value != nil {
+		counted := e.value.heldBy(c, nil)
+		e.bytes -= counted
+		c.bytes -= counted
+	}
+	e.value = v
+	v.heldBy(c, e)
 }
 
 func (s *Snapshot[T]) unholdAll(c *Replica) {
@@ -378,6 +433,21 @@ func (c *Replica) release(e *replicaEntry) {
 	c.bytes -= e.bytes
 }
 
+// evictOver drops least recently used entries until the replica holds at
+// most maxBytes (one at least stays). Called with c.mu held.
+func (c *Replica) evictOver() {
+	evicted := 0
+	for c.bytes > c.maxBytes && c.lru.Len() > 1 {
+		last := c.lru.Back()
+		old := last.Value.(*replicaEntry)
+		c.lru.Remove(last)
+		delete(c.entries, old.k)
+		c.release(old)
+		evicted++
+	}
+	c.evicted(evicted)
+}
+
 // store keeps an entry unless a write touched it since epoch, then evicts
 // least recently used entries down to maxBytes. Called with c.mu held.
 func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
@@ -395,29 +465,23 @@ func (c *Replica) store(e *replicaEntry, epoch uint64) bool {
 	e.fetched = c.now()
 	c.bytes += e.bytes
 	c.entries[e.k] = c.lru.PushFront(e)
-	evicted := 0
-	for c.bytes > c.maxBytes && c.lru.Len() > 1 {
-		last := c.lru.Back()
-		old := last.Value.(*replicaEntry)
-		c.lru.Remove(last)
-		delete(c.entries, old.k)
-		c.release(old)
-		evicted++
+	if e.k.id == "" {
+		c.lastCollection[e.k.resource] = e.k
 	}
-	c.evicted(evicted)
+	c.evictOver()
 	return true
 }
 
 // lastSnapshot is k's own snapshot (a refresh), else the one of k's
-// resource another key used last, nil if none: its records are what k's
+// resource another key stored last, if it is still held, nil if none: its records are what k's
 // new records may share equal fields with. Called with c.mu held.
 func (c *Replica) lastSnapshot(k entryKey) any {
 	if el, ok := c.entries[k]; ok {
 		return el.Value.(*replicaEntry).value
 	}
-	for el := c.lru.Front(); el != nil; el = el.Next() {
-		if e := el.Value.(*replicaEntry); e.k.resource == k.resource && e.k.id == "" {
-			return e.value
+	if last, ok := c.lastCollection[k.resource]; ok {
+		if el, ok := c.entries[last]; ok {
+			return el.Value.(*replicaEntry).value
 		}
 	}
 	return nil
@@ -473,9 +537,9 @@ func storeCollection[T any](c *Replica, k entryKey, recs []*T, idOf func(*T) cle
 	// The index by id is built outside the lock too; the records are held
 	// already, so nothing can release them meanwhile.
 	snap := newSnapshot(out, sums, idOf)
-	e.value = snap
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.setValue(e, snap)
 	c.store(e, epoch)
 	e.fetched = e.fetched.Add(-age) // a shared copy is as old as its fetch
 	return snap
@@ -506,6 +570,12 @@ type Snapshot[T any] struct {
 
 	mu      sync.Mutex
 	indexes map[string]*snapshotIndex
+	// charge counts an index built on the snapshot in the replica entry
+	// holding it (heldBy); nil for a request's own snapshot. entry and
+	// counted (what it counted there) are guarded by the replica's mu.
+	charge  func(bytes int64)
+	entry   *replicaEntry
+	counted int64
 }
 
 type snapshotIndex struct {
@@ -538,7 +608,12 @@ func (s *Snapshot[T]) Index(name string, build func([]*T) any) any {
 		s.indexes[name] = ix
 	}
 	s.mu.Unlock()
-	ix.once.Do(func() { ix.v = build(s.recs) })
+	ix.once.Do(func() {
+		ix.v = build(s.recs)
+		if s.charge != nil {
+			s.charge(int64(len(s.recs)) * indexBytes)
+		}
+	})
 	return ix.v
 }
 
@@ -623,7 +698,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 				if had {
 					storeOf[T](c).unhold(c, oldSum, old)
 				}
-				e.value = snap.with(id, kept, in.sum, idOf, false)
+				c.setValue(e, snap.with(id, kept, in.sum, idOf, false))
 			case had:
 				// Clevertim has not said what this key sees of the new
 				// version: asked for by id, it is fetched as this key;
@@ -632,7 +707,7 @@ func wrote[T any](c *Replica, writer [sha256.Size]byte, id clevertim.ID, rec *T,
 				storeOf[T](c).unhold(c, oldSum, old)
 				e.bytes -= recordOverhead
 				c.bytes -= recordOverhead
-				e.value = snap.with(id, nil, 0, idOf, true)
+				c.setValue(e, snap.with(id, nil, 0, idOf, true))
 			}
 			c.touched(k)
 		}

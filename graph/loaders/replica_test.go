@@ -426,3 +426,52 @@ func TestReplica_InternsCopiesOfARead(t *testing.T) {
 		t.Errorf("kept %+v for %+v", kept[1], read[1])
 	}
 }
+
+// The indexes queries build on a held snapshot count against maxBytes:
+// once each, given back when a write replaces the snapshot, and able to
+// evict, so that orderings and filters cannot grow the heap uncounted.
+func TestReplica_CountsIndexes(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestReplica(0)
+	const n = 50
+	list := listedAs(t, c, "a", records(n, "text"))
+	before := c.Bytes()
+	snap, _ := list(context.Background())
+	build := func(recs []*rec) any { return len(recs) }
+	snap.Index("one", build)
+	snap.Index("one", build) // built once, counted once
+	snap.Index("two", build)
+	if got, want := c.Bytes()-before, int64(2*n*indexBytes); got != want {
+		t.Errorf("two indexes counted %d bytes, want %d", got, want)
+	}
+	// A write gives the snapshot's place to another, without its indexes.
+	wrote(c, key("a"), "3", &rec{ID: "3", Text: "changed"}, idOf, false)
+	after, _ := list(context.Background())
+	if after == snap {
+		t.Fatal("the write did not replace the snapshot")
+	}
+	written := c.Bytes()
+	if written >= before+int64(n*indexBytes) {
+		t.Errorf("after the write %d bytes counted: the replaced snapshot's indexes still count (%d before them)", written, before)
+	}
+	snap.Index("three", build) // on the replaced snapshot: counts nowhere
+	if c.Bytes() != written {
+		t.Errorf("an index of a replaced snapshot counted: %d, want %d", c.Bytes(), written)
+	}
+	after.Index("one", build)
+	if got := c.Bytes() - written; got != n*indexBytes {
+		t.Errorf("the new snapshot's index counted %d, want %d", got, n*indexBytes)
+	}
+	// Past maxBytes, an index evicts the least recently used entries.
+	small, _ := newTestReplica(0)
+	l := listedAs(t, small, "a", records(n, "text"))
+	s, _ := l(context.Background())
+	listedAs(t, small, "b", records(n, "other"))
+	small.mu.Lock()
+	small.maxBytes = small.bytes + n*indexBytes/2
+	small.mu.Unlock()
+	s.Index("one", build)
+	if small.Len() != 1 || small.Bytes() > small.maxBytes {
+		t.Errorf("an index past the bound: %d entries, %d bytes held, bound %d", small.Len(), small.Bytes(), small.maxBytes)
+	}
+}

@@ -147,7 +147,7 @@ func (c *Replica) remoteWrote(keyHex, resource, id string, others bool) {
 			}
 			e.bytes -= recordOverhead
 			c.bytes -= recordOverhead
-			e.value = snap
+			c.setValue(e, snap)
 			c.touched(k)
 		}
 	}

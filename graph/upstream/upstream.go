@@ -92,6 +92,11 @@ func Reserve(ctx context.Context, n, keep int) (_ context.Context, release func(
 	if t.budget <= 0 {
 		return ctx, func() {}, true
 	}
+	// One record by id costs what its collection would: the headroom only
+	// matters when the ids cost more requests than the collection's one.
+	if n == 1 {
+		keep = 0
+	}
 	if t.sent+t.reserved+n+keep > t.budget {
 		return ctx, func() {}, false
 	}

@@ -181,3 +181,18 @@ func TestTransport_FeedsTheLink(t *testing.T) {
 		t.Errorf("the link learned nothing: %+v", m)
 	}
 }
+
+// One record by id costs what its collection would, so a nearly spent
+// budget does not turn contact(id:) into a read of every contact.
+func TestTracker_ReserveOneNeedsNoHeadroom(t *testing.T) {
+	t.Parallel()
+	ctx := WithTracker(context.Background(), NewTracker(8))
+	if _, release, ok := Reserve(ctx, 1, 8); !ok {
+		t.Error("one request refused out of 8 for want of headroom")
+	} else {
+		release()
+	}
+	if _, _, ok := Reserve(ctx, 2, 7); ok {
+		t.Error("two requests reserved with 7 to keep out of 8")
+	}
+}
