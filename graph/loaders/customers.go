@@ -99,17 +99,11 @@ func (c *CustomerLoader) batch(ctx context.Context, keys []clevertim.ID) []*data
 	}
 	wg.Wait()
 	results := make([]*dataloader.Result[any], len(keys))
-	// An id the key's replica holds as a company is one: contacts and
-	// companies are numbered from one sequence (a `cust` id names either,
-	// and ids are never reused), so asking /contact for it again is a 404
-	// and a round trip for every company customer, each time the page is
-	// read warm. Should Clevertim ever number them apart, keptCompany still
-	// lets a contact the replica holds win.
 	var people []clevertim.ID
 	var at []int
 	for i, id := range keys {
-		if comp, ok := c.keptCompany(id); ok {
-			results[i] = &dataloader.Result[any]{Data: comp}
+		if rec, ok := c.kept(id); ok {
+			results[i] = &dataloader.Result[any]{Data: rec}
 			continue
 		}
 		people, at = append(people, id), append(at, i)
@@ -176,16 +170,24 @@ func (c *CustomerLoader) wholeCompanies(n int, contactsWhole bool) bool {
 	return companiesAll < before+companiesByID
 }
 
-// keptCompany is the company id as the key's replica holds it, unless the
-// replica holds a contact of that id too (contacts come first, as above).
-func (c *CustomerLoader) keptCompany(id clevertim.ID) (*clevertim.Company, bool) {
+// kept is the customer id as the key's replica holds it: the contact, else
+// the company. An id the replica holds as a company is one: contacts and
+// companies are numbered from one sequence (a `cust` id names either, and
+// ids are never reused), so asking /contact for it again is a 404 and a
+// round trip for every company customer, each time the page is read warm.
+// Should Clevertim ever number them apart, a contact the replica holds
+// still wins.
+func (c *CustomerLoader) kept(id clevertim.ID) (any, bool) {
 	if c.companies.peek == nil || c.contacts.started() != nil {
 		return nil, false // no replica, or the request has the contacts at hand
 	}
-	if _, ok := c.contacts.peek(id); ok {
-		return nil, false
+	if contact, ok := c.contacts.peek(id); ok {
+		return contact, true
 	}
-	return c.companies.peek(id)
+	if company, ok := c.companies.peek(id); ok {
+		return company, true
+	}
+	return nil, false
 }
 
 func unpack(r *dataloader.Result[any]) (any, error) { return r.Data, r.Error }
