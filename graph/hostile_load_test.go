@@ -221,19 +221,8 @@ func sendUnread(t *testing.T, addr string) net.Conn {
 	return conn
 }
 
-// waitFor polls a condition another goroutine will make true; it fails the
-// test if that takes a minute (a broken mechanism), and asserts nothing
-// about how long it took.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("the condition never came true")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
+// waitFor polls a condition another goroutine will make true (graph.WaitFor).
+var waitFor = graph.WaitFor
 
 // largeAnswerQuery is a request body asking for n pages of 1,000 contacts
 // (≈ 160 KB of answer each with emulator.BenchmarkSizes).

@@ -30,9 +30,9 @@ func TestShedder_QueuedOnceAcrossLimits(t *testing.T) {
 	waiting := func(sh interface{ waiters() int }) func() bool {
 		return func() bool { return sh.waiters() > 0 }
 	}
-	poll(t, waiting(&s.clients))
+	waitFor(t, waiting(&s.clients))
 	holdClient() // it moves on to the key's share, held too
-	poll(t, waiting(&s.keys))
+	waitFor(t, waiting(&s.keys))
 	holdKey()
 	if !<-done {
 		t.Fatal("not admitted once both slots were free")
@@ -54,15 +54,16 @@ func (sh *shares[K]) waiters() int {
 	return n
 }
 
-// poll waits for a condition another goroutine makes true, failing after a
-// minute (a broken mechanism); it asserts nothing about how long it took.
-func poll(t *testing.T, cond func() bool) {
+// waitFor polls a condition another goroutine will make true; it fails the
+// test if that takes a minute (a broken mechanism), and asserts nothing
+// about how long it took. The external tests use it as graph.WaitFor.
+func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatal("the condition never came true")
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 }
