@@ -425,15 +425,9 @@ func (cfg HandlerConfig) withGuardDefaults() HandlerConfig {
 	if cfg.MaxOperationsPerKey == 0 {
 		cfg.MaxOperationsPerClient = 0 // a share of no limit is no limit
 	}
-	if cfg.QueueWait <= 0 {
-		cfg.QueueWait = DefaultQueueWait
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = DefaultWriteTimeout
-	}
-	if cfg.WriteChunk <= 0 {
-		cfg.WriteChunk = DefaultWriteChunk
-	}
+	cfg.QueueWait = positiveOr(cfg.QueueWait, DefaultQueueWait)
+	cfg.WriteTimeout = positiveOr(cfg.WriteTimeout, DefaultWriteTimeout)
+	cfg.WriteChunk = positiveOr(cfg.WriteChunk, DefaultWriteChunk)
 	if cfg.Metrics == nil {
 		cfg.Metrics = &Metrics{}
 	}

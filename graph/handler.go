@@ -160,15 +160,9 @@ const (
 // cfg.Retry and bounded per key by cfg.UpstreamConcurrency.
 func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	cfg.ComplexityLimit = orDefault(cfg.ComplexityLimit, DefaultComplexityLimit)
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if cfg.UpstreamTimeout <= 0 {
-		cfg.UpstreamTimeout = DefaultUpstreamTimeout
-	}
-	if cfg.OperationTimeout <= 0 {
-		cfg.OperationTimeout = DefaultOperationTimeout
-	}
+	cfg.MaxBodyBytes = positiveOr(cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	cfg.UpstreamTimeout = positiveOr(cfg.UpstreamTimeout, DefaultUpstreamTimeout)
+	cfg.OperationTimeout = positiveOr(cfg.OperationTimeout, DefaultOperationTimeout)
 	cfg.UpstreamBudget = orDefault(cfg.UpstreamBudget, DefaultUpstreamBudget)
 	cfg.UpstreamConcurrency = orDefault(cfg.UpstreamConcurrency, DefaultUpstreamConcurrency)
 	cfg.MaxDepth = orDefault(cfg.MaxDepth, DefaultMaxDepth)
@@ -301,6 +295,15 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 			cfg.Metrics.CutOff.Add(1)
 		}
 	})), nil
+}
+
+// positiveOr is v, or the default when v is 0 or negative: for settings that
+// have no "no limit" (sizes, timeouts).
+func positiveOr[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // orDefault maps 0 to the default and a negative value to 0 (no limit).
